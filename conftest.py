@@ -4,4 +4,5 @@ they give; the pack-test collector (rules/<pack>/tests/*.yaml) is one of them.""
 pytest_plugins = [
     "tests.fixtures.packs",
     "tests.fixtures.db",
+    "tests.fixtures.services",
 ]

@@ -10,10 +10,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from procurement.cli import exports, packs, records, reports, rulesharing
+from procurement.cli import audit, exports, packs, records, reports, rulesharing
 
 #: Command-group modules, in the order their commands appear in `--help`.
-GROUPS = (packs, records, exports, rulesharing, reports)
+GROUPS = (packs, records, audit, exports, rulesharing, reports)
 
 
 def build_parser() -> argparse.ArgumentParser:
