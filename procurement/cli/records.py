@@ -1,5 +1,223 @@
-"""CLI commands (being written)."""
+"""CLI commands for the records: `db upgrade`, `demo seed`, `cases import`, `users add`,
+`orgs add`.
+
+These parse options and call `procurement.services`; the operator at the command line has
+database access, so `users add` and `orgs add` act as the `system` administrator. Output lines
+are a contract (see docs/operations.md): keep them stable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import sys
+from pathlib import Path
+
+from procurement.errors import InputError, ProcurementError
+
+#: Environment variable read by `users add` when neither --password-stdin nor a terminal is there.
+PASSWORD_ENV = "PROCUREMENT_NEW_PASSWORD"
 
 
 def register(sub) -> None:
     """Add this group's commands to the `procurement` parser."""
+    db = sub.add_parser("db", help="database maintenance")
+    db_sub = db.add_subparsers(dest="db_command", metavar="ACTION")
+    db_sub.required = True
+    up = db_sub.add_parser("upgrade", help="create the database or migrate it to the newest schema")
+    up.set_defaults(handler=_db_upgrade)
+
+    demo = sub.add_parser("demo", help="demo data")
+    demo_sub = demo.add_subparsers(dest="demo_command", metavar="ACTION")
+    demo_sub.required = True
+    seed = demo_sub.add_parser("seed", help="create the demo organisations, users and cases")
+    seed.set_defaults(handler=_demo_seed)
+
+    cases = sub.add_parser("cases", help="cases")
+    cases_sub = cases.add_subparsers(dest="cases_command", metavar="ACTION")
+    cases_sub.required = True
+    imp = cases_sub.add_parser(
+        "import", help="create draft cases from a JSON array (all or nothing)",
+        description='FILE is a JSON array of {"title", "department", "pack"?, "answers": {...}, '
+                    '"checklist"?: {"ITEM": {"status", "evidence"}}}.',
+    )
+    imp.add_argument("--org", required=True, metavar="CODE", help="organisation code")
+    imp.add_argument("--as", dest="as_user", metavar="USERNAME",
+                     help="the planner who owns the cases (default: the organisation's first "
+                          "active planner)")
+    imp.add_argument("file", metavar="FILE", help="JSON file ('-' for standard input)")
+    imp.set_defaults(handler=_cases_import)
+
+    users = sub.add_parser("users", help="user accounts (administrators)")
+    users_sub = users.add_subparsers(dest="users_command", metavar="ACTION")
+    users_sub.required = True
+    add = users_sub.add_parser(
+        "add", help="add a user",
+        description=f"The password is read from standard input with --password-stdin, else from "
+                    f"${PASSWORD_ENV}, else asked for at the terminal.",
+    )
+    add.add_argument("--org", required=True, metavar="CODE", help="organisation code")
+    add.add_argument("--username", required=True)
+    add.add_argument("--display-name", required=True)
+    add.add_argument("--roles", required=True,
+                     help="comma-separated: planner, reviewer, auditor, pack_admin, admin")
+    add.add_argument("--password-stdin", action="store_true",
+                     help="read the password from the first line of standard input")
+    add.set_defaults(handler=_users_add)
+
+    orgs = sub.add_parser("orgs", help="organisations (administrators)")
+    orgs_sub = orgs.add_subparsers(dest="orgs_command", metavar="ACTION")
+    orgs_sub.required = True
+    oadd = orgs_sub.add_parser("add", help="add an organisation")
+    oadd.add_argument("--code", required=True, help="short code, also its audit chain name")
+    oadd.add_argument("--name", required=True)
+    oadd.add_argument("--kind", required=True, choices=("ministry", "municipality"))
+    oadd.add_argument("--pack", metavar="REF",
+                      help="rule pack, e.g. city-strict@1 (default: the national edition in "
+                           "force on each case's date)")
+    oadd.set_defaults(handler=_orgs_add)
+
+
+def _services():
+    from procurement.db import create_db_engine
+    from procurement.packs import PackRegistry
+    from procurement.services import Services
+
+    return Services(create_db_engine(), PackRegistry.discover())
+
+
+def _fail(exc: ProcurementError) -> int:
+    print(f"error: {exc.message}", file=sys.stderr)
+    return 1
+
+
+def _db_upgrade(args: argparse.Namespace) -> int:
+    from sqlalchemy.engine import make_url
+
+    from procurement import config
+    from procurement.db import create_db_engine
+    from procurement.migrations import current_revision
+
+    try:
+        engine = create_db_engine()
+    except ProcurementError as exc:
+        return _fail(exc)
+    url = make_url(config.database_url()).render_as_string(hide_password=True)
+    print(f"OK {url} at revision {current_revision(engine)}")
+    engine.dispose()
+    return 0
+
+
+def _demo_seed(args: argparse.Namespace) -> int:
+    from procurement.demo import seed_demo
+
+    try:
+        svc = _services()
+        summary = seed_demo(svc)
+    except ProcurementError as exc:
+        return _fail(exc)
+    if summary is None:
+        print("demo data already present: nothing done")
+        return 0
+    for org_code, count in summary.cases_by_org.items():
+        print(f"seeded {org_code}: {summary.users_by_org[org_code]} users, {count} cases")
+    print("demo passwords: see docs/operations.md")
+    return 0
+
+
+def _cases_import(args: argparse.Namespace) -> int:
+    try:
+        text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")
+    except OSError as exc:
+        print(f"error: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
+        return 1
+    try:
+        entries = json.loads(text)
+    except json.JSONDecodeError as exc:
+        print(f"error: {args.file} is not valid JSON: {exc.msg} at line {exc.lineno} column "
+              f"{exc.colno}", file=sys.stderr)
+        return 1
+    try:
+        svc = _services()
+        actor = _import_actor(svc, args.org, args.as_user)
+        views = svc.import_cases(actor, entries)
+    except InputError as exc:
+        errors = exc.params.get("errors")
+        if not errors:
+            return _fail(exc)
+        for err in errors:
+            print(f"error: entry {err['index']}: {err['reason']}", file=sys.stderr)
+        print(f"nothing imported: {len(errors)} invalid entr{'y' if len(errors) == 1 else 'ies'}",
+              file=sys.stderr)
+        return 1
+    except ProcurementError as exc:
+        return _fail(exc)
+    for view in views:
+        state = "complete" if view.is_complete else "incomplete"
+        print(f"created case {view.id} {view.level} {state} {view.title}")
+    print(f"imported {len(views)} case{'' if len(views) == 1 else 's'} into {args.org}")
+    return 0
+
+
+def _import_actor(svc, org_code: str, username: str | None):
+    from procurement.errors import NotFoundError
+
+    admin = svc.system_actor(org_code)
+    users = [u for u in svc.list_users(admin, org_code) if u.is_active and "planner" in u.roles]
+    if username is not None:
+        users = [u for u in users if u.username == username]
+        if not users:
+            raise NotFoundError(f"no active planner {username!r} in organisation {org_code!r}",
+                                kind="user", id=username, org=org_code)
+    if not users:
+        raise NotFoundError(f"organisation {org_code!r} has no active planner to own the cases; "
+                            "add one with `procurement users add`", kind="user", org=org_code)
+    return svc.actor_for(users[0].username)
+
+
+def _read_password(args: argparse.Namespace) -> str:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    if os.environ.get(PASSWORD_ENV):
+        return os.environ[PASSWORD_ENV]
+    if sys.stdin.isatty():
+        first = getpass.getpass("password: ")
+        if getpass.getpass("again: ") != first:
+            raise InputError("the passwords differ", field="password")
+        return first
+    raise InputError(f"no password given: use --password-stdin or set {PASSWORD_ENV}",
+                     field="password")
+
+
+def _users_add(args: argparse.Namespace) -> int:
+    try:
+        password = _read_password(args)
+        svc = _services()
+        user = svc.create_user(
+            svc.system_actor(args.org), args.org, args.username, args.display_name, password,
+            [r.strip() for r in args.roles.split(",") if r.strip()],
+        )
+    except ProcurementError as exc:
+        return _fail(exc)
+    print(f"added user {user.username} to {user.org_code} with roles {','.join(user.roles)}")
+    return 0
+
+
+def _orgs_add(args: argparse.Namespace) -> int:
+    try:
+        svc = _services()
+        org = _create_org_as_system(svc, args.code, args.name, args.kind, args.pack)
+    except ProcurementError as exc:
+        return _fail(exc)
+    print(f"added organisation {org.code} ({org.kind}) pack {org.pack_ref or 'national by date'}")
+    return 0
+
+
+def _create_org_as_system(svc, code, name, kind, pack):
+    from procurement.services import Actor
+
+    # The operator needs no organisation of their own to create the first one.
+    operator = Actor(None, "system", "system", 0, code, frozenset({"admin"}))
+    return svc.create_org(operator, code, name, kind, pack)

@@ -1,5 +1,114 @@
-"""CLI commands (being written)."""
+"""CLI commands for the CAIO's documents: `report periodic` and `report board`.
+
+    procurement report periodic --fy 2026 --org CODE --out FILE.xlsx [--lang ja|en]
+    procurement report board --case ID --out FILE.xlsx|FILE.html [--lang ja|en]
+
+The operator at the command line has database access and acts as the `system` administrator of
+the organisation concerned (reading only). Output, one line on success:
+
+    OK periodic <org> FY<fy> (<令和N年度>): <n> systems, <n> incidents, <n> changes -> <file>
+    OK board case <id> (<org>) -> <file>
+
+and on failure `error: <message>` on standard error with exit code 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from procurement.errors import InputError, ProcurementError
 
 
 def register(sub) -> None:
     """Add this group's commands to the `procurement` parser."""
+    report = sub.add_parser("report", help="the CAIO's periodic report and board reports")
+    report_sub = report.add_subparsers(dest="report_command", metavar="KIND")
+    report_sub.required = True
+
+    periodic = report_sub.add_parser(
+        "periodic", help="periodic report (定期報告) workbook of one organisation for a fiscal year",
+        description="Every generative-AI system in scope during the fiscal year (April to March, "
+                    "JST) with its incidents and changes.",
+    )
+    periodic.add_argument("--fy", required=True, metavar="YEAR",
+                          help="fiscal year: 2026, FY2026 or 令和8年度 (= 2026-04-01..2027-03-31)")
+    periodic.add_argument("--org", required=True, metavar="CODE", help="organisation code")
+    periodic.add_argument("--out", required=True, metavar="FILE.xlsx", help="workbook to write")
+    periodic.add_argument("--lang", choices=("ja", "en"), default="ja",
+                          help="language of the values (headers are always both)")
+    periodic.set_defaults(handler=_periodic)
+
+    board = report_sub.add_parser(
+        "board", help="board report of one case for the Advisory Board secretariat",
+    )
+    board.add_argument("--case", required=True, type=int, metavar="ID", help="case id")
+    board.add_argument("--out", required=True, metavar="FILE",
+                       help="FILE.xlsx (workbook) or FILE.html (printable page)")
+    board.add_argument("--lang", choices=("ja", "en"), default="ja")
+    board.set_defaults(handler=_board)
+
+
+def _services():
+    from procurement.db import create_db_engine
+    from procurement.packs import PackRegistry
+    from procurement.services import Services
+
+    return Services(create_db_engine(), PackRegistry.discover())
+
+
+def _fail(message: str) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return 1
+
+
+def _check_out(path: str, suffixes: tuple[str, ...]) -> Path:
+    out = Path(path)
+    if out.suffix.lower() not in suffixes:
+        raise InputError(f"--out {path}: expected a file ending in {' or '.join(suffixes)}",
+                         field="out", value=path)
+    if not out.parent.is_dir():
+        raise InputError(f"--out {path}: folder {out.parent} does not exist", field="out",
+                         value=path)
+    return out
+
+
+def _periodic(args: argparse.Namespace) -> int:
+    from procurement import fiscal
+    from procurement.reports import write_periodic_report_for
+
+    try:
+        fy = fiscal.parse_fiscal_year(args.fy)
+    except ValueError as exc:
+        return _fail(f"--fy: {exc}")
+    try:
+        out = _check_out(args.out, (".xlsx",))
+        svc = _services()
+        actor = svc.system_actor(args.org)
+        result = write_periodic_report_for(svc, actor, fy, out, org_code=args.org, lang=args.lang)
+    except ProcurementError as exc:
+        return _fail(exc.message)
+    except OSError as exc:
+        return _fail(f"cannot write {args.out}: {exc.strerror or exc}")
+    print(f"OK periodic {result.org_code} FY{fy} ({fiscal.fiscal_year_label(fy)}): "
+          f"{result.systems} systems, {result.incidents} incidents, {result.changes} changes "
+          f"-> {out}")
+    return 0
+
+
+def _board(args: argparse.Namespace) -> int:
+    from procurement.reports import case_org_code, write_board_report
+
+    try:
+        out = _check_out(args.out, (".xlsx", ".html", ".htm"))
+        svc = _services()
+        org_code = case_org_code(svc, args.case)
+        actor = svc.system_actor(org_code)
+        write_board_report(svc, actor, args.case, out, lang=args.lang)
+    except ProcurementError as exc:
+        return _fail(exc.message)
+    except OSError as exc:
+        return _fail(f"cannot write {args.out}: {exc.strerror or exc}")
+    print(f"OK board case {args.case} ({org_code}) -> {out}")
+    return 0

@@ -1,0 +1,113 @@
+"""The database engine and session factory, SQLite or PostgreSQL, brought up to date on first use.
+
+    create_db_engine(url=None, *, migrate=True) -> Engine
+    make_session_factory(engine) -> sessionmaker[Session]
+
+SQLite (the default, a file under `data/`) gets, on every connection, WAL, `synchronous=NORMAL`,
+foreign keys and a busy timeout, and every transaction starts with `BEGIN IMMEDIATE`: a
+read-then-write transaction (an audit append reads the chain head, then inserts) otherwise fails
+on the lock upgrade whatever the timeout. Read-only work can opt out with the execution option
+`READ_ONLY` (plain deferred `BEGIN`, so readers never wait for a writer). A pool `checkin`
+listener rolls back any transaction still open on a returned connection: a COMMIT that failed
+with "database is locked" leaves one open, and the next user of the connection would otherwise
+commit the rows that "failed" (see /work/shared/TESTING.md). PostgreSQL goes through psycopg 3.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from procurement import config
+from procurement.errors import InputError
+
+#: Seconds a SQLite connection waits for another writer before "database is locked".
+SQLITE_BUSY_TIMEOUT_S = 30
+
+#: Execution option: `engine.execution_options(**READ_ONLY)` begins SQLite transactions deferred.
+READ_ONLY = {"procurement_read_only": True}
+
+
+def normalise_url(url: str | URL) -> URL:
+    """The URL with the driver we ship (psycopg 3 for PostgreSQL); bad URLs named clearly."""
+    try:
+        parsed = make_url(url)
+    except Exception as exc:  # sqlalchemy.exc.ArgumentError and friends
+        raise InputError(f"database URL {str(url)!r} is not valid: {exc}", url=str(url)) from exc
+    backend = parsed.get_backend_name()
+    if backend in ("postgresql", "postgres"):
+        if parsed.drivername in ("postgresql", "postgres"):
+            parsed = parsed.set(drivername="postgresql+psycopg")
+    elif backend != "sqlite":
+        raise InputError(
+            f"database URL {parsed.render_as_string()!r}: only sqlite and postgresql are supported",
+            url=parsed.render_as_string(),
+        )
+    return parsed
+
+
+def _ensure_sqlite_folder(url: URL) -> None:
+    database = url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+
+
+def _install_sqlite_listeners(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record) -> None:
+        # Let SQLAlchemy's "begin" event issue BEGIN itself instead of pysqlite's implicit one.
+        dbapi_conn.isolation_level = None
+        cursor = dbapi_conn.cursor()
+        try:
+            # The busy timeout first: switching to WAL needs a lock another process may hold.
+            cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_S * 1000}")
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = NORMAL")
+            cursor.execute("PRAGMA foreign_keys = ON")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn) -> None:
+        if conn.get_execution_options().get("procurement_read_only"):
+            conn.exec_driver_sql("BEGIN")
+        else:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(dbapi_conn, _record) -> None:
+        if dbapi_conn is not None and getattr(dbapi_conn, "in_transaction", False):
+            dbapi_conn.rollback()
+
+
+def create_db_engine(url: str | URL | None = None, *, migrate: bool = True) -> Engine:
+    """An engine on `url` (default: `config.database_url()`), migrated to the newest schema.
+
+    The SQLite file and its folder are created on first use. With `migrate=False` the schema is
+    left as it is (for tools that inspect or repair a database).
+    """
+    parsed = normalise_url(url if url is not None else config.database_url())
+    if parsed.get_backend_name() == "sqlite":
+        _ensure_sqlite_folder(parsed)
+        engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
+        _install_sqlite_listeners(engine)
+    else:
+        engine = create_engine(parsed, pool_pre_ping=True)
+    if migrate:
+        from procurement.migrations import upgrade_to_head
+
+        try:
+            upgrade_to_head(engine)
+        except Exception:
+            engine.dispose()
+            raise
+    return engine
+
+
+def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions on `engine` whose objects stay readable after commit (no surprise reloads)."""
+    return sessionmaker(engine, expire_on_commit=False)

@@ -1,0 +1,179 @@
+"""Demo data: two organisations, users of every role and cases in every status and level,
+created through the service layer (so every record is classified and audit-logged).
+
+The services run on a stepping clock so the history is realistic: the ministry's first cases are
+dated before 2026-06-12 and are assessed under edition 1 of jp-national, later ones under
+edition 2; the city uses city-strict. Demo passwords are documented in docs/operations.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import select
+
+from procurement.models import Organisation
+from procurement.services import Actor, Services
+
+#: Every demo account has this password (documented in docs/operations.md; demo only).
+DEMO_PASSWORD = "demo-pass"
+
+#: (org code, name, kind, pack_ref): the ministry follows the national edition in force by date.
+DEMO_ORGS = (
+    ("demo-ministry", "デモ省", "ministry", None),
+    ("demo-city", "デモ市", "municipality", "city-strict"),
+)
+
+#: (username, display name, roles) per organisation.
+DEMO_USERS = {
+    "demo-ministry": (
+        ("ministry-admin", "管理 太郎", ("admin",)),
+        ("ministry-planner", "企画 花子", ("planner",)),
+        ("ministry-planner2", "調達 次郎", ("planner",)),
+        ("ministry-reviewer", "統括 一郎 (CAIO)", ("reviewer",)),
+        ("ministry-auditor", "監査 桜", ("auditor",)),
+        ("ministry-packadmin", "規則 健", ("pack_admin",)),
+    ),
+    "demo-city": (
+        ("city-admin", "市 管理者", ("admin",)),
+        ("city-planner", "市 企画担当", ("planner",)),
+        ("city-reviewer", "市 CAIO", ("reviewer",)),
+        ("city-auditor", "市 監査担当", ("auditor",)),
+        ("city-packadmin", "市 規則担当", ("pack_admin",)),
+    ),
+}
+
+_IN_SCOPE = {"SC-1": "yes", "SC-2": "no"}
+LOW = {**_IN_SCOPE, "SC-3": "fy2026_or_later", "SC-4": "contracted_saas", "HR-1": "staff_limited",
+       "HR-2": "internal_support", "HR-3": "public_only", "HR-4": "always_reviewed"}
+REVIEW = {**LOW, "SC-4": "government_platform", "HR-1": "gov_external", "HR-3": "conf2_input"}
+HIGH = {**LOW, "SC-4": "in_house", "HR-1": "public", "HR-2": "public_info",
+        "HR-4": "partial_review"}
+OUT_OF_SCOPE = {"SC-1": "no"}
+BLOCKED = {**LOW, "SC-4": "terms_of_service", "HR-3": "conf2_input"}
+INCOMPLETE = {**_IN_SCOPE, "SC-3": "fy2026_or_later", "HR-1": "staff_wide"}
+EDITION_1_DATE = datetime(2026, 4, 8, 1, 0, tzinfo=timezone.utc)
+EDITION_2_DATE = datetime(2026, 7, 1, 1, 0, tzinfo=timezone.utc)
+CITY_DATE = datetime(2026, 8, 3, 1, 0, tzinfo=timezone.utc)
+
+BOARD_REPORT = {
+    "project_details": "住民向け問い合わせ対応チャットボットの導入(生成AIによる回答案の自動生成)",
+    "objectives": "問い合わせ対応時間の短縮と夜間・休日の案内の充実",
+    "risk_mitigation": "回答は公開情報のみを根拠とし、誤回答時の訂正手順と免責表示を整備する",
+    "qa_plan": "導入前に想定問答500件で正答率を評価し、運用中は月次で抽出検査する",
+    "schedule": "2026年10月 試行、2027年4月 本格運用",
+    "contact": "デジタル推進課 企画係(内線 1234)",
+}
+
+#: (owner, title, department, answers, final status, checklist {item: status}, board report?)
+_MINISTRY_V1 = (
+    ("ministry-planner", "議事録要約ツールの試行", "大臣官房 総務課", LOW, "approved",
+     {"PC-G1": "met", "PC-D1": "met"}, False),
+    ("ministry-planner", "法令検索アシスタント", "法務室", REVIEW, "submitted", {}, False),
+    ("ministry-planner2", "白書ドラフト作成支援", "政策企画課", OUT_OF_SCOPE, "approved", {}, False),
+)
+_MINISTRY_V2 = (
+    ("ministry-planner", "国民向けFAQチャットボット", "広報室", HIGH, "approved",
+     {"PC-P2": "met", "PC-Q3": "met", "CC-4": "met", "CC-10": "met", "CC-13": "met"}, True),
+    ("ministry-planner", "翻訳支援サービスの利用", "国際課", BLOCKED, "draft", {}, False),
+    ("ministry-planner2", "補助金審査の一次チェック", "補助金審査室", HIGH, "returned",
+     {"PC-Q3": "pending"}, True),
+    ("ministry-planner2", "職員向け文書作成支援", "人事課", INCOMPLETE, "draft", {}, False),
+    ("ministry-planner", "コード生成支援ツール", "情報システム室", LOW, "withdrawn", {}, False),
+    ("ministry-planner2", "統計資料の要約", "統計課", REVIEW, "voided", {"PC-G1": "met"}, False),
+)
+_CITY = (
+    ("city-planner", "窓口案内AIチャット", "市民課", HIGH, "submitted", {"LG-1": "met"}, True),
+    ("city-planner", "広報誌の原稿作成支援", "広報課", {**LOW, "LQ-1": "yes"}, "approved",
+     {"LG-1": "met", "LG-2": "met", "UR-5": "met"}, False),
+    ("city-planner", "会議録作成支援", "議会事務局", {**REVIEW, "LQ-1": "no"}, "draft", {}, False),
+    ("city-planner", "外部翻訳サービス", "国際交流課", {**LOW, "HR-3": "conf2_input", "LQ-1": "no"},
+     "draft", {}, False),
+    ("city-planner", "庁内FAQ検索", "情報政策課", OUT_OF_SCOPE, "withdrawn", {}, False),
+)
+
+
+class SteppingClock:
+    """A clock that starts at a given time and moves a few minutes on every reading."""
+
+    def __init__(self, start: datetime, step: timedelta = timedelta(minutes=7)):
+        self.now = start
+        self.step = step
+
+    def __call__(self) -> datetime:
+        self.now += self.step
+        return self.now
+
+
+@dataclass
+class SeedSummary:
+    """What `seed_demo` created, per organisation."""
+
+    users_by_org: dict[str, int] = field(default_factory=dict)
+    cases_by_org: dict[str, int] = field(default_factory=dict)
+    case_ids: list[int] = field(default_factory=list)
+
+
+def seed_demo(svc: Services) -> SeedSummary | None:
+    """Create the demo organisations, users and cases; None if they are already there."""
+    with svc._read() as s:
+        if s.scalar(select(Organisation.id).where(Organisation.code == DEMO_ORGS[0][0])):
+            return None
+    clock = SteppingClock(EDITION_1_DATE - timedelta(days=7))
+    demo = Services(svc.engine, svc.registry, clock=clock)
+    summary = SeedSummary()
+    for code, name, kind, pack_ref in DEMO_ORGS:
+        operator = Actor(None, "system", "system", 0, code, frozenset({"admin"}))
+        demo.create_org(operator, code, name, kind, pack_ref)
+        admin = demo.system_actor(code)
+        for username, display_name, roles in DEMO_USERS[code]:
+            demo.create_user(admin, code, username, display_name, DEMO_PASSWORD, roles)
+        summary.users_by_org[code] = len(DEMO_USERS[code])
+        summary.cases_by_org[code] = 0
+    for start, org, cases in (
+        (EDITION_1_DATE, "demo-ministry", _MINISTRY_V1),
+        (EDITION_2_DATE, "demo-ministry", _MINISTRY_V2),
+        (CITY_DATE, "demo-city", _CITY),
+    ):
+        clock.now = max(clock.now, start)
+        reviewer = demo.actor_for(f"{org.split('-')[1]}-reviewer")
+        for owner, title, department, answers, status, checklist, report in cases:
+            case_id = _seed_case(demo, demo.actor_for(owner), reviewer, title, department, answers,
+                                 status, checklist, report)
+            summary.case_ids.append(case_id)
+            summary.cases_by_org[org] += 1
+            clock.now += timedelta(days=2)
+    return summary
+
+
+def _seed_case(
+    svc: Services, owner: Actor, reviewer: Actor, title: str, department: str,
+    answers: Mapping[str, Any], status: str, checklist: Mapping[str, str], report: bool,
+) -> int:
+    view = svc.create_case(owner, title, department, answers=dict(answers))
+    for item_id, item_status in checklist.items():
+        view = svc.set_checklist_item(owner, view.id, item_id, item_status,
+                                      "契約書案 第5条にて確認" if item_status == "met" else "",
+                                      view.version)
+    if report:
+        view = svc.save_board_report(owner, view.id, BOARD_REPORT, view.version)
+    if status in ("draft",):
+        return view.id
+    if status == "withdrawn":
+        svc.withdraw(owner, view.id, view.version, "事業計画の見直しにより取り下げ")
+        return view.id
+    view = svc.submit(owner, view.id, view.version)
+    if status == "submitted":
+        return view.id
+    if status == "returned":
+        svc.return_case(reviewer, view.id, "品質評価計画(PC-Q3)の根拠資料を添付してください",
+                        view.version)
+        return view.id
+    view = svc.approve(reviewer, view.id, view.version, "承認します")
+    if status == "voided":
+        # A change after approval voids it: the case is back to draft, with the void on record.
+        svc.set_checklist_item(owner, view.id, "PC-G1", "not_met", "体制図の更新待ち", view.version)
+    return view.id

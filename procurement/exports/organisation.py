@@ -1,0 +1,670 @@
+"""The organisation workbook: an organisation's cases, answers, decisions, checklists, audit log
+and rule packs for a period, in one file an auditor can filter, print, keep and verify.
+
+    build_organisation_workbook(engine, out, *, filters=ExportFilters(), registry=None,
+                                generated_by="", progress=None, now=None) -> ExportResult
+
+What each sheet holds (codes as stored, Japanese labels beside them, times in JST, a 年度 column):
+
+* 概要 Summary: filters, generation time and user, tool version, rows per sheet, cases by level and
+  by status, and per audit chain the verification result and head `seq:hash`.
+* 案件 Cases: cases of the selected organisations whose life overlaps the period (created on or
+  before its last day, updated on or after its first), filtered by status and pack.
+* 回答 Answers: the current answers of those cases, in long form, in pack question order.
+* 判定 Decisions: decisions on those cases taken within the period.
+* チェックリスト Checklist: the current checklist results of those cases, in pack item order.
+* 監査ログ Audit log: every column of `audit_events` for each chain of the selected organisations,
+  from seq 1 up to the end of the period. A hash chain can only be checked from its start, so
+  events before the period are included (filter them out with the 年度 / JST time columns); the
+  status and pack filters do not apply to it. Payloads longer than one cell continue on
+  監査ログ(続き) so that `verify_workbook` can re-join them.
+* ルールパック Rule packs: every pack version the exported cases and decisions reference, with its
+  fingerprint (and whether the installed pack still has it), and each element's provenance,
+  source and layer.
+
+Everything is streamed: rows go from a server-side cursor to the sheet's temporary file, so memory
+stays flat as the log grows, and the audit chain is verified in the same pass that writes it.
+The file appears at `out` only when complete (written next to it, then renamed).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import and_, func, select, true
+from sqlalchemy.engine import Engine
+
+import procurement
+from procurement.audit import ChainReport, EventRecord, format_timestamp, verify_chain
+from procurement.errors import InputError, NotFoundError
+from procurement.exports.cells import split_utf16, EXCEL_CELL_LIMIT
+from procurement.exports.labels import (
+    CHECK_JA, DECISION_JA, STATUS_JA, PackTexts, answer_text, decode_answer, en, format_source, ja,
+)
+from procurement.exports.sheets import Column, Table, open_workbook, write_text
+from procurement.exports.snapshot import read_snapshot, stream
+from procurement.fiscal import fiscal_year, fiscal_year_label, jst_period_utc, to_jst_naive
+from procurement.models import (
+    CASE_STATUSES, Answer, AuditEvent, Case, ChecklistResult, Decision, Organisation, User,
+)
+
+#: Sheet names (Excel allows 31 characters; these are the names auditors will see and tests use).
+SUMMARY, CASES, ANSWERS, DECISIONS, CHECKLIST, AUDIT, AUDIT_MORE, PACKS = (
+    "概要", "案件", "回答", "判定", "チェックリスト", "監査ログ", "監査ログ(続き)", "ルールパック",
+)
+
+#: The audit sheet's columns: every column of `audit_events`, plus JST time and 年度 for people.
+#: `occurred_at` stays the exact UTC text that was hashed; `verify_workbook` reads by English name.
+AUDIT_COLUMNS = (
+    Column("id", "ID", "int", 9),
+    Column("chain", "チェーン(組織コード)", "text", 14),
+    Column("seq", "連番", "int", 8),
+    Column("occurred_at", "発生日時(UTC, ハッシュ対象)", "text", 29),
+    Column("occurred_at_jst", "発生日時(JST)", "datetime", 19),
+    Column("fiscal_year", "年度", "text", 11),
+    Column("actor", "実行者", "text", 14),
+    Column("event_type", "イベント種別", "text", 22),
+    Column("case_id", "案件ID", "int", 9),
+    Column("payload", "内容(JSON)", "text", 60),
+    # Empty unless the payload continues on 監査ログ(続き): then the number of pieces.
+    Column("payload_parts", "内容の分割数", "int", 8),
+    Column("prev_hash", "前ハッシュ", "text", 20),
+    Column("hash", "ハッシュ", "text", 20),
+)
+
+AUDIT_MORE_COLUMNS = (
+    Column("id", "ID", "int", 9),
+    Column("chain", "チェーン(組織コード)", "text", 14),
+    Column("seq", "連番", "int", 8),
+    Column("part", "分割番号", "int", 8),
+    Column("payload", "内容(JSON)の続き", "text", 80),
+)
+
+CASE_COLUMNS = (
+    Column("case_id", "案件ID", "int", 9),
+    Column("org", "組織コード", "text", 12),
+    Column("title", "件名", "wrap", 36),
+    Column("department", "担当部署", "text", 18),
+    Column("owner", "担当者", "text", 16),
+    Column("status", "状態コード", "text", 12),
+    Column("status_ja", "状態", "text", 10),
+    Column("level", "リスク区分コード", "text", 12),
+    Column("level_ja", "リスク区分", "text", 14),
+    Column("is_complete", "判定完了", "bool", 9),
+    Column("has_blocking", "阻止事項あり", "bool", 9),
+    Column("pack_id", "ルールパック", "text", 14),
+    Column("pack_version", "パック版", "text", 9),
+    Column("pack_fingerprint", "パック指紋(SHA-256)", "text", 20),
+    Column("answers_hash", "回答ハッシュ", "text", 20),
+    Column("version", "更新回数", "int", 8),
+    Column("created_at", "作成日時", "datetime", 19),
+    Column("fiscal_year", "年度(作成)", "text", 11),
+    Column("updated_at", "更新日時", "datetime", 19),
+    Column("submitted_at", "提出日時", "datetime", 19),
+    Column("approved_at", "承認日時", "datetime", 19),
+    Column("approval_voided_at", "承認取消日時", "datetime", 19),
+    Column("approval_voided_reason", "承認取消理由", "wrap", 30),
+)
+
+ANSWER_COLUMNS = (
+    Column("case_id", "案件ID", "int", 9),
+    Column("case_title", "件名", "text", 28),
+    Column("question_id", "設問ID", "text", 10),
+    Column("question", "設問", "wrap", 44),
+    Column("value", "回答値", "text", 18),
+    Column("label", "回答", "wrap", 28),
+    Column("answered_by", "回答者", "text", 14),
+    Column("answered_at", "回答日時", "datetime", 19),
+    Column("fiscal_year", "年度", "text", 11),
+)
+
+DECISION_COLUMNS = (
+    Column("decision_id", "判定ID", "int", 9),
+    Column("case_id", "案件ID", "int", 9),
+    Column("case_title", "件名", "text", 28),
+    Column("kind", "種別コード", "text", 14),
+    Column("kind_ja", "種別", "text", 10),
+    Column("actor", "判断者", "text", 14),
+    Column("comment", "コメント", "wrap", 40),
+    Column("level", "リスク区分", "text", 12),
+    Column("pack_id", "ルールパック", "text", 14),
+    Column("pack_version", "パック版", "text", 9),
+    Column("pack_fingerprint", "パック指紋(SHA-256)", "text", 20),
+    Column("answers_hash", "回答ハッシュ", "text", 20),
+    Column("created_at", "日時", "datetime", 19),
+    Column("fiscal_year", "年度", "text", 11),
+)
+
+CHECKLIST_COLUMNS = (
+    Column("case_id", "案件ID", "int", 9),
+    Column("case_title", "件名", "text", 28),
+    Column("checklist", "チェックシート", "text", 14),
+    Column("item_id", "項目ID", "text", 9),
+    Column("item", "項目", "wrap", 44),
+    Column("status", "結果コード", "text", 12),
+    Column("status_ja", "結果", "text", 9),
+    Column("evidence", "根拠・確認内容", "wrap", 40),
+    Column("updated_by", "更新者", "text", 14),
+    Column("updated_at", "更新日時", "datetime", 19),
+    Column("fiscal_year", "年度", "text", 11),
+)
+
+PACK_COLUMNS = (
+    Column("pack_id", "ルールパック", "text", 14),
+    Column("pack_version", "版", "text", 9),
+    Column("pack_fingerprint", "指紋(SHA-256, 記録値)", "text", 22),
+    Column("installed", "導入済み", "bool", 8),
+    Column("fingerprint_matches", "指紋一致", "bool", 8),
+    Column("kind", "要素種別", "text", 12),
+    Column("element_id", "要素ID", "text", 12),
+    Column("text_ja", "内容", "wrap", 44),
+    Column("text_en", "Text (English)", "wrap", 36),
+    Column("provenance", "根拠の確度", "text", 11),
+    Column("source", "出典", "wrap", 36),
+    Column("layer", "定義したパック", "text", 20),
+)
+
+ProgressCallback = Callable[[int, int, str], None]
+
+
+@dataclass(frozen=True)
+class ExportFilters:
+    """What goes into an organisation workbook. Empty means no restriction.
+
+    `date_from` / `date_to` are JST calendar days, both inclusive.
+    """
+
+    org_codes: tuple[str, ...] = ()
+    date_from: date | None = None
+    date_to: date | None = None
+    statuses: tuple[str, ...] = ()
+    pack_id: str | None = None
+
+    def __post_init__(self) -> None:
+        for status in self.statuses:
+            if status not in CASE_STATUSES:
+                raise InputError(
+                    f"unknown status {status!r} (one of {', '.join(CASE_STATUSES)})",
+                    field="status", value=status,
+                )
+        if self.date_from and self.date_to and self.date_from > self.date_to:
+            raise InputError(
+                f"the period starts after it ends: from {self.date_from} to {self.date_to}",
+                field="from", value=str(self.date_from),
+            )
+
+    def describe(self) -> list[tuple[str, str, str]]:
+        """(Japanese label, English label, value) for the summary sheet."""
+        everything = "(すべて / all)"
+        return [
+            ("組織", "Organisations", ", ".join(self.org_codes) or everything),
+            ("期間(開始, JST)", "From (JST, inclusive)", str(self.date_from or "(指定なし / open)")),
+            ("期間(終了, JST)", "To (JST, inclusive)", str(self.date_to or "(指定なし / open)")),
+            ("状態", "Statuses", ", ".join(self.statuses) or everything),
+            ("ルールパック", "Pack", self.pack_id or everything),
+        ]
+
+
+@dataclass
+class ExportResult:
+    """What an export wrote: rows per sheet, case counts, and the audit chains' verdicts."""
+
+    path: Path
+    generated_at: datetime
+    rows: dict[str, int] = field(default_factory=dict)
+    by_level: dict[str, int] = field(default_factory=dict)
+    by_status: dict[str, int] = field(default_factory=dict)
+    chains: list[ChainReport] = field(default_factory=list)
+
+    @property
+    def chains_ok(self) -> bool:
+        return all(report.ok for report in self.chains)
+
+
+def build_organisation_workbook(
+    engine: Engine,
+    out: str | os.PathLike[str],
+    *,
+    filters: ExportFilters = ExportFilters(),
+    registry: Any | None = None,
+    generated_by: str = "",
+    progress: ProgressCallback | None = None,
+    now: datetime | None = None,
+) -> ExportResult:
+    """Write the organisation workbook to `out` and say what it holds.
+
+    Raises NotFoundError naming an organisation code that does not exist. `registry` (a
+    `PackRegistry`) supplies question and item texts; without it, or for a pack version it lacks,
+    the texts stay empty and the rule-pack sheet says the version is not installed.
+    `progress(done, total, sheet)` is called every few thousand rows.
+    """
+    out = Path(out)
+    now = now or datetime.now(timezone.utc)
+    fd, tmp_name = tempfile.mkstemp(prefix=".export-", suffix=".xlsx", dir=out.parent or ".")
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        with read_snapshot(engine) as conn:
+            result = _OrganisationExport(conn, tmp, filters, registry, generated_by, progress,
+                                         now).run()
+        os.replace(tmp, out)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    result.path = out
+    return result
+
+
+class Selection:
+    """Which organisations, cases, decisions and audit chains an export covers (SQL conditions).
+
+    Shared by the workbook and the CSV files so that both always select the same rows.
+    """
+
+    def __init__(self, conn, filters: ExportFilters) -> None:
+        self.conn = conn
+        self.filters = filters
+        self.start, self.end = jst_period_utc(filters.date_from, filters.date_to)
+        self.orgs = self._organisations()
+        self.chains = self._chains()
+
+    def _organisations(self) -> dict[int, str]:
+        rows = self.conn.execute(select(Organisation.id, Organisation.code)).all()
+        by_code = {code: oid for oid, code in rows}
+        for code in self.filters.org_codes:
+            if code not in by_code:
+                raise NotFoundError(
+                    f"organisation {code!r} does not exist (known: {', '.join(sorted(by_code))})",
+                    org=code,
+                )
+        codes = self.filters.org_codes or tuple(sorted(by_code))
+        return {by_code[c]: c for c in codes}
+
+    def case_condition(self):
+        f = self.filters
+        cond = Case.org_id.in_(list(self.orgs))
+        if f.statuses:
+            cond = and_(cond, Case.status.in_(f.statuses))
+        if f.pack_id:
+            cond = and_(cond, Case.pack_id == f.pack_id)
+        if self.end is not None:
+            cond = and_(cond, Case.created_at < self.end)
+        if self.start is not None:
+            cond = and_(cond, Case.updated_at >= self.start)
+        return cond
+
+    def period(self, column):
+        cond = true()
+        if self.start is not None:
+            cond = and_(cond, column >= self.start)
+        if self.end is not None:
+            cond = and_(cond, column < self.end)
+        return cond
+
+    def _chains(self) -> list[str]:
+        if self.filters.org_codes:
+            return sorted(self.orgs.values())
+        present = self.conn.scalars(select(AuditEvent.chain).distinct()).all()
+        return sorted(set(present) | set(self.orgs.values()))
+
+    def audit_condition(self):
+        cond = AuditEvent.chain.in_(self.chains)
+        if self.end is not None:
+            cond = and_(cond, AuditEvent.occurred_at < self.end)
+        return cond
+
+
+class _OrganisationExport:
+    """One export run: the snapshot connection, the workbook, and what was seen on the way."""
+
+    def __init__(self, conn, path: Path, filters: ExportFilters, registry, generated_by: str,
+                 progress: ProgressCallback | None, now: datetime) -> None:
+        self.conn = conn
+        self.path = path
+        self.filters = filters
+        self.texts = PackTexts(registry)
+        self.generated_by = generated_by
+        self.progress = progress
+        self.now = now
+        self.result = ExportResult(path=path, generated_at=now)
+        self.pack_refs: set[tuple[str, str, str]] = set()
+        self.done = 0
+        self.total = 0
+
+    def _count_all(self) -> int:
+        cases = self.sel.case_condition()
+        scalar = self.conn.scalar
+        total = scalar(select(func.count()).select_from(Case).where(cases)) or 0
+        for model in (Answer, ChecklistResult):
+            total += scalar(select(func.count()).select_from(model).join(Case, model.case_id == Case.id)
+                            .where(cases)) or 0
+        total += scalar(select(func.count()).select_from(Decision).join(Case, Decision.case_id == Case.id)
+                        .where(cases, self.sel.period(Decision.created_at))) or 0
+        total += scalar(select(func.count()).select_from(AuditEvent)
+                        .where(self.sel.audit_condition())) or 0
+        return total
+
+    def _tick(self, sheet: str) -> None:
+        self.done += 1
+        if self.progress is not None and self.done % 2000 == 0:
+            self.progress(self.done, self.total, sheet)
+
+    # -- run ------------------------------------------------------------------------------
+    def run(self) -> ExportResult:
+        self.sel = Selection(self.conn, self.filters)
+        self.orgs, self.chains = self.sel.orgs, self.sel.chains
+        self.users = {uid: name for uid, name in self.conn.execute(select(User.id, User.username))}
+        self.case_titles: dict[int, str] = {}
+        self.total = self._count_all()
+        if self.progress is not None:
+            self.progress(0, self.total, SUMMARY)
+
+        book, styles = open_workbook(self.path, title="生成AI調達 監査用エクスポート",
+                                     author=self.generated_by or "procurement")
+        self.book, self.styles = book, styles
+        try:
+            # Created first so it is the first tab; filled last, when everything is counted.
+            summary = book.add_worksheet(SUMMARY)
+            tables = {
+                CASES: Table(book, styles, CASES, CASE_COLUMNS),
+                ANSWERS: Table(book, styles, ANSWERS, ANSWER_COLUMNS),
+                DECISIONS: Table(book, styles, DECISIONS, DECISION_COLUMNS),
+                CHECKLIST: Table(book, styles, CHECKLIST, CHECKLIST_COLUMNS),
+                AUDIT: Table(book, styles, AUDIT, AUDIT_COLUMNS),
+                PACKS: Table(book, styles, PACKS, PACK_COLUMNS),
+            }
+            self.more: Table | None = None
+            self._write_cases(tables[CASES])
+            self._write_answers(tables[ANSWERS])
+            self._write_decisions(tables[DECISIONS])
+            self._write_checklist(tables[CHECKLIST])
+            self._write_audit(tables[AUDIT])
+            self._write_packs(tables[PACKS])
+            # Further sheets (e.g. incidents) go here, each a `Table` filled by one method.
+            for name, table in tables.items():
+                table.finish()
+                self.result.rows[name] = table.count
+            if self.more is not None:
+                self.more.finish()
+                self.result.rows[AUDIT_MORE] = self.more.count
+            self._write_summary(summary)
+        finally:
+            book.close()
+        if self.progress is not None:
+            self.progress(self.total, self.total, SUMMARY)
+        return self.result
+
+    # -- sheets ---------------------------------------------------------------------------
+    def _write_cases(self, table: Table) -> None:
+        by_level: Counter[str] = Counter()
+        by_status: Counter[str] = Counter()
+        stmt = select(*Case.__table__.columns).where(self.sel.case_condition()).order_by(
+            Case.org_id, Case.id)
+        for c in stream(self.conn, stmt):
+            self.case_titles[c.id] = c.title
+            self.pack_refs.add((c.pack_id, c.pack_version, c.pack_fingerprint))
+            by_level[c.level or ""] += 1
+            by_status[c.status] += 1
+            table.append((
+                c.id, self.orgs.get(c.org_id, ""), c.title, c.department,
+                self.users.get(c.owner_id, c.owner_id), c.status, STATUS_JA.get(c.status, ""),
+                c.level, self.texts.level_label(c.pack_id, c.pack_version, c.level),
+                c.is_complete, c.has_blocking, c.pack_id, c.pack_version, c.pack_fingerprint,
+                c.answers_hash, c.version, _utc(c.created_at), _fy(c.created_at),
+                _utc(c.updated_at), _utc(c.submitted_at), _utc(c.approved_at),
+                _utc(c.approval_voided_at), c.approval_voided_reason,
+            ))
+            self._tick(CASES)
+        self.result.by_level = dict(by_level)
+        self.result.by_status = dict(by_status)
+
+    def _grouped_by_case(self, stmt, key: Callable[[Any], str]) -> Iterator[Any]:
+        """Rows ordered by case, each case's rows put in its pack's order."""
+        group: list[Any] = []
+        current = None
+        for row in stream(self.conn, stmt):
+            if row.case_id != current and group:
+                yield from self._sorted(group, key)
+                group = []
+            current = row.case_id
+            group.append(row)
+        if group:
+            yield from self._sorted(group, key)
+
+    def _sorted(self, rows: list[Any], key: Callable[[Any], str]) -> list[Any]:
+        first = rows[0]
+        return sorted(rows, key=lambda r: (
+            self.texts.order(first.pack_id, first.pack_version, key(r)), key(r)))
+
+    def _write_answers(self, table: Table) -> None:
+        stmt = (
+            select(Answer.case_id, Answer.question_id, Answer.value, Answer.answered_by,
+                   Answer.answered_at, Case.pack_id, Case.pack_version)
+            .join(Case, Answer.case_id == Case.id)
+            .where(self.sel.case_condition())
+            .order_by(Case.org_id, Answer.case_id, Answer.id)
+        )
+        texts = self.texts
+        for a in self._grouped_by_case(stmt, lambda r: r.question_id):
+            value = decode_answer(a.value)
+            question = texts.element(a.pack_id, a.pack_version, a.question_id)
+            table.append((
+                a.case_id, self.case_titles.get(a.case_id, ""), a.question_id,
+                ja(getattr(question, "text", None)), answer_text(value),
+                texts.answer_label(a.pack_id, a.pack_version, a.question_id, value),
+                self.users.get(a.answered_by, a.answered_by), _utc(a.answered_at),
+                _fy(a.answered_at),
+            ))
+            self._tick(ANSWERS)
+
+    def _write_decisions(self, table: Table) -> None:
+        stmt = (
+            select(*Decision.__table__.columns)
+            .join(Case, Decision.case_id == Case.id)
+            .where(self.sel.case_condition(), self.sel.period(Decision.created_at))
+            .order_by(Decision.created_at, Decision.id)
+        )
+        for d in stream(self.conn, stmt):
+            self.pack_refs.add((d.pack_id, d.pack_version, d.pack_fingerprint))
+            table.append((
+                d.id, d.case_id, self.case_titles.get(d.case_id, ""), d.kind,
+                DECISION_JA.get(d.kind, ""), self.users.get(d.actor_id, d.actor_id), d.comment,
+                d.level, d.pack_id, d.pack_version, d.pack_fingerprint, d.answers_hash,
+                _utc(d.created_at), _fy(d.created_at),
+            ))
+            self._tick(DECISIONS)
+
+    def _write_checklist(self, table: Table) -> None:
+        stmt = (
+            select(ChecklistResult.case_id, ChecklistResult.item_id, ChecklistResult.status,
+                   ChecklistResult.evidence, ChecklistResult.updated_by,
+                   ChecklistResult.updated_at, Case.pack_id, Case.pack_version)
+            .join(Case, ChecklistResult.case_id == Case.id)
+            .where(self.sel.case_condition())
+            .order_by(Case.org_id, ChecklistResult.case_id, ChecklistResult.id)
+        )
+        for r in self._grouped_by_case(stmt, lambda r: r.item_id):
+            item = self.texts.element(r.pack_id, r.pack_version, r.item_id)
+            table.append((
+                r.case_id, self.case_titles.get(r.case_id, ""), getattr(item, "checklist", ""),
+                r.item_id, ja(getattr(item, "text", None)), r.status, CHECK_JA.get(r.status, ""),
+                r.evidence, self.users.get(r.updated_by, r.updated_by), _utc(r.updated_at),
+                _fy(r.updated_at),
+            ))
+            self._tick(CHECKLIST)
+
+    def _write_audit(self, table: Table) -> None:
+        for chain in self.chains:
+            stmt = (
+                select(AuditEvent.id, AuditEvent.chain, AuditEvent.seq, AuditEvent.occurred_at,
+                       AuditEvent.actor, AuditEvent.event_type, AuditEvent.case_id,
+                       AuditEvent.payload, AuditEvent.prev_hash, AuditEvent.hash)
+                .where(AuditEvent.chain == chain, self.sel.audit_condition())
+                .order_by(AuditEvent.seq, AuditEvent.id)
+            )
+            # The chain is verified by the same pass that writes it: one read of the log.
+            self.result.chains.append(verify_chain(chain, self._audit_rows(table, stmt)))
+
+    def _audit_rows(self, table: Table, stmt) -> Iterator[EventRecord]:
+        append, tick, more = table.append, self._tick, self._write_more
+        for e in stream(self.conn, stmt):
+            occurred = format_timestamp(e.occurred_at)
+            payload = e.payload or ""
+            parts = split_utf16(payload) if len(payload) * 2 > EXCEL_CELL_LIMIT else None
+            append((
+                e.id, e.chain, e.seq, occurred, e.occurred_at, _fy(e.occurred_at), e.actor,
+                e.event_type, e.case_id, parts[0] if parts else payload,
+                len(parts) if parts else None, e.prev_hash, e.hash,
+            ))
+            if parts:
+                more(e, parts)
+            tick(AUDIT)
+            # Built directly (the row is already typed): the verifier re-hashes exactly this.
+            yield EventRecord(e.chain, e.seq, occurred, e.actor, e.event_type, e.case_id,
+                              payload, (e.prev_hash or "").strip().lower(),
+                              (e.hash or "").strip().lower())
+
+    def _write_more(self, event, parts: list[str]) -> None:
+        if self.more is None:
+            self.more = Table(self.book, self.styles, AUDIT_MORE, AUDIT_MORE_COLUMNS)
+        for number, part in enumerate(parts[1:], start=2):
+            self.more.append((event.id, event.chain, event.seq, number, part))
+
+    def _write_packs(self, table: Table) -> None:
+        for pack_id, version, fingerprint in sorted(self.pack_refs):
+            pack = self.texts.pack(pack_id, version)
+            installed = pack is not None
+            matches = installed and pack.fingerprint == fingerprint
+            head = (pack_id, version, fingerprint, installed, matches)
+            if pack is None:
+                table.append((*head, "pack", "", "(このバージョンは導入されていません / this "
+                              "version is not installed)", "", "", "", ""))
+                continue
+            table.append((*head, "pack", pack.key, ja(pack.title), en(pack.title), "",
+                          format_source(pack.source), " > ".join(pack.layers)))
+            for kind, element in _pack_elements(pack):
+                table.append((
+                    *head, kind, element.id, _element_text(element, "ja"),
+                    _element_text(element, "en"), getattr(element, "provenance", ""),
+                    format_source(getattr(element, "source", None)),
+                    getattr(element, "layer", ""),
+                ))
+
+    def _write_summary(self, sheet) -> None:
+        s = self.styles
+        sheet.set_column(0, 0, 30)
+        sheet.set_column(1, 1, 24)
+        sheet.set_column(2, 2, 70)
+        row = 0
+        sheet.write_string(row, 0, "監査用エクスポート / Audit export", s.title)
+        row += 2
+
+        def line(label_ja: str, label_en: str, value: Any) -> None:
+            nonlocal row
+            sheet.write_string(row, 0, label_ja, s.label)
+            sheet.write_string(row, 1, label_en, s.label)
+            if isinstance(value, datetime):
+                sheet.write_datetime(row, 2, to_jst_naive(value), s.datetime)
+            elif isinstance(value, bool):
+                sheet.write_boolean(row, 2, value, s.bool)
+            elif isinstance(value, (int, float)):
+                sheet.write_number(row, 2, value, s.int)
+            else:
+                write_text(sheet, row, 2, str(value), s.wrap, s.wrap_quoted)
+            row += 1
+
+        def heading(text: str) -> None:
+            nonlocal row
+            row += 1
+            sheet.write_string(row, 0, text, s.header_ja)
+            row += 1
+
+        heading("条件 / Filters")
+        for label_ja, label_en, value in self.filters.describe():
+            line(label_ja, label_en, value)
+        heading("作成 / Generated")
+        line("作成日時(JST)", "Generated at (JST)", self.now)
+        line("作成者", "Generated by", self.generated_by or "(CLI)")
+        line("ツール", "Tool version", f"procurement {procurement.__version__}")
+        heading("件数 / Rows per sheet")
+        for name, count in self.result.rows.items():
+            line(name, _SHEET_EN.get(name, name), count)
+        heading("リスク区分別の案件数 / Cases by level")
+        for level, count in sorted(self.result.by_level.items()):
+            line(level or "(未判定)", level or "(not classified)", count)
+        heading("状態別の案件数 / Cases by status")
+        for status in CASE_STATUSES:
+            if status in self.result.by_status:
+                line(STATUS_JA.get(status, status), status, self.result.by_status[status])
+        heading("監査ログの検証 / Audit chain verification")
+        for report in self.result.chains:
+            line(f"チェーン {report.chain}", "Result", "OK" if report.ok else "FAIL")
+            line("", "Events", report.count)
+            line("", "Head seq:hash", report.head or "")
+            if not report.ok:
+                line("", "Problem", report.describe())
+        if not self.result.chains:
+            line("(チェーンなし)", "(no chains)", "")
+        row += 1
+        note = ("監査ログは各チェーンの最初の事象から期間末までを含みます(ハッシュチェーンは先頭から"
+                "しか検証できないため)。`procurement audit verify --xlsx FILE` でこのファイルだけから"
+                "再検証できます。 / The audit log holds each chain from its first event to the end "
+                "of the period (a hash chain can only be checked from its start). Re-check this "
+                "file alone with `procurement audit verify --xlsx FILE`.")
+        write_text(sheet, row, 0, note, s.wrap, s.wrap_quoted)
+        sheet.set_landscape()
+        sheet.set_paper(9)
+        sheet.fit_to_pages(1, 0)
+        sheet.set_footer("&L" + SUMMARY + "&C&P / &N")
+
+
+_SHEET_EN = {
+    CASES: "Cases", ANSWERS: "Answers", DECISIONS: "Decisions", CHECKLIST: "Checklist results",
+    AUDIT: "Audit log", AUDIT_MORE: "Audit log (continued payloads)", PACKS: "Rule packs",
+}
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    """Stored timestamps are UTC; the model marks them aware, raw SQLite rows may not be."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=timezone.utc)
+
+
+def _fy(value: datetime | None) -> str | None:
+    return None if value is None else fiscal_year_label(fiscal_year(_utc(value)))
+
+
+def _pack_elements(pack) -> Iterable[tuple[str, Any]]:
+    for level in pack.levels:
+        yield "level", level
+    for question in pack.questions:
+        yield "question", question
+    for rule in pack.rules:
+        yield "rule", rule
+    for finding in pack.blocking:
+        yield "blocking", finding
+    for step in pack.steps:
+        yield "step", step
+    for item in pack.items:
+        yield f"item:{item.checklist}", item
+
+
+def _element_text(element: Any, lang: str) -> str:
+    pick = ja if lang == "ja" else en
+    for attr in ("text", "label", "message", "title"):
+        value = getattr(element, attr, None)
+        if value:
+            text = pick(value)
+            options = getattr(element, "options", None)
+            if options:
+                text += "\n" + " / ".join(f"{o.value}: {pick(o.label)}" for o in options)
+            return text
+    return ""

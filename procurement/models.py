@@ -1,0 +1,285 @@
+"""SQLAlchemy 2 typed models: organisations, users, cases and their records, the audit log.
+
+The schema itself is created and changed only by the Alembic migrations in
+`procurement.migrations`; a test compares these models with the migrated database so the two
+never drift. A naming convention names every constraint, so migrations are portable between
+SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from typing import Optional
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+ROLES = ("planner", "reviewer", "auditor", "pack_admin", "admin")
+ORG_KINDS = ("ministry", "municipality")
+CASE_STATUSES = ("draft", "submitted", "returned", "approved", "withdrawn", "in_operation", "retired")
+CHECKLIST_STATUSES = ("met", "not_met", "not_applicable", "pending")
+DECISION_KINDS = (
+    "classification", "submission", "return", "approval", "withdrawal", "reassessment", "void",
+)
+
+
+class UTCDateTime(TypeDecorator):
+    """A timezone-aware UTC datetime on both databases.
+
+    SQLite keeps no offset, so values are normalised to UTC before they are written and marked UTC
+    when read back; PostgreSQL stores `timestamptz` and returns the session's zone, converted here.
+    A naive datetime is refused rather than guessed at.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: timestamps must be timezone-aware UTC")
+        value = value.astimezone(timezone.utc)
+        if dialect.name == "sqlite":
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    """Declarative base whose metadata names every constraint."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime(), date: Date()}
+
+
+class Organisation(Base):
+    """A ministry or municipality; `code` is also the name of its audit chain."""
+
+    __tablename__ = "organisations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))  # 'ministry' | 'municipality'
+    # An explicit pack choice ('city-strict@1', 'jp-national@2.0.0'); NULL = the national
+    # edition in force on the case date.
+    pack_ref: Mapped[Optional[str]] = mapped_column(String(120))
+    created_at: Mapped[datetime]
+
+
+class User(Base):
+    """A person who signs in; belongs to exactly one organisation."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(300))
+    roles: Mapped[str] = mapped_column(String(200))  # comma-separated, sorted
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[Optional[datetime]]
+    last_login_at: Mapped[Optional[datetime]]
+    created_at: Mapped[datetime]
+
+
+class Case(Base):
+    """One procurement or use of generative AI being assessed."""
+
+    __tablename__ = "cases"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    department: Mapped[str] = mapped_column(String(200))
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    pack_id: Mapped[str] = mapped_column(String(100))
+    pack_version: Mapped[str] = mapped_column(String(40))
+    pack_fingerprint: Mapped[str] = mapped_column(String(64))
+    level: Mapped[Optional[str]] = mapped_column(String(40))
+    is_complete: Mapped[bool] = mapped_column(Boolean, default=False)
+    has_blocking: Mapped[bool] = mapped_column(Boolean, default=False)
+    answers_hash: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer, default=1)  # optimistic lock counter
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    submitted_at: Mapped[Optional[datetime]]
+    approved_at: Mapped[Optional[datetime]]
+    approval_voided_at: Mapped[Optional[datetime]]
+    approval_voided_reason: Mapped[Optional[str]] = mapped_column(Text)
+
+    # Every UPDATE of a case says `WHERE version = <the version read>`, so two writers working from
+    # the same copy cannot both succeed, on PostgreSQL's READ COMMITTED as on SQLite. The writer
+    # sets the next value itself (`Services.unit_of_work(...).touch(case)`).
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
+
+
+class Answer(Base):
+    """The current answer to one question of a case (history lives in the audit log)."""
+
+    __tablename__ = "answers"
+    __table_args__ = (UniqueConstraint("case_id", "question_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    question_id: Mapped[str] = mapped_column(String(100))
+    value: Mapped[str] = mapped_column(Text)  # JSON text of the answer value
+    answered_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    answered_at: Mapped[datetime]
+
+
+class ChecklistResult(Base):
+    """The state of one checklist item of a case."""
+
+    __tablename__ = "checklist_results"
+    __table_args__ = (UniqueConstraint("case_id", "item_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    item_id: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(20))  # met | not_met | not_applicable | pending
+    evidence: Mapped[str] = mapped_column(Text, default="")
+    updated_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[datetime]
+
+
+class BoardReport(Base):
+    """The report to the AI governance board (CAIO) for a high-risk case."""
+
+    __tablename__ = "board_reports"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), unique=True)
+    project_details: Mapped[str] = mapped_column(Text, default="")
+    objectives: Mapped[str] = mapped_column(Text, default="")
+    risk_mitigation: Mapped[str] = mapped_column(Text, default="")
+    qa_plan: Mapped[str] = mapped_column(Text, default="")
+    schedule: Mapped[str] = mapped_column(Text, default="")
+    contact: Mapped[str] = mapped_column(Text, default="")
+    updated_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[datetime]
+
+
+class Decision(Base):
+    """A decision on a case, pinned to the answers and pack it was based on."""
+
+    __tablename__ = "decisions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    actor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    level: Mapped[Optional[str]] = mapped_column(String(40))
+    pack_id: Mapped[str] = mapped_column(String(100))
+    pack_version: Mapped[str] = mapped_column(String(40))
+    pack_fingerprint: Mapped[str] = mapped_column(String(64))
+    answers_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+
+
+class AuditEvent(Base):
+    """One link of an organisation's hash chain (see docs/audit-log.md).
+
+    No foreign keys: the log must stay verifiable on its own, whatever happens to other tables.
+    """
+
+    __tablename__ = "audit_events"
+    __table_args__ = (UniqueConstraint("chain", "seq"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    chain: Mapped[str] = mapped_column(String(64))
+    seq: Mapped[int] = mapped_column(Integer)
+    occurred_at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(100))
+    event_type: Mapped[str] = mapped_column(String(60))
+    case_id: Mapped[Optional[int]] = mapped_column(Integer, index=True)
+    payload: Mapped[str] = mapped_column(Text)  # JSON text
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class InstalledPack(Base):
+    """A rule pack installed into the database from a bundle (pack sharing)."""
+
+    __tablename__ = "installed_packs"
+    __table_args__ = (UniqueConstraint("pack_id", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    pack_id: Mapped[str] = mapped_column(String(100))
+    version: Mapped[str] = mapped_column(String(40))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    installed_by: Mapped[str] = mapped_column(String(100))
+    installed_at: Mapped[datetime]
+    source_name: Mapped[str] = mapped_column(String(300))
+    bundle: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class Operation(Base):
+    """How an approved system is run: vendor, model, reviews, retirement."""
+
+    __tablename__ = "operations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), unique=True)
+    started_on: Mapped[Optional[date]]
+    vendor: Mapped[str] = mapped_column(String(200), default="")
+    model_name: Mapped[str] = mapped_column(String(200), default="")
+    model_version: Mapped[str] = mapped_column(String(100), default="")
+    ismap_listing: Mapped[str] = mapped_column(String(200), default="")
+    review_interval_months: Mapped[Optional[int]] = mapped_column(Integer)
+    last_reviewed_on: Mapped[Optional[date]]
+    ended_on: Mapped[Optional[date]]
+    end_evidence: Mapped[str] = mapped_column(Text, default="")
+    updated_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[datetime]
+
+
+class Incident(Base):
+    """An incident with a system in operation, reported to the CAIO."""
+
+    __tablename__ = "incidents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    occurred_on: Mapped[date]
+    severity: Mapped[str] = mapped_column(String(20))
+    description: Mapped[str] = mapped_column(Text)
+    actions_taken: Mapped[str] = mapped_column(Text, default="")
+    reported_to_caio_at: Mapped[Optional[datetime]]
+    reported_onward_at: Mapped[Optional[datetime]]
+    status: Mapped[str] = mapped_column(String(20))
+    created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    version: Mapped[int] = mapped_column(Integer, default=1)

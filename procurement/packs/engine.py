@@ -1,0 +1,218 @@
+"""The classification engine: answers + a resolved pack -> level, completeness, reasons, findings,
+required steps and items. Pure and deterministic; no I/O.
+
+Semantics (documented in docs/rule-packs.md):
+- Questions are visited in pack order; a question applies unless its `applies_when` is false on the
+  answers of the questions before it. Answers to questions that do not apply are ignored.
+- Rules fire only when their condition is true. The first firing `stop` rule decides the level
+  alone and settles the case (nothing else is needed). Otherwise the level is the highest of the
+  pack's `default_level` and every firing rule's level, so a missing answer never lowers it.
+- Blocking findings fire when true. Steps apply unless false; an item is required unless its
+  `required_when` is false (a missing answer never drops a requirement), recommended when its
+  `recommended_when` is true and it is not required.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from procurement.errors import InputError
+from procurement.packs.pack import ResolvedPack
+
+
+class InvalidAnswersError(InputError):
+    """Answers that do not fit the pack: an unknown question id or an option it does not have."""
+
+    code = "invalid_answers"
+
+    def __init__(self, message: str, problems: list[str], **params: Any) -> None:
+        super().__init__(message, problems=problems, **params)
+        self.problems = problems
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """A rule that fired: why the level is what it is."""
+
+    rule_id: str
+    level: str
+    inputs: dict[str, str]
+    message: dict[str, str]
+    provenance: str
+    source: dict[str, str]
+    layer: str = ""
+
+    def to_dict(self, lang: str | None = None) -> dict[str, Any]:
+        return {
+            "rule_id": self.rule_id, "level": self.level, "inputs": dict(self.inputs),
+            "message": self.message[lang] if lang else dict(self.message),
+            "provenance": self.provenance, "source": dict(self.source), "layer": self.layer,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """A blocking finding: something that must be resolved whatever the level."""
+
+    id: str
+    inputs: dict[str, str]
+    message: dict[str, str]
+    provenance: str
+    source: dict[str, str]
+    layer: str = ""
+
+    def to_dict(self, lang: str | None = None) -> dict[str, Any]:
+        return {
+            "id": self.id, "inputs": dict(self.inputs),
+            "message": self.message[lang] if lang else dict(self.message),
+            "provenance": self.provenance, "source": dict(self.source), "layer": self.layer,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Classification:
+    """The result of `classify`."""
+
+    level: str
+    complete: bool
+    unanswered: list[str]
+    applicable_questions: list[str]
+    ignored_answers: list[str]
+    reasons: list[Reason]
+    blocking: list[Finding]
+    required_steps: list[str]
+    required_items: list[str]
+    recommended_items: list[str]
+    pack_id: str
+    pack_version: str
+    fingerprint: str
+    answers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def pack_ref(self) -> str:
+        return f"{self.pack_id}@{self.pack_version}#{self.fingerprint[:12]}"
+
+    @property
+    def is_blocked(self) -> bool:
+        return bool(self.blocking)
+
+    def to_dict(self, lang: str | None = "ja") -> dict[str, Any]:
+        """The JSON shape printed by `procurement classify` (messages in `lang`; both if None)."""
+        return {
+            "level": self.level,
+            "complete": self.complete,
+            "unanswered": list(self.unanswered),
+            "applicable_questions": list(self.applicable_questions),
+            "ignored_answers": list(self.ignored_answers),
+            "reasons": [r.to_dict(lang) for r in self.reasons],
+            "blocking": [b.to_dict(lang) for b in self.blocking],
+            "required_steps": list(self.required_steps),
+            "required_items": list(self.required_items),
+            "recommended_items": list(self.recommended_items),
+            "pack": {"id": self.pack_id, "version": self.pack_version, "fingerprint": self.fingerprint},
+        }
+
+
+def check_answers(pack: ResolvedPack, answers: Any) -> dict[str, str]:
+    """Validate answers against the pack; return them without unanswered (None) entries."""
+    if not isinstance(answers, Mapping):
+        raise InvalidAnswersError(
+            f"answers must be an object mapping question ids to option values; got {type(answers).__name__}",
+            [f"not an object: {type(answers).__name__}"], pack=pack.key,
+        )
+    options = pack._options  # type: ignore[attr-defined]
+    clean: dict[str, str] = {}
+    problems: list[str] = []
+    for qid, value in answers.items():
+        allowed = options.get(qid)
+        if allowed is None:
+            problems.append(f"unknown question {qid!r}")
+        elif value is None:
+            continue
+        elif not isinstance(value, str) or value not in allowed:
+            problems.append(f"{qid}: {value!r} is not an option (options: {', '.join(pack.question(qid).option_values)})")
+        else:
+            clean[qid] = value
+    if problems:
+        raise InvalidAnswersError(
+            f"invalid answers for pack {pack.key}: " + "; ".join(problems), problems, pack=pack.key
+        )
+    return clean
+
+
+def classify(pack: ResolvedPack, answers: Mapping[str, str | None]) -> Classification:
+    """Classify one set of answers (question id -> option value; None or absent = unanswered)."""
+    given = check_answers(pack, answers)
+    effective: dict[str, str] = {}
+    applicable: list[str] = []
+    unanswered: list[str] = []
+    ignored: list[str] = []
+    for q in pack.questions:
+        cond = q.applies
+        if cond is None or cond.evaluate(effective, None) is not False:
+            applicable.append(q.id)
+            v = given.get(q.id)
+            if v is not None:
+                effective[q.id] = v
+            elif q.required:
+                unanswered.append(q.id)
+        elif q.id in given:
+            ignored.append(q.id)
+
+    rank = pack._level_rank  # type: ignore[attr-defined]
+    levels = pack.levels
+    level_rank = rank[pack.default_level]
+    fired = []
+    stop_rule = None
+    for rule in pack.rules:
+        if rule.cond.evaluate(effective, None) is True:
+            if rule.stop:
+                stop_rule = rule
+                break
+            fired.append(rule)
+            r = rank[rule.level]
+            if r > level_rank:
+                level_rank = r
+    if stop_rule is not None:
+        fired = [stop_rule]
+        level_rank = rank[stop_rule.level]
+        unanswered = []  # a stop rule settles the case: no other answer is needed
+
+    reasons = [
+        Reason(r.id, r.level, r.cond.inputs(effective, None), r.message, r.provenance, r.source, r.layer)
+        for r in fired
+    ]
+    blocking = [
+        Finding(b.id, b.cond.inputs(effective, level_rank), b.message, b.provenance, b.source, b.layer)
+        for b in pack.blocking
+        if b.cond.evaluate(effective, level_rank) is True
+    ]
+    steps = [s.id for s in pack.steps if s.applies is None or s.applies.evaluate(effective, level_rank) is not False]
+    required: list[str] = []
+    recommended: list[str] = []
+    for it in pack.items:
+        rq = it.required_cond
+        if rq is not None and rq.evaluate(effective, level_rank) is not False:
+            required.append(it.id)
+        else:
+            rc = it.recommended_cond
+            if rc is not None and rc.evaluate(effective, level_rank) is True:
+                recommended.append(it.id)
+    return Classification(
+        level=levels[level_rank].id,
+        complete=not unanswered,
+        unanswered=unanswered,
+        applicable_questions=applicable,
+        ignored_answers=ignored,
+        reasons=reasons,
+        blocking=blocking,
+        required_steps=steps,
+        required_items=required,
+        recommended_items=recommended,
+        pack_id=pack.id,
+        pack_version=pack.version,
+        fingerprint=pack.fingerprint,
+        answers=effective,
+    )

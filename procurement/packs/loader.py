@@ -1,0 +1,553 @@
+"""Loading a pack folder: strict YAML, model validation, layering on a parent, reference checks.
+
+Every error found in a pack is collected and raised at once as `PackLoadError`, each a `LoadError`
+naming the file, the line (where the YAML gives one), the element path and what was expected.
+"""
+
+from __future__ import annotations
+
+import re
+import types
+import typing
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from procurement.errors import InputError
+from procurement.packs import model as m
+from procurement.packs import pack as p
+from procurement.packs.conditions import CompileContext, Cond, compile_condition
+from procurement.packs.yamlreader import YamlError, read_yaml
+
+PACK_FILE = "pack.yaml"
+
+
+@dataclass(frozen=True)
+class LoadError:
+    """One problem in a pack: `FILE:LINE: element-path: message`."""
+
+    file: str
+    line: int
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.path or '(pack)'}: {self.message}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"file": self.file, "line": self.line, "path": self.path, "message": self.message}
+
+
+class PackLoadError(InputError):
+    """A pack (or several) that cannot be loaded; `errors` lists every problem found."""
+
+    code = "pack_invalid"
+
+    def __init__(self, errors: Iterable[LoadError]) -> None:
+        self.errors = list(errors)
+        super().__init__("\n".join(str(e) for e in self.errors), count=len(self.errors))
+
+
+# -- versions ----------------------------------------------------------------------------------
+
+Version = tuple[int, int, int]
+_CMP = re.compile(r"^\s*(>=|<=|==|=|>|<)?\s*(\d+)(?:\.(\d+))?(?:\.(\d+))?\s*$")
+
+
+def parse_version(text: str) -> Version:
+    a, b, c = text.split(".")
+    return int(a), int(b), int(c)
+
+
+def parse_range(text: str) -> Callable[[Version], bool]:
+    """A version range: comparators joined by commas (`>=2.0.0,<3.0.0`), or a bare prefix
+    (`2` = any 2.x.y, `2.1` = any 2.1.y, `2.1.0` = exactly that). Raises ValueError."""
+    tests: list[Callable[[Version], bool]] = []
+    for part in text.split(","):
+        mt = _CMP.match(part)
+        if not mt:
+            raise ValueError(
+                f"bad version range {text!r} (expected e.g. '>=2.0.0,<3.0.0', '2' or '2.0.0')"
+            )
+        op = mt.group(1)
+        nums = [int(x) for x in mt.group(2, 3, 4) if x is not None]
+        if op is None or op in ("=", "=="):
+            prefix = tuple(nums)
+            tests.append(lambda v, pr=prefix: v[: len(pr)] == pr)
+            continue
+        ver = tuple(nums + [0] * (3 - len(nums)))
+        tests.append(
+            {
+                ">=": lambda v, w=ver: v >= w,
+                ">": lambda v, w=ver: v > w,
+                "<=": lambda v, w=ver: v <= w,
+                "<": lambda v, w=ver: v < w,
+            }[op]
+        )
+    return lambda v: all(t(v) for t in tests)
+
+
+# -- reading one file --------------------------------------------------------------------------
+
+
+@dataclass
+class PackSource:
+    """One pack.yaml read and validated against the file model (not yet resolved)."""
+
+    file: Path
+    raw: Any = None
+    lines: dict[tuple[Any, ...], int] = field(default_factory=dict)
+    model: m.PackFile | None = None
+    errors: list[LoadError] = field(default_factory=list)
+
+    @property
+    def key(self) -> str:
+        return f"{self.model.id}@{self.model.version}" if self.model else str(self.file)
+
+    def error(self, path: tuple[Any, ...], message: str) -> None:
+        self.errors.append(
+            LoadError(str(self.file), line_for(self.lines, path), render_path(self.raw, path), message)
+        )
+
+
+def line_for(lines: dict[tuple[Any, ...], int], path: tuple[Any, ...]) -> int:
+    for n in range(len(path), -1, -1):
+        if path[:n] in lines:
+            return lines[path[:n]]
+    return 1
+
+
+def render_path(raw: Any, path: tuple[Any, ...]) -> str:
+    """`questions[SC-2].applies_when.not` style: list positions shown by the element's id."""
+    out = ""
+    node = raw
+    for part in path:
+        if isinstance(part, int):
+            label = str(part)
+            if isinstance(node, list) and 0 <= part < len(node):
+                item = node[part]
+                if isinstance(item, dict) and isinstance(item.get("id"), str):
+                    label = item["id"]
+                node = item
+            else:
+                node = None
+            out += f"[{label}]"
+        else:
+            out += f".{part}" if out else str(part)
+            node = node.get(part) if isinstance(node, dict) else None
+    return out
+
+
+def resolve_pack_file(path: str | Path) -> Path:
+    """A pack folder or its pack.yaml -> the pack.yaml path."""
+    path = Path(path)
+    return path / PACK_FILE if path.is_dir() else path
+
+
+def read_pack_source(path: str | Path) -> PackSource:
+    """Read and validate one pack.yaml (structure only); errors are kept on the result."""
+    file = resolve_pack_file(path)
+    src = PackSource(file)
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        src.errors.append(LoadError(str(file), 0, "", f"cannot read the file: {exc.strerror or exc}"))
+        return src
+    try:
+        src.raw, src.lines = read_yaml(data)
+    except YamlError as exc:
+        src.errors.append(LoadError(str(file), exc.line, "", exc.message))
+        return src
+    if not isinstance(src.raw, dict):
+        src.error((), f"the top level must be a mapping (id, version, title, ...); got {type(src.raw).__name__}")
+        return src
+    try:
+        src.model = m.PackFile.model_validate(src.raw)
+    except ValidationError as exc:
+        for err in exc.errors():
+            _report_pydantic(err, (), m.PackFile, src.error)
+        return src
+    _check_duplicate_ids(src)
+    return src
+
+
+def _report_pydantic(err: dict, prefix: tuple, root: type[BaseModel], report) -> None:
+    loc = tuple(err["loc"])
+    kind = err["type"]
+    if kind == "missing":
+        report(prefix + loc[:-1], f"missing key {loc[-1]!r}")
+    elif kind == "extra_forbidden":
+        allowed = _allowed_keys(root, loc[:-1])
+        hint = f" (allowed: {', '.join(allowed)})" if allowed else ""
+        report(prefix + loc[:-1], f"unknown key {loc[-1]!r}{hint}")
+    else:
+        got = err.get("input")
+        shown = repr(got)
+        if len(shown) > 60:
+            shown = shown[:57] + "..."
+        msg = err["msg"]
+        if kind == "string_pattern_mismatch":
+            if loc and loc[-1] == "version":
+                msg = "expected a version X.Y.Z (SemVer)"
+            else:
+                msg = "expected an id of letters, digits, '-', '_' or '.'"
+        elif kind == "literal_error":
+            msg = msg.replace("Input should be", "expected")
+        report(prefix + loc, f"{msg}; got {shown}")
+
+
+def _model_of(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _model_of(typing.get_args(annotation)[0])
+    if origin in (list, typing.Union, types.UnionType):
+        for arg in typing.get_args(annotation):
+            found = _model_of(arg)
+            if found is not None:
+                return found
+    return None
+
+
+def _allowed_keys(root: type[BaseModel], loc: tuple) -> list[str]:
+    cls: type[BaseModel] | None = root
+    for part in loc:
+        if cls is None:
+            return []
+        if isinstance(part, int):
+            continue
+        fld = cls.model_fields.get(part)
+        cls = _model_of(fld.annotation) if fld else None
+    return list(cls.model_fields) if cls else []
+
+
+def _check_duplicate_ids(src: PackSource) -> None:
+    seen: dict[str, tuple] = {}
+    assert src.model is not None
+
+    def see(el_id: str, path: tuple) -> None:
+        if el_id in seen:
+            first = render_path(src.raw, seen[el_id])
+            src.error(path + ("id",), f"duplicate id {el_id!r} (already used at {first}); ids are unique in a pack")
+        else:
+            seen[el_id] = path
+
+    for kind in ("levels", "questions", "rules", "blocking", "steps"):
+        for i, el in enumerate(getattr(src.model, kind)):
+            see(el.id, (kind, i))
+    for i, cl in enumerate(src.model.checklists):
+        if not cl.extend:
+            see(cl.id, ("checklists", i))
+        for j, it in enumerate(cl.items):
+            see(it.id, ("checklists", i, "items", j))
+    for i, q in enumerate(src.model.questions):
+        values: set[str] = set()
+        for j, o in enumerate(q.options):
+            if o.value in values:
+                src.error(("questions", i, "options", j, "value"), f"duplicate option value {o.value!r}")
+            values.add(o.value)
+
+
+# -- layering ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Element:
+    """An element during resolution: its validated model, layer and where it was written."""
+
+    kind: str
+    model: Any
+    layer: str
+    source: PackSource
+    path: tuple[Any, ...]
+    override: dict[str, Any] | None = None
+    checklist: str | None = None  # items only
+
+
+def resolve_source(src: PackSource, parent: p.ResolvedPack | None) -> p.ResolvedPack:
+    """Resolve a validated source on its parent (None for a root pack); raise every error."""
+    if src.errors or src.model is None:
+        raise PackLoadError(src.errors)
+    fm = src.model
+    layer = f"{fm.id}@{fm.version}"
+    elements: list[Element] = list(parent.elements) if parent is not None else []
+    by_id = {e.model.id: e for e in elements if e.kind != "checklists"}
+    checklist_by_id = {e.model.id: e for e in elements if e.kind == "checklists"}
+
+    if parent is None:
+        if fm.extends is not None:
+            src.error(("extends",), "internal: parent not given")
+        if fm.overrides:
+            src.error(("overrides",), "a pack that extends nothing has nothing to override")
+        if fm.removes:
+            src.error(("removes",), "a pack that extends nothing has nothing to remove")
+    else:
+        if fm.levels:
+            src.error(("levels",), f"levels come from the base pack ({parent.layers[0]}); a child pack cannot add levels")
+        if fm.default_level is not None and fm.default_level != parent.default_level:
+            src.error(("default_level",), f"default_level comes from the base pack ({parent.default_level!r})")
+        parent_ids = set(by_id) | set(checklist_by_id)
+        _apply_removes(src, elements, parent_ids, parent.key)
+        _apply_overrides(src, elements, parent.key, layer)
+
+    by_id = {e.model.id: e for e in elements if e.kind != "checklists"}
+    checklist_by_id = {e.model.id: e for e in elements if e.kind == "checklists"}
+    # Additions: anything new; a clash with an inherited id must go through `overrides`.
+    for kind in ("levels", "questions", "rules", "blocking", "steps"):
+        for i, el in enumerate(getattr(fm, kind)):
+            if el.id in by_id or el.id in checklist_by_id:
+                _clash(src, (kind, i, "id"), el.id, (by_id.get(el.id) or checklist_by_id[el.id]).layer)
+                continue
+            elements.append(Element(kind, el, layer, src, (kind, i)))
+    for i, cl in enumerate(fm.checklists):
+        path = ("checklists", i)
+        if cl.extend:
+            if parent is None or cl.id not in checklist_by_id:
+                where = f"in {parent.key}" if parent is not None else "(this pack extends nothing)"
+                src.error(path + ("id",), f"extend: true needs an existing checklist {cl.id!r} {where}")
+                continue
+            if cl.title is not None or cl.step is not None:
+                src.error(path, "an extending checklist only adds items; change title or step under overrides")
+        else:
+            if cl.id in checklist_by_id or cl.id in by_id:
+                _clash(src, path + ("id",), cl.id, (checklist_by_id.get(cl.id) or by_id[cl.id]).layer)
+                continue
+            for key in ("title", "step"):
+                if getattr(cl, key) is None:
+                    src.error(path, f"missing key {key!r}")
+            elements.append(Element("checklists", cl.model_copy(update={"items": []}), layer, src, path))
+        for j, it in enumerate(cl.items):
+            if it.id in by_id or it.id in checklist_by_id:
+                _clash(src, path + ("items", j, "id"), it.id, (by_id.get(it.id) or checklist_by_id[it.id]).layer)
+                continue
+            elements.append(Element("items", it, layer, src, path + ("items", j), checklist=cl.id))
+
+    default_level = parent.default_level if parent is not None else fm.default_level
+    if parent is None and default_level is None:
+        src.error((), "missing key 'default_level'")
+    if src.errors:
+        raise PackLoadError(src.errors)
+    resolved = _build(src, parent, elements, layer, default_level)
+    if src.errors:
+        raise PackLoadError(src.errors)
+    return resolved
+
+
+def _clash(src: PackSource, path: tuple, el_id: str, layer: str) -> None:
+    src.error(
+        path,
+        f"id {el_id!r} is already defined by {layer}; to change it list it under overrides "
+        "(with a reason), to drop it under removes",
+    )
+
+
+def _apply_removes(src: PackSource, elements: list[Element], parent_ids: set[str], parent_key: str) -> None:
+    assert src.model is not None
+    for i, rm in enumerate(src.model.removes):
+        if rm.id not in parent_ids:
+            src.error(("removes", i, "id"), f"{parent_key} has no element {rm.id!r} to remove")
+            continue
+        target = next(e for e in elements if e.model.id == rm.id)
+        if target.kind == "levels":
+            src.error(("removes", i, "id"), "levels cannot be removed by a child pack")
+            continue
+        elements[:] = [
+            e for e in elements
+            if e is not target and not (target.kind == "checklists" and e.checklist == rm.id)
+        ]
+
+
+def _apply_overrides(src: PackSource, elements: list[Element], parent_key: str, layer: str) -> None:
+    assert src.model is not None
+    seen: set[str] = set()
+    for i, ov in enumerate(src.model.overrides):
+        path = ("overrides", i)
+        if ov.id in seen:
+            src.error(path + ("id",), f"{ov.id!r} is overridden twice")
+            continue
+        seen.add(ov.id)
+        idx = next((k for k, e in enumerate(elements) if e.model.id == ov.id), None)
+        if idx is None:
+            src.error(path + ("id",), f"{parent_key} has no element {ov.id!r} to override (or it was removed)")
+            continue
+        target = elements[idx]
+        changes = dict(ov.model_extra or {})
+        if not changes:
+            src.error(path, "an override must change at least one field besides id and reason")
+            continue
+        if target.kind == "checklists" and ("items" in changes or "extend" in changes):
+            src.error(path, "override checklist items one by one, by item id; add items with extend: true")
+            continue
+        data = target.model.model_dump(exclude_none=True)
+        data.update(changes)
+        cls = type(target.model)
+        try:
+            new_model = cls.model_validate(data)
+        except ValidationError as exc:
+            for err in exc.errors():
+                # Only errors on changed fields are the override's fault; report them there.
+                _report_pydantic(err, path, cls, src.error)
+            continue
+        elements[idx] = Element(
+            target.kind, new_model, layer, src, path,
+            override={"layer": layer, "reason": {"ja": ov.reason.ja, "en": ov.reason.en},
+                      "fields": sorted(changes), "replaces": target.layer},
+            checklist=target.checklist,
+        )
+
+
+# -- building the resolved pack ----------------------------------------------------------------
+
+
+def _src_dict(s: m.Source) -> dict[str, str]:
+    return {k: v for k, v in s.model_dump().items() if v is not None}
+
+
+def _t(t: m.Text | None) -> dict[str, str] | None:
+    return None if t is None else {"ja": t.ja, "en": t.en}
+
+
+def _build(src: PackSource, parent: p.ResolvedPack | None, elements: list[Element], layer: str,
+           default_level: str | None) -> p.ResolvedPack:
+    fm = src.model
+    assert fm is not None
+    levels = [e for e in elements if e.kind == "levels"]
+    level_rank = {e.model.id: i for i, e in enumerate(levels)}
+    if not levels:
+        src.error(("levels",), "a base pack needs at least one level (ordered low to high)")
+    elif default_level not in level_rank:
+        src.error(("default_level",), f"unknown level {default_level!r} (levels: {', '.join(level_rank)})")
+    steps = [e for e in elements if e.kind == "steps"]
+    step_ids = {e.model.id for e in steps}
+    questions = [e for e in elements if e.kind == "questions"]
+    all_q = frozenset(e.model.id for e in questions)
+    options_of = {e.model.id: frozenset(o.value for o in e.model.options) for e in questions}
+
+    def err(e: Element, sub: tuple, message: str) -> None:
+        if e.source is src:
+            src.error(e.path + sub, message)
+        else:
+            # An inherited element broken by this layer (e.g. a removed question it refers to).
+            src.error((), f"{_describe(e)} (inherited from {e.layer}): {message}")
+
+    def compile_(e: Element, field_name: str, raw: Any, allow_level: bool, qs: dict) -> Cond | None:
+        if raw is None:
+            return None
+        ctx = CompileContext(qs, level_rank, allow_level, f"{field_name} of {_describe(e)}", all_q)
+        cond = compile_condition(raw, ctx, ())
+        for path, message in ctx.errors:
+            err(e, (field_name,) + path, message)
+        return cond
+
+    r_levels = tuple(
+        p.Level(e.model.id, _t(e.model.label), _t(e.model.help), e.model.provenance,
+                _src_dict(e.model.source), e.layer, e.override)
+        for e in levels
+    )
+    r_questions = []
+    earlier: dict[str, frozenset[str]] = {}
+    for e in questions:
+        q = e.model
+        if q.step not in step_ids:
+            err(e, ("step",), f"unknown step {q.step!r} (steps: {', '.join(sorted(step_ids))})")
+        applies = compile_(e, "applies_when", q.applies_when, False, earlier)
+        earlier[q.id] = options_of[q.id]
+        r_questions.append(p.Question(
+            q.id, _t(q.text), _t(q.help), q.step,
+            tuple(p.Option(o.value, _t(o.label), _t(o.help)) for o in q.options),
+            q.required, q.applies_when, q.provenance, _src_dict(q.source), e.layer, e.override, applies,
+        ))
+    r_rules = []
+    for e in (x for x in elements if x.kind == "rules"):
+        r = e.model
+        if r.level not in level_rank:
+            err(e, ("level",), f"unknown level {r.level!r} (levels: {', '.join(level_rank)})")
+        cond = compile_(e, "when", r.when, False, options_of)
+        r_rules.append(p.Rule(r.id, r.level, r.when, r.stop, _t(r.message), r.provenance,
+                              _src_dict(r.source), e.layer, e.override, cond))
+    r_blocking = []
+    for e in (x for x in elements if x.kind == "blocking"):
+        b = e.model
+        cond = compile_(e, "when", b.when, True, options_of)
+        r_blocking.append(p.BlockingFinding(b.id, b.when, _t(b.message), b.provenance,
+                                            _src_dict(b.source), e.layer, e.override, cond))
+    r_steps = []
+    for e in steps:
+        s = e.model
+        cond = compile_(e, "applies_when", s.applies_when, True, options_of)
+        r_steps.append(p.Step(s.id, _t(s.title), _t(s.help), s.applies_when, s.provenance,
+                              _src_dict(s.source), e.layer, e.override, cond))
+    r_checklists = []
+    for e in (x for x in elements if x.kind == "checklists"):
+        c = e.model
+        if c.step is not None and c.step not in step_ids:
+            err(e, ("step",), f"unknown step {c.step!r} (steps: {', '.join(sorted(step_ids))})")
+        items = []
+        for ie in (x for x in elements if x.kind == "items" and x.checklist == c.id):
+            it = ie.model
+            if it.required_when is None and it.recommended_when is None:
+                err(ie, (), "an item needs required_when or recommended_when (or both)")
+            rq = compile_(ie, "required_when", it.required_when, True, options_of)
+            rc = compile_(ie, "recommended_when", it.recommended_when, True, options_of)
+            items.append(p.Item(it.id, c.id, _t(it.text), _t(it.help), it.category, it.required_when,
+                                it.recommended_when, it.provenance, _src_dict(it.source), ie.layer,
+                                ie.override, rq, rc))
+        r_checklists.append(p.Checklist(c.id, _t(c.title), c.step or "", tuple(items), e.layer, e.override))
+    if src.errors:
+        return None  # type: ignore[return-value]
+    extends = None
+    if parent is not None and fm.extends is not None:
+        extends = {"id": fm.extends.id, "version": fm.extends.version, "resolved": parent.key}
+    return p.ResolvedPack(
+        id=fm.id, version=fm.version, title=_t(fm.title), description=_t(fm.description),
+        edition=fm.edition, effective_from=fm.effective_from, publisher=_t(fm.publisher),
+        source=_src_dict(fm.source), extends=extends, license=fm.license,
+        default_level=default_level or "", levels=r_levels, questions=tuple(r_questions),
+        rules=tuple(r_rules), blocking=tuple(r_blocking), checklists=tuple(r_checklists),
+        steps=tuple(r_steps), layers=(parent.layers if parent is not None else ()) + (layer,),
+        path=src.file.parent, elements=tuple(elements),
+    )
+
+
+def _describe(e: Element) -> str:
+    name = {"levels": "level", "questions": "question", "rules": "rule", "blocking": "blocking finding",
+            "steps": "step", "items": "item", "checklists": "checklist"}[e.kind]
+    return f"{name} {e.model.id}"
+
+
+def find_parent(src: PackSource, candidates: Iterable[tuple[str, Version, Any]]) -> Any | None:
+    """The newest candidate (id, version, obj) matching the source's `extends`, or None."""
+    assert src.model is not None and src.model.extends is not None
+    want = parse_range(src.model.extends.version)
+    best = None
+    for cid, ver, obj in candidates:
+        if cid == src.model.extends.id and want(ver) and (best is None or ver > best[0]):
+            best = (ver, obj)
+    return best[1] if best else None
+
+
+def load_pack_dir(path: str | Path, parents: Any = None) -> p.ResolvedPack:
+    """Load one pack folder (or its pack.yaml), resolving `extends` against `parents` (a
+    PackRegistry, or None). Raises PackLoadError listing every problem found."""
+    src = read_pack_source(path)
+    if src.errors:
+        raise PackLoadError(src.errors)
+    assert src.model is not None
+    parent = None
+    if src.model.extends is not None:
+        try:
+            parse_range(src.model.extends.version)
+        except ValueError as exc:
+            src.error(("extends", "version"), str(exc))
+            raise PackLoadError(src.errors) from None
+        candidates = [(pk.id, pk.version_tuple, pk) for pk in (parents or ())]
+        parent = find_parent(src, candidates)
+        if parent is None:
+            ext = src.model.extends
+            src.error(("extends",), f"missing parent: no pack {ext.id!r} with a version in {ext.version!r} is loaded")
+            raise PackLoadError(src.errors)
+    return resolve_source(src, parent)

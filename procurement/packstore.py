@@ -1,0 +1,563 @@
+"""Installed rule packs: shared packs kept in the database, and each organisation's choice.
+
+A pack published by another organisation arrives as YAML files or a zip bundle. Before anything
+is written it is checked completely (`check_upload`): the bundle's safety checks, the strict
+loader against the packs already available (its parent must be there), the manifest
+fingerprint, and the pack's own test cases, which must all pass. `install_pack` then records the
+version (id, version, fingerprint, who, when, from which file) with a normalised bundle, appends
+an audit event in the same transaction, and adds the pack to the services' registry.
+
+Installed content is immutable: the same id and version with other content is refused (new
+content needs a new version); installing identical content again is a no-op. Other processes
+(the app, the CLI) pick installed packs up with `load_installed_packs`, which is cheap when
+nothing is new.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from procurement import bundles
+from procurement.bundles import Bundle, BundleError
+from procurement.db import READ_ONLY
+from procurement.errors import (
+    ConflictError,
+    InputError,
+    NotFoundError,
+    PermissionDeniedError,
+    ProcurementError,
+)
+from procurement.models import InstalledPack, Organisation
+
+#: Roles that may install packs and choose an organisation's pack.
+PACK_ROLES = frozenset({"pack_admin", "admin"})
+
+#: The audit chain of installation-wide changes made at the command line without `--org`.
+INSTALLATION_CHAIN = "installation"
+
+#: Names under which an uploaded YAML file is taken as the pack file itself.
+_PACK_FILE_NAMES = ("pack.yaml", "pack.yml")
+
+_STATUS_OK = "ok"
+_STATUS_SAME = "already_installed"
+
+
+class PackRefusedError(InputError):
+    """An uploaded pack that is not installed; `params['report']` is the full `UploadReport`."""
+
+    code = "pack_refused"
+
+
+# --------------------------------------------------------------------------------------------
+# Views
+
+
+@dataclass(frozen=True)
+class InstalledPackView:
+    """One installed pack version (without its bundle bytes)."""
+
+    id: int
+    pack_id: str
+    version: str
+    fingerprint: str
+    installed_by: str
+    installed_at: datetime
+    source_name: str
+    size: int
+
+    @property
+    def key(self) -> str:
+        return f"{self.pack_id}@{self.version}"
+
+
+@dataclass(frozen=True)
+class TestFailure:
+    """One pack test case that failed: where it is and what differed."""
+
+    file: str
+    case: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.case}: {self.message}"
+
+
+@dataclass(frozen=True)
+class UploadReport:
+    """Everything found when checking an upload; nothing has been written when it is made.
+
+    `status` is `ok` (can be installed), `already_installed` (identical content present),
+    `invalid` (bundle or pack errors), `tests_failed`, or `conflict` (same id and version,
+    other content).
+    """
+
+    source_name: str
+    status: str
+    files: tuple[str, ...] = ()
+    pack: Any = field(default=None, repr=False)  # ResolvedPack when it loaded
+    errors: tuple[str, ...] = ()
+    tests_run: int = 0
+    test_failures: tuple[TestFailure, ...] = ()
+    message: str = ""
+    normalised_files: Mapping[str, bytes] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def is_installable(self) -> bool:
+        return self.status in (_STATUS_OK, _STATUS_SAME)
+
+    @property
+    def pack_key(self) -> str:
+        return self.pack.key if self.pack is not None else ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source_name,
+            "status": self.status,
+            "pack": self.pack.ref if self.pack is not None else None,
+            "files": list(self.files),
+            "errors": list(self.errors),
+            "tests_run": self.tests_run,
+            "test_failures": [str(f) for f in self.test_failures],
+            "message": self.message,
+        }
+
+
+# --------------------------------------------------------------------------------------------
+# Turning uploads into pack files
+
+
+def files_from_uploads(uploads: Sequence[tuple[str, bytes]], *, source_name: str) -> Bundle:
+    """A `Bundle` from what a person uploaded: one zip, or loose pack files.
+
+    Loose files carry no folders (a browser upload gives names only): `pack.yaml` is the pack,
+    other .yaml/.yml files are its test cases (placed under `tests/`), .md/.json files sit beside
+    the pack. Names with folders (`tests/basic.yaml`) keep them.
+    """
+    if not uploads:
+        raise InputError("no file was given: upload pack.yaml and its tests, or a zip bundle",
+                         source=source_name)
+    zips = [(name, data) for name, data in uploads if name.lower().endswith(".zip")]
+    if zips:
+        if len(uploads) != 1:
+            raise InputError("upload either one zip bundle or loose pack files, not both",
+                             source=source_name, files=[n for n, _ in uploads])
+        name, data = zips[0]
+        return bundles.read_bundle(data, source=name)
+    files: dict[str, bytes] = {}
+    total = 0
+    for name, data in uploads:
+        clean = name.replace("\\", "/")
+        base = PurePosixPath(clean).name
+        if "/" in clean:
+            rel = clean
+        elif base.lower() in _PACK_FILE_NAMES:
+            rel = "pack.yaml"
+        elif base.lower().endswith((".yaml", ".yml")):
+            rel = f"tests/{base}"
+        else:
+            rel = base
+        rel = bundles.check_member_name(rel, source=source_name)
+        if rel in files:
+            raise InputError(f"{source_name}: two uploaded files become {rel!r}",
+                             source=source_name, member=rel)
+        if len(data) > bundles.MAX_FILE_BYTES:
+            raise BundleError(f"bundle {source_name}: {name}: {len(data)} bytes, more than the "
+                              f"limit of {bundles.MAX_FILE_BYTES}", source=source_name,
+                              member=name, reason="file_too_large", detail="too large")
+        total += len(data)
+        files[rel] = data
+    if total > bundles.MAX_TOTAL_BYTES or len(files) > bundles.MAX_FILES:
+        raise BundleError(f"bundle {source_name}: the files exceed the bundle limits",
+                          source=source_name, member="", reason="too_large", detail="too large")
+    if "pack.yaml" not in files and "pack.yml" not in files:
+        raise InputError(f"{source_name}: no pack.yaml among the uploaded files "
+                         f"({', '.join(sorted(files))})", source=source_name, files=sorted(files))
+    return Bundle(source=source_name, files=files, manifest=None)
+
+
+def files_from_paths(paths: Sequence[str | os.PathLike[str]]) -> tuple[Bundle, str]:
+    """A `Bundle` and a source name from command-line arguments: a pack folder, a zip, or files."""
+    paths = [Path(p) for p in paths]
+    if not paths:
+        raise InputError("no file given: name a pack folder, a zip bundle or pack.yaml and its tests")
+    for path in paths:
+        if not path.exists():
+            raise InputError(f"{path}: no such file or folder", file=str(path))
+    if len(paths) == 1 and paths[0].is_dir():
+        folder = paths[0]
+        return Bundle(source=str(folder), files=bundles.collect_pack_files(folder)), str(folder)
+    uploads = []
+    for path in paths:
+        if path.is_dir():
+            raise InputError(f"{path}: give a pack folder alone, or files", file=str(path))
+        if path.stat().st_size > bundles.MAX_BUNDLE_BYTES:
+            raise BundleError(f"bundle {path}: larger than {bundles.MAX_BUNDLE_BYTES} bytes",
+                              source=str(path), member="", reason="too_large", detail="too large")
+        name = path.name
+        # Keep `tests/` for files that sit in a tests folder next to the pack.
+        if path.parent.name == "tests" and not name.lower().endswith(".zip"):
+            name = f"tests/{name}"
+        uploads.append((name, path.read_bytes()))
+    source = paths[0].name if len(paths) == 1 else ", ".join(p.name for p in paths)
+    return files_from_uploads(uploads, source_name=source), source
+
+
+# --------------------------------------------------------------------------------------------
+# Checking
+
+
+def _relative_errors(errors: Iterable[Any], folder: Path, source: str) -> tuple[str, ...]:
+    """Loader errors as `SOURCE: FILE:LINE: element: message`, without the temporary folder."""
+    prefix = str(folder)
+    out = []
+    for err in errors:
+        file = str(getattr(err, "file", ""))
+        if file.startswith(prefix):
+            file = file[len(prefix):].lstrip("/\\") or "."
+        text = f"{file}:{getattr(err, 'line', 0)}: {getattr(err, 'path', '') or '(pack)'}: " \
+               f"{getattr(err, 'message', err)}" if hasattr(err, "file") else str(err).replace(prefix, "")
+        out.append(f"{source}: {text}")
+    return tuple(out)
+
+
+def run_tests(pack: Any, folder: Path, source: str) -> tuple[int, tuple[TestFailure, ...]]:
+    """Run the pack's own test cases (`tests/*.yaml` of its folder); return (run, failed)."""
+    from procurement.packs.packtests import run_pack_tests
+
+    results = run_pack_tests(pack, folder / "tests")
+    prefix = str(folder)
+    failures = []
+    for result in results:
+        if result.passed:
+            continue
+        file = str(result.file)
+        if file.startswith(prefix):
+            file = file[len(prefix):].lstrip("/\\")
+        failures.append(TestFailure(file=f"{source}: {file}:{result.line}", case=result.name,
+                                    message="; ".join(result.failures)))
+    return len(results), tuple(failures)
+
+
+def check_upload(svc, bundle: Bundle, *, source_name: str | None = None) -> UploadReport:
+    """Check an upload completely without writing anything; see `UploadReport`."""
+    from procurement.packs import PackLoadError, load_pack_dir
+
+    source = source_name or bundle.source
+    files = tuple(sorted(bundle.files))
+    registry = svc.registry
+    with bundles.extracted(bundle.files) as folder:
+        try:
+            pack = load_pack_dir(folder, parents=registry)
+        except PackLoadError as exc:
+            return UploadReport(source, "invalid", files,
+                                errors=_relative_errors(exc.errors, folder, source),
+                                message=f"{len(exc.errors)} problem(s) in the pack")
+        except ProcurementError as exc:
+            return UploadReport(source, "invalid", files, errors=(exc.message,),
+                                message=exc.message)
+        pack = dataclasses.replace(pack, path=None)
+        try:
+            bundle.check_fingerprint(pack.fingerprint)
+        except BundleError as exc:
+            return UploadReport(source, "invalid", files, pack=pack, errors=(exc.message,),
+                                message=exc.message)
+        tests_run, failures = run_tests(pack, folder, source)
+    if failures:
+        return UploadReport(
+            source, "tests_failed", files, pack=pack, tests_run=tests_run, test_failures=failures,
+            message=f"{len(failures)} of {tests_run} test case(s) of {pack.key} failed",
+        )
+    if tests_run == 0:
+        return UploadReport(source, "invalid", files, pack=pack,
+                            errors=(f"{source}: the pack has no test cases (tests/*.yaml): a shared "
+                                    "pack must come with its tests",),
+                            message="no test cases")
+    status, message = _STATUS_OK, f"{pack.key} can be installed ({tests_run} test cases passed)"
+    existing = _installed_row(svc, pack.id, pack.version)
+    known = _registry_pack(registry, pack.key)
+    for other in (existing, known):
+        if other is None:
+            continue
+        if other.fingerprint != pack.fingerprint:
+            status = "conflict"
+            message = (f"{pack.key} is already installed with other content (fingerprint "
+                       f"{other.fingerprint[:12]}, this upload {pack.fingerprint[:12]}): "
+                       "publish the changes under a new version")
+            break
+        if existing is not None:
+            status, message = _STATUS_SAME, f"{pack.key} is already installed with this content"
+    return UploadReport(source, status, files, pack=pack, tests_run=tests_run, message=message,
+                        normalised_files=dict(bundle.files))
+
+
+def _registry_pack(registry: Any, key: str):
+    try:
+        return registry.resolve(key)
+    except ProcurementError:
+        return None
+
+
+def _read_session(svc) -> Session:
+    return Session(svc.engine.execution_options(**READ_ONLY))
+
+
+def _installed_row(svc, pack_id: str, version: str) -> InstalledPackView | None:
+    with _read_session(svc) as s:
+        row = s.scalar(select(InstalledPack).where(InstalledPack.pack_id == pack_id,
+                                                   InstalledPack.version == version))
+        return _view(row) if row is not None else None
+
+
+def _view(row: InstalledPack) -> InstalledPackView:
+    return InstalledPackView(row.id, row.pack_id, row.version, row.fingerprint, row.installed_by,
+                             row.installed_at, row.source_name, len(row.bundle or b""))
+
+
+# --------------------------------------------------------------------------------------------
+# Writing
+
+
+def installation_actor():
+    """The command-line operator acting for the whole installation (chain `installation`)."""
+    from procurement.services import Actor
+
+    return Actor(None, "system", "system", 0, INSTALLATION_CHAIN, frozenset({"admin"}))
+
+
+def install_pack(svc, actor, bundle: Bundle, *, source_name: str | None = None) -> InstalledPackView:
+    """Check and install an uploaded pack (pack_admin or admin); refuse with the full report.
+
+    Raises `PackRefusedError` (params: `report`, `status`, `errors`, `failures`) when the upload
+    is invalid or its tests fail, `ConflictError` for other content under an installed version.
+    """
+    _check_pack_role(actor)
+    report = check_upload(svc, bundle, source_name=source_name)
+    source = report.source_name
+    if report.status == "conflict":
+        raise ConflictError(report.message, pack=report.pack_key, source=source)
+    if not report.is_installable:
+        details = list(report.errors) + [str(f) for f in report.test_failures]
+        raise PackRefusedError(
+            f"{source}: not installed: {report.message}"
+            + "".join(f"\n  {line}" for line in details),
+            source=source, status=report.status, errors=list(report.errors),
+            failures=[str(f) for f in report.test_failures], report=report,
+        )
+    pack = report.pack
+    if report.status == _STATUS_SAME:
+        existing = _installed_row(svc, pack.id, pack.version)
+        _add_to_registry(svc.registry, pack)
+        return existing
+    data = bundles.build_bundle(report.normalised_files, pack_id=pack.id, version=pack.version,
+                                fingerprint=pack.fingerprint, created_by=actor.username)
+    try:
+        with svc.unit_of_work(actor, roles=PACK_ROLES) as uow:
+            row = InstalledPack(
+                pack_id=pack.id, version=pack.version, fingerprint=pack.fingerprint,
+                installed_by=actor.username, installed_at=uow.now, source_name=source[:300],
+                bundle=data,
+            )
+            uow.session.add(row)
+            uow.session.flush()
+            uow.audit("pack.installed", None, {
+                "pack": pack.ref, "pack_id": pack.id, "version": pack.version,
+                "fingerprint": pack.fingerprint, "source_name": source,
+                "extends": (pack.extends or {}).get("resolved"), "tests_run": report.tests_run,
+                "files": list(report.files),
+            })
+            view = _view(row)
+    except IntegrityError as exc:
+        # Someone installed the same id@version between our check and our insert.
+        other = _installed_row(svc, pack.id, pack.version)
+        if other is not None and other.fingerprint == pack.fingerprint:
+            _add_to_registry(svc.registry, pack)
+            return other
+        raise ConflictError(f"{pack.key} was just installed by someone else with other content",
+                            pack=pack.key) from exc
+    _add_to_registry(svc.registry, pack)
+    return view
+
+
+def _add_to_registry(registry: Any, pack: Any) -> None:
+    existing = _registry_pack(registry, pack.key)
+    if existing is None or existing.key != pack.key:
+        registry.add(pack)
+
+
+def _check_pack_role(actor) -> None:
+    if not actor.has_role(*PACK_ROLES):
+        raise PermissionDeniedError(
+            f"{actor.username} needs the role pack_admin or admin to manage rule packs",
+            username=actor.username, needed=sorted(PACK_ROLES), roles=sorted(actor.roles),
+        )
+
+
+def select_pack(svc, actor, org_code: str, ref: str | None):
+    """Make `ref` the pack of `org_code`'s new cases (None: the national edition by date).
+
+    A pack_admin chooses for their own organisation, an admin for any. The exact version is
+    stored (`id@x.y.z`), so a later version changes nothing until someone selects it.
+    """
+    _check_pack_role(actor)
+    if org_code != actor.org_code and not actor.has_role("admin"):
+        raise NotFoundError(f"organisation {org_code!r} not found", kind="organisation", id=org_code)
+    stored = None
+    if ref is not None:
+        try:
+            stored = svc.registry.resolve(ref).key
+        except ProcurementError as exc:
+            raise InputError(f"unknown rule pack {ref!r}: {exc.message}", field="pack", value=ref) from exc
+    from procurement.services import Actor
+
+    with svc.unit_of_work(actor, roles=PACK_ROLES) as uow:
+        org = uow.session.scalar(select(Organisation).where(Organisation.code == org_code))
+        if org is None:
+            raise NotFoundError(f"organisation {org_code!r} not found", kind="organisation", id=org_code)
+        old = org.pack_ref
+        org.pack_ref = stored
+        # The choice is recorded in the chosen organisation's own chain.
+        org_actor = Actor(actor.user_id, actor.username, actor.display_name, org.id, org.code, actor.roles)
+        inner = type(uow)(uow.services, uow.session, org_actor, uow.now)
+        inner.audit("org.pack_set", None, {"code": org.code, "old": old, "new": stored})
+        return {"code": org.code, "old": old, "new": stored}
+
+
+# --------------------------------------------------------------------------------------------
+# Reading
+
+
+def list_installed(svc) -> list[InstalledPackView]:
+    """Every installed pack version, by id then installation time."""
+    with _read_session(svc) as s:
+        rows = s.scalars(select(InstalledPack).order_by(InstalledPack.pack_id, InstalledPack.installed_at,
+                                                        InstalledPack.id))
+        return [_view(r) for r in rows]
+
+
+def installed_bundle(svc, pack_id: str, version: str) -> bytes | None:
+    """The stored bundle of an installed version, or None."""
+    with _read_session(svc) as s:
+        return s.scalar(select(InstalledPack.bundle).where(InstalledPack.pack_id == pack_id,
+                                                           InstalledPack.version == version))
+
+
+def load_installed_packs(svc) -> list[str]:
+    """Add every installed pack not yet in `svc.registry`; return problems (never raises).
+
+    Run at start-up and before pages that list packs; cheap when nothing new was installed. A
+    stored pack that no longer loads (its parent was removed from rules/) is reported, not added.
+    """
+    from procurement.packs import load_pack_dir
+
+    registry = svc.registry
+    with _read_session(svc) as s:
+        rows = s.execute(select(InstalledPack.pack_id, InstalledPack.version, InstalledPack.fingerprint)
+                         .order_by(InstalledPack.installed_at, InstalledPack.id)).all()
+    pending = [(pid, ver, fp) for pid, ver, fp in rows
+               if (_registry_pack(registry, f"{pid}@{ver}") or _Missing).fingerprint != fp]
+    problems: list[str] = []
+    retry: list[tuple[str, str, str, str]] = []
+    # Installation order loads parents first; a second pass catches the rare reverse order.
+    for _ in range(2):
+        retry = []
+        for pack_id, version, fingerprint in pending:
+            data = installed_bundle(svc, pack_id, version)
+            try:
+                bundle = bundles.read_bundle(data or b"", source=f"installed {pack_id}@{version}")
+                with bundles.extracted(bundle.files) as folder:
+                    pack = dataclasses.replace(load_pack_dir(folder, parents=registry), path=None)
+                if pack.fingerprint != fingerprint:
+                    problems.append(f"installed {pack_id}@{version}: content fingerprint "
+                                    f"{pack.fingerprint[:12]} differs from the recorded "
+                                    f"{fingerprint[:12]}; not loaded")
+                    continue
+                registry.add(pack)
+            except ConflictError as exc:
+                problems.append(f"installed {pack_id}@{version}: {exc.message}")
+            except ProcurementError as exc:
+                retry.append((pack_id, version, fingerprint, exc.message))
+        pending = [(p, v, f) for p, v, f, _ in retry]
+        if not pending:
+            break
+    problems.extend(f"installed {p}@{v}: {msg}" for p, v, _, msg in retry)
+    return problems
+
+
+class _Missing:
+    fingerprint = None
+
+
+def pack_files(svc, pack) -> dict[str, bytes]:
+    """The files of a pack: from its stored bundle if installed, else from its rules folder."""
+    data = installed_bundle(svc, pack.id, pack.version)
+    if data is not None:
+        return dict(bundles.read_bundle(data, source=f"installed {pack.key}").files)
+    if pack.path is None:
+        raise NotFoundError(f"the files of {pack.key} are not available", kind="pack", id=pack.key)
+    folder = Path(pack.path)
+    if folder.is_file():
+        folder = folder.parent
+    return bundles.collect_pack_files(folder)
+
+
+def export_bundle(svc, ref: str, *, created_by: str = "") -> tuple[str, bytes]:
+    """A zip bundle of a pack (files, tests, manifest with fingerprint): (file name, bytes)."""
+    try:
+        pack = svc.registry.resolve(ref)
+    except ProcurementError as exc:
+        raise NotFoundError(f"unknown rule pack {ref!r}: {exc.message}", kind="pack", id=ref) from exc
+    data = bundles.build_bundle(pack_files(svc, pack), pack_id=pack.id, version=pack.version,
+                                fingerprint=pack.fingerprint, created_by=created_by)
+    return f"{pack.id}-{pack.version}.zip", data
+
+
+# --------------------------------------------------------------------------------------------
+# The layer tree
+
+
+@dataclass(frozen=True)
+class LayerNode:
+    """One pack in the tree of layers: national packs at the roots, their extensions below."""
+
+    key: str
+    pack: Any = field(repr=False)
+    depth: int
+    children: tuple[LayerNode, ...] = ()
+    is_installed: bool = False
+
+
+def layer_tree(registry: Any, installed_keys: Iterable[str] = ()) -> list[LayerNode]:
+    """The packs as a forest by `extends` (national -> prefecture -> city), oldest first."""
+    installed = set(installed_keys)
+    packs = registry.packs()
+    children: dict[str | None, list[Any]] = {}
+    keys = {p.key for p in packs}
+    for pack in packs:
+        parent = (pack.extends or {}).get("resolved")
+        children.setdefault(parent if parent in keys else None, []).append(pack)
+
+    def build(pack, depth: int) -> LayerNode:
+        kids = tuple(build(c, depth + 1) for c in children.get(pack.key, []))
+        return LayerNode(pack.key, pack, depth, kids, pack.key in installed)
+
+    return [build(p, 0) for p in children.get(None, [])]
+
+
+def flatten_tree(nodes: Iterable[LayerNode]) -> list[LayerNode]:
+    """Depth-first list of the tree (for a table with indentation)."""
+    out: list[LayerNode] = []
+    for node in nodes:
+        out.append(node)
+        out.extend(flatten_tree(node.children))
+    return out
+

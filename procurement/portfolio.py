@@ -1,0 +1,625 @@
+"""The CAIO's portfolio: figures over every case of an organisation, and fiscal-year scope.
+
+Two halves. The pure half works on plain frozen rows (`CaseRow`, `OperationRow`, `IncidentRow`,
+`DecisionRow`, `ChangeRow`) so every figure is tested without a database: counts by level, status
+and department, the monthly trend, high-risk cases with their board-report state, the cases
+waiting longest for review, approvals voided by changes or re-assessment, systems whose periodic
+review is due, and which systems belong to the periodic report of a fiscal year (年度, April to
+March in JST). The database half (`load_portfolio_rows`) reads those rows for one organisation,
+checking the actor like every other service.
+
+Timestamps are aware UTC datetimes; every calendar decision (month, fiscal year, "today") is taken
+in JST, because that is the calendar the organisation reports in.
+"""
+
+from __future__ import annotations
+
+import calendar
+import json
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from procurement import fiscal
+from procurement.errors import NotFoundError, PermissionDeniedError
+
+#: Levels and statuses in the order figures are shown (unknown values follow, sorted).
+LEVEL_ORDER = ("out_of_scope", "low", "review", "high")
+STATUS_ORDER = (
+    "draft", "submitted", "returned", "approved", "in_operation", "retired", "withdrawn",
+)
+#: Statuses of a case that holds a valid approval (operation starts from and keeps it).
+APPROVED_STATUSES = frozenset({"approved", "in_operation", "retired"})
+#: Board-report fields that must all be filled before the report can go to the secretariat.
+BOARD_REPORT_FIELDS = (
+    "project_details", "objectives", "risk_mitigation", "qa_plan", "schedule", "contact",
+)
+#: Decision kinds that are a change of the case's standing (a save alone is not).
+CHANGE_DECISION_KINDS = frozenset(
+    {"submission", "return", "approval", "withdrawal", "reassessment", "void"}
+)
+
+
+# --------------------------------------------------------------------------- plain rows
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    """What the portfolio needs of one case. `board_report` is one of `board_report_state()`."""
+
+    id: int
+    org_code: str
+    title: str
+    department: str
+    status: str
+    level: str | None
+    is_complete: bool
+    pack_id: str
+    pack_version: str
+    pack_fingerprint: str
+    created_at: datetime
+    submitted_at: datetime | None = None
+    approved_at: datetime | None = None
+    approval_voided_at: datetime | None = None
+    approval_voided_reason: str | None = None
+    board_report: str = "missing"
+    purpose: str = ""
+
+    @property
+    def pack_ref(self) -> str:
+        return f"{self.pack_id}@{self.pack_version}"
+
+
+@dataclass(frozen=True)
+class OperationRow:
+    """The operation record of a case (one per case)."""
+
+    case_id: int
+    started_on: date | None
+    vendor: str = ""
+    model_name: str = ""
+    model_version: str = ""
+    ismap_listing: str = ""
+    review_interval_months: int | None = None
+    last_reviewed_on: date | None = None
+    ended_on: date | None = None
+    end_evidence: str = ""
+
+
+@dataclass(frozen=True)
+class IncidentRow:
+    """One entry of a case's incident register (リスク事案)."""
+
+    id: int
+    case_id: int
+    occurred_on: date
+    severity: str
+    description: str
+    actions_taken: str
+    reported_to_caio_at: datetime | None
+    reported_onward_at: datetime | None
+    status: str
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    version: int = 1
+
+
+@dataclass(frozen=True)
+class DecisionRow:
+    """One decision on a case (submission, approval, void, ...)."""
+
+    case_id: int
+    kind: str
+    level: str | None
+    comment: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class ChangeRow:
+    """One audit event of a case, the finest-grained record of a change."""
+
+    case_id: int
+    seq: int
+    occurred_at: datetime
+    actor: str
+    event_type: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class PortfolioRows:
+    """Everything the portfolio and the periodic report are computed from, for one organisation."""
+
+    org_code: str
+    org_name: str
+    cases: tuple[CaseRow, ...]
+    operations: tuple[OperationRow, ...] = ()
+    incidents: tuple[IncidentRow, ...] = ()
+    decisions: tuple[DecisionRow, ...] = ()
+    changes: tuple[ChangeRow, ...] = ()
+
+
+# --------------------------------------------------------------------------- figures
+
+
+@dataclass(frozen=True)
+class MonthFigures:
+    """Activity in one JST calendar month (`month` is 'YYYY-MM')."""
+
+    month: str
+    created: int
+    submitted: int
+    approved: int
+
+
+@dataclass(frozen=True)
+class WaitingCase:
+    case: CaseRow
+    days_waiting: int
+
+
+@dataclass(frozen=True)
+class VoidedApproval:
+    """An approval voided by a later change of answers or checklist, or by a re-assessment."""
+
+    case: CaseRow
+    voided_at: datetime
+    reason: str
+    is_reapproved: bool
+
+
+@dataclass(frozen=True)
+class ReviewState:
+    """Periodic-review standing of a system in operation."""
+
+    case: CaseRow
+    operation: OperationRow
+    next_due: date | None
+    is_due: bool
+    days_overdue: int
+
+
+@dataclass(frozen=True)
+class Portfolio:
+    """Every figure of the portfolio page, computed for one organisation on one day."""
+
+    org_code: str
+    today: date
+    total: int
+    by_level: dict[str, int]
+    by_status: dict[str, int]
+    by_department: dict[str, int]
+    level_by_department: dict[str, dict[str, int]]
+    trend: list[MonthFigures]
+    high_risk: list[CaseRow]
+    waiting: list[WaitingCase]
+    voided: list[VoidedApproval]
+    reviews: list[ReviewState]
+    open_incidents: int
+    incidents_by_severity: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def reviews_due(self) -> list[ReviewState]:
+        return [r for r in self.reviews if r.is_due]
+
+
+def board_report_state(fields: dict[str, str] | None) -> str:
+    """`missing` (no report), `incomplete` (some field empty) or `complete`."""
+    if fields is None:
+        return "missing"
+    filled = [bool((fields.get(name) or "").strip()) for name in BOARD_REPORT_FIELDS]
+    return "complete" if all(filled) else "incomplete"
+
+
+def _ordered(counter: Counter, order: Sequence[str]) -> dict[str, int]:
+    known = {key: counter[key] for key in order if counter.get(key)}
+    rest = {key: counter[key] for key in sorted(k for k in counter if k not in order)}
+    return {**known, **rest}
+
+
+def count_by_level(cases: Iterable[CaseRow]) -> dict[str, int]:
+    """Cases per level, low to high; a case not yet classified counts under `unclassified`."""
+    return _ordered(Counter(c.level or "unclassified" for c in cases), LEVEL_ORDER)
+
+
+def count_by_status(cases: Iterable[CaseRow]) -> dict[str, int]:
+    """Cases per status, in workflow order."""
+    return _ordered(Counter(c.status for c in cases), STATUS_ORDER)
+
+
+def count_by_department(cases: Iterable[CaseRow]) -> dict[str, int]:
+    """Cases per department, most cases first (ties by name, so the order is stable)."""
+    counts = Counter(c.department for c in cases)
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def count_level_by_department(cases: Iterable[CaseRow]) -> dict[str, dict[str, int]]:
+    """For each department, its cases per level (the stacked bar of the page)."""
+    table: dict[str, Counter] = {}
+    for case in cases:
+        table.setdefault(case.department, Counter())[case.level or "unclassified"] += 1
+    return {dept: _ordered(table[dept], LEVEL_ORDER) for dept in sorted(table)}
+
+
+def month_key(moment: datetime) -> str:
+    """'YYYY-MM' of the JST calendar month an aware timestamp falls in."""
+    local = fiscal.to_jst(moment)
+    return f"{local.year:04d}-{local.month:02d}"
+
+
+def last_months(today: date, count: int) -> list[str]:
+    """The `count` calendar months ending with today's, oldest first, as 'YYYY-MM'."""
+    year, month = today.year, today.month
+    keys = []
+    for _ in range(count):
+        keys.append(f"{year:04d}-{month:02d}")
+        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
+    return keys[::-1]
+
+
+def monthly_trend(
+    cases: Iterable[CaseRow], decisions: Iterable[DecisionRow], today: date, months: int = 12
+) -> list[MonthFigures]:
+    """Cases created, submissions and approvals per JST month over the last `months` months.
+
+    Submissions and approvals come from decisions, not from the case's own timestamps: a case
+    submitted twice (returned in between) was submitted twice.
+    """
+    keys = last_months(today, months)
+    created = Counter(month_key(c.created_at) for c in cases)
+    submitted = Counter(month_key(d.created_at) for d in decisions if d.kind == "submission")
+    approved = Counter(month_key(d.created_at) for d in decisions if d.kind == "approval")
+    return [MonthFigures(k, created[k], submitted[k], approved[k]) for k in keys]
+
+
+def high_risk_cases(cases: Iterable[CaseRow]) -> list[CaseRow]:
+    """Live high-risk cases (withdrawn and retired ones are history), oldest first."""
+    live = [c for c in cases if c.level == "high" and c.status not in ("withdrawn", "retired")]
+    return sorted(live, key=lambda c: (c.created_at, c.id))
+
+
+def waiting_longest(cases: Iterable[CaseRow], now: datetime, limit: int = 10) -> list[WaitingCase]:
+    """Submitted cases, longest wait first; the wait counts JST calendar days since submission."""
+    today = fiscal.to_jst(now).date()
+    waiting = [
+        WaitingCase(c, (today - fiscal.to_jst(c.submitted_at).date()).days)
+        for c in cases
+        if c.status == "submitted" and c.submitted_at is not None
+    ]
+    waiting.sort(key=lambda w: (-w.days_waiting, w.case.submitted_at, w.case.id))
+    return waiting[:limit]
+
+
+def voided_approvals(
+    cases: Iterable[CaseRow], decisions: Iterable[DecisionRow]
+) -> list[VoidedApproval]:
+    """Every voided approval, newest first, with whether the case was approved again since.
+
+    A `void` decision is the record of record; its comment says why (answers or checklist
+    changed, re-assessment under another pack).
+    """
+    by_id = {c.id: c for c in cases}
+    decisions = sorted(decisions, key=lambda d: d.created_at)
+    result = []
+    for index, decision in enumerate(decisions):
+        if decision.kind != "void" or decision.case_id not in by_id:
+            continue
+        later = decisions[index + 1:]
+        reapproved = any(d.case_id == decision.case_id and d.kind == "approval" for d in later)
+        result.append(
+            VoidedApproval(by_id[decision.case_id], decision.created_at, decision.comment, reapproved)
+        )
+    result.sort(key=lambda v: (v.voided_at, v.case.id), reverse=True)
+    return result
+
+
+# --------------------------------------------------------------------------- periodic review
+
+
+def add_months(day: date, months: int) -> date:
+    """`day` plus whole months; the 31st becomes the last day of a shorter month."""
+    index = day.year * 12 + (day.month - 1) + months
+    year, month = divmod(index, 12)
+    month += 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def next_review_due(operation: OperationRow) -> date | None:
+    """When the next periodic review falls due: interval after the last review (or the start).
+
+    None when the system is not running (not started or ended) or has no interval set.
+    """
+    if operation.started_on is None or operation.ended_on is not None:
+        return None
+    if not operation.review_interval_months:
+        return None
+    base = operation.last_reviewed_on or operation.started_on
+    return add_months(base, operation.review_interval_months)
+
+
+def review_states(
+    cases: Iterable[CaseRow], operations: Iterable[OperationRow], today: date
+) -> list[ReviewState]:
+    """The review standing of every running system, most overdue first.
+
+    A review is due on its due date itself (the review must have happened by then).
+    """
+    by_id = {c.id: c for c in cases}
+    states = []
+    for op in operations:
+        case = by_id.get(op.case_id)
+        due = next_review_due(op)
+        if case is None or due is None:
+            continue
+        overdue = (today - due).days
+        states.append(ReviewState(case, op, due, overdue >= 0, max(overdue, 0)))
+    states.sort(key=lambda s: (s.next_due, s.case.id))
+    return states
+
+
+# --------------------------------------------------------------------------- the whole page
+
+
+def compute_portfolio(rows: PortfolioRows, now: datetime, months: int = 12) -> Portfolio:
+    """Every figure of the portfolio page from plain rows; `now` is an aware timestamp."""
+    today = fiscal.to_jst(now).date()
+    cases = list(rows.cases)
+    open_incidents = [i for i in rows.incidents if i.status != "closed"]
+    return Portfolio(
+        org_code=rows.org_code,
+        today=today,
+        total=len(cases),
+        by_level=count_by_level(cases),
+        by_status=count_by_status(cases),
+        by_department=count_by_department(cases),
+        level_by_department=count_level_by_department(cases),
+        trend=monthly_trend(cases, rows.decisions, today, months),
+        high_risk=high_risk_cases(cases),
+        waiting=waiting_longest(cases, now),
+        voided=voided_approvals(cases, rows.decisions),
+        reviews=review_states(cases, rows.operations, today),
+        open_incidents=len(open_incidents),
+        incidents_by_severity=dict(sorted(Counter(i.severity for i in open_incidents).items())),
+    )
+
+
+# --------------------------------------------------------------------------- fiscal-year scope
+
+
+def _within(moment: datetime | None, start: date, end: date) -> bool:
+    return moment is not None and start <= fiscal.to_jst(moment).date() <= end
+
+
+def is_in_fiscal_year(
+    case: CaseRow,
+    fy: int,
+    operation: OperationRow | None = None,
+    decisions: Iterable[DecisionRow] = (),
+    incidents: Iterable[IncidentRow] = (),
+) -> bool:
+    """Whether a case belongs to the periodic report of fiscal year `fy`.
+
+    Cases outside the guideline (`out_of_scope`) never do. Any other case does when, during the
+    year (JST dates), it was in operation for at least one day, had a change of standing (a
+    submission, return, approval, withdrawal, re-assessment or voided approval), or had an
+    incident; or when it holds an approval given on or before the year's last day and has not
+    started operation (an approved system waiting to go live is part of the portfolio).
+    """
+    if case.level == "out_of_scope":
+        return False
+    start, end = fiscal.fiscal_year_dates(fy)
+    if operation is not None and operation.started_on is not None:
+        if operation.started_on <= end and (operation.ended_on is None or operation.ended_on >= start):
+            return True
+    if any(d.kind in CHANGE_DECISION_KINDS and _within(d.created_at, start, end) for d in decisions):
+        return True
+    if any(start <= i.occurred_on <= end for i in incidents):
+        return True
+    if case.status == "approved" and case.approved_at is not None:
+        return fiscal.to_jst(case.approved_at).date() <= end
+    return False
+
+
+@dataclass(frozen=True)
+class FiscalYearSystem:
+    """One system of the periodic report, with what happened to it during the year."""
+
+    case: CaseRow
+    operation: OperationRow | None
+    incidents: list[IncidentRow]
+    decisions: list[DecisionRow]
+    changes: list[ChangeRow]
+
+
+def select_fiscal_year(rows: PortfolioRows, fy: int) -> list[FiscalYearSystem]:
+    """The systems of the periodic report of `fy`, by case id, each with the year's incidents,
+    decisions and audited changes (dates on the JST calendar)."""
+    start, end = fiscal.fiscal_year_dates(fy)
+    ops = {op.case_id: op for op in rows.operations}
+    incidents: dict[int, list[IncidentRow]] = {}
+    for inc in rows.incidents:
+        incidents.setdefault(inc.case_id, []).append(inc)
+    decisions: dict[int, list[DecisionRow]] = {}
+    for dec in rows.decisions:
+        decisions.setdefault(dec.case_id, []).append(dec)
+    changes: dict[int, list[ChangeRow]] = {}
+    for change in rows.changes:
+        if _within(change.occurred_at, start, end):
+            changes.setdefault(change.case_id, []).append(change)
+    systems = []
+    for case in sorted(rows.cases, key=lambda c: c.id):
+        case_decisions = decisions.get(case.id, [])
+        case_incidents = incidents.get(case.id, [])
+        if not is_in_fiscal_year(case, fy, ops.get(case.id), case_decisions, case_incidents):
+            continue
+        systems.append(
+            FiscalYearSystem(
+                case=case,
+                operation=ops.get(case.id),
+                incidents=sorted(
+                    (i for i in case_incidents if start <= i.occurred_on <= end),
+                    key=lambda i: (i.occurred_on, i.id),
+                ),
+                decisions=sorted(
+                    (
+                        d for d in case_decisions
+                        if d.kind in CHANGE_DECISION_KINDS and _within(d.created_at, start, end)
+                    ),
+                    key=lambda d: d.created_at,
+                ),
+                changes=sorted(changes.get(case.id, []), key=lambda c: c.seq),
+            )
+        )
+    return systems
+
+
+# --------------------------------------------------------------------------- from the database
+
+#: Who sees the portfolio and the periodic report: the CAIO's office, auditors, and the
+#: installation's administrator (the CLI acts as one).
+PORTFOLIO_ROLES = frozenset({"reviewer", "auditor", "admin"})
+
+#: Audit events whose payload is summarised in the periodic report's list of changes.
+_OPERATION_DETAIL_KEYS = {
+    "operation.started": ("vendor", "model_name", "model_version", "started_on"),
+    "operation.updated": ("new", "note"),
+    "operation.reviewed": ("reviewed_on", "note"),
+    "operation.ended": ("ended_on",),
+    "incident.created": ("incident_id", "severity"),
+    "incident.closed": ("incident_id",),
+    "approval.voided": ("reason",),
+}
+
+
+def check_portfolio_access(actor, org_code: str | None = None) -> str:
+    """The organisation code the actor may see figures of (its own); raises otherwise."""
+    if not actor.has_role(*PORTFOLIO_ROLES):
+        raise PermissionDeniedError(
+            f"{actor.username} needs one of the roles {', '.join(sorted(PORTFOLIO_ROLES))} to see "
+            "the portfolio", username=actor.username, needed=sorted(PORTFOLIO_ROLES),
+            roles=sorted(actor.roles),
+        )
+    if org_code is not None and org_code != actor.org_code:
+        raise NotFoundError(f"organisation {org_code!r} not found", kind="organisation",
+                            id=org_code)
+    return actor.org_code
+
+
+def _detail(event_type: str, payload_text: str) -> str:
+    keys = _OPERATION_DETAIL_KEYS.get(event_type)
+    if not keys:
+        return ""
+    try:
+        payload = json.loads(payload_text)
+    except ValueError:
+        return ""
+    parts = []
+    for key in keys:
+        value = payload.get(key)
+        if value in (None, "", {}):
+            continue
+        if isinstance(value, dict):
+            value = ", ".join(f"{k}={v}" for k, v in sorted(value.items()))
+        parts.append(str(value) if key == "new" else f"{key}={value}")
+    return "; ".join(parts)
+
+
+def load_portfolio_rows(
+    svc, actor, org_code: str | None = None, *,
+    changes_period: tuple[date, date] | None = None,
+) -> PortfolioRows:
+    """Every row the portfolio needs for the actor's organisation, read in one session.
+
+    `changes_period` (first and last JST day) also reads that period's audited changes of cases
+    (the periodic report's list); without it no audit events are read.
+    """
+    from procurement.models import (
+        AuditEvent, BoardReport, Case, Decision, Incident, Operation, Organisation,
+    )
+
+    code = check_portfolio_access(actor, org_code)
+    with Session(svc.engine) as s:
+        org = s.scalar(select(Organisation).where(Organisation.code == code))
+        if org is None:
+            raise NotFoundError(f"organisation {code!r} not found", kind="organisation", id=code)
+        reports = {
+            r.case_id: r for r in s.scalars(
+                select(BoardReport).join(Case, BoardReport.case_id == Case.id)
+                .where(Case.org_id == org.id))
+        }
+        cases = []
+        for c in s.scalars(select(Case).where(Case.org_id == org.id).order_by(Case.id)):
+            report = reports.get(c.id)
+            fields: dict[str, Any] | None = (
+                {name: getattr(report, name) for name in BOARD_REPORT_FIELDS} if report else None
+            )
+            purpose = ""
+            if fields:
+                purpose = (fields["objectives"] or fields["project_details"] or "").strip()
+            cases.append(CaseRow(
+                id=c.id, org_code=code, title=c.title, department=c.department, status=c.status,
+                level=c.level, is_complete=bool(c.is_complete), pack_id=c.pack_id,
+                pack_version=c.pack_version, pack_fingerprint=c.pack_fingerprint,
+                created_at=c.created_at, submitted_at=c.submitted_at, approved_at=c.approved_at,
+                approval_voided_at=c.approval_voided_at,
+                approval_voided_reason=c.approval_voided_reason,
+                board_report=board_report_state(fields), purpose=purpose,
+            ))
+        operations = tuple(
+            OperationRow(
+                case_id=o.case_id, started_on=o.started_on, vendor=o.vendor,
+                model_name=o.model_name, model_version=o.model_version,
+                ismap_listing=o.ismap_listing, review_interval_months=o.review_interval_months,
+                last_reviewed_on=o.last_reviewed_on, ended_on=o.ended_on,
+                end_evidence=o.end_evidence,
+            )
+            for o in s.scalars(select(Operation).join(Case, Operation.case_id == Case.id)
+                               .where(Case.org_id == org.id).order_by(Operation.case_id))
+        )
+        incidents = tuple(
+            IncidentRow(
+                id=i.id, case_id=i.case_id, occurred_on=i.occurred_on, severity=i.severity,
+                description=i.description, actions_taken=i.actions_taken,
+                reported_to_caio_at=i.reported_to_caio_at, reported_onward_at=i.reported_onward_at,
+                status=i.status, created_at=i.created_at, updated_at=i.updated_at,
+                version=i.version,
+            )
+            for i in s.scalars(select(Incident).join(Case, Incident.case_id == Case.id)
+                               .where(Case.org_id == org.id).order_by(Incident.id))
+        )
+        decisions = tuple(
+            DecisionRow(case_id=d.case_id, kind=d.kind, level=d.level, comment=d.comment,
+                        created_at=d.created_at)
+            for d in s.scalars(select(Decision).join(Case, Decision.case_id == Case.id)
+                               .where(Case.org_id == org.id).order_by(Decision.id))
+        )
+        changes: tuple[ChangeRow, ...] = ()
+        if changes_period is not None:
+            start, end = fiscal.jst_period_utc(*changes_period)
+            stmt = (
+                select(AuditEvent.case_id, AuditEvent.seq, AuditEvent.occurred_at,
+                       AuditEvent.actor, AuditEvent.event_type, AuditEvent.payload)
+                .where(AuditEvent.chain == code, AuditEvent.case_id.is_not(None),
+                       AuditEvent.occurred_at >= start, AuditEvent.occurred_at < end)
+                .order_by(AuditEvent.seq)
+            )
+            changes = tuple(
+                ChangeRow(case_id=row.case_id, seq=row.seq,
+                          occurred_at=_aware(row.occurred_at), actor=row.actor,
+                          event_type=row.event_type, detail=_detail(row.event_type, row.payload))
+                for row in s.execute(stmt)
+            )
+        return PortfolioRows(org_code=code, org_name=org.name, cases=tuple(cases),
+                             operations=operations, incidents=incidents, decisions=decisions,
+                             changes=changes)
+
+
+def _aware(moment: datetime) -> datetime:
+    # Column-level selects go through the UTCDateTime type too; this only guards a naive value.
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)

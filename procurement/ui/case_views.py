@@ -1,0 +1,216 @@
+"""Read-only views of a case shared by the workspace and the review queue.
+
+Answers, checklists, board report, decisions and the audit history, all shown in the user's
+language from the case's pack. User-typed text goes through `widgets.plain` or a dataframe
+(which never renders markup).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from procurement.services import BOARD_REPORT_FIELDS
+from procurement.ui import widgets
+from procurement.ui.state import format_jst, pick, t
+
+
+def render_header(pack, case) -> None:
+    """Title, status, level and pack of a case."""
+    st.title(f"#{case.id} {widgets.plain(case.title)}")
+    cols = st.columns([2, 2, 4])
+    with cols[0]:
+        st.badge(t(f"status.{case.status}"), color=STATUS_COLORS.get(case.status, "gray"),
+                 icon=":material/flag:")
+    with cols[1]:
+        widgets.level_badge(pack, case.level)
+    cols[2].caption(t("case.meta", department=case.department, owner=case.owner_name,
+                      pack=case.pack_ref, updated=format_jst(case.updated_at), version=case.version))
+    if not case.pack_matches:
+        st.warning(t("case.pack_changed"))
+
+
+STATUS_COLORS = {
+    "draft": "gray", "submitted": "blue", "returned": "orange", "approved": "green",
+    "withdrawn": "gray", "in_operation": "violet", "retired": "gray",
+}
+
+
+def last_decision(case, kind: str):
+    """The newest decision of `kind` on the case, or None."""
+    return next((d for d in reversed(case.decisions) if d.kind == kind), None)
+
+
+def render_return_notice(case) -> None:
+    """The reviewer's comment, shown to the planner while the case is returned."""
+    if case.status != "returned":
+        return
+    decision = last_decision(case, "return")
+    if decision is None:
+        return
+    st.warning(
+        t("case.returned_by", reviewer=decision.actor, time=format_jst(decision.created_at))
+        + "  \n" + widgets.plain(decision.comment),
+        icon=":material/undo:",
+    )
+
+
+def render_answers(pack, case) -> None:
+    """Every applicable question with its answer (or a 'not answered' mark), by step."""
+    result = case.classification
+    applicable = set(result.applicable_questions) if result is not None else set(case.answers)
+    rows = []
+    for q in pack.questions:
+        if q.id not in applicable and q.id not in case.answers:
+            continue
+        value = case.answers.get(q.id)
+        rows.append({
+            t("review.col_step"): widgets.step_title(pack, q.step),
+            t("review.col_question"): f"{q.id} {pick(q.text)}",
+            t("review.col_answer"): widgets.option_label(pack, q.id, value) if value is not None
+            else t("review.not_answered"),
+            t("review.col_provenance"): widgets.provenance_label(q.provenance),
+        })
+    st.dataframe(pd.DataFrame(rows), hide_index=True)
+
+
+def checklist_rows(pack, case, checklist) -> list[dict[str, Any]]:
+    result = case.classification
+    required = set(result.required_items) if result is not None else set()
+    recommended = set(result.recommended_items) if result is not None else set()
+    rows = []
+    for item in checklist.items:
+        if item.id not in required and item.id not in recommended:
+            continue
+        entry = case.checklist.get(item.id)
+        rows.append({
+            t("checklist.col_item"): f"{item.id} {pick(item.text)}",
+            t("checklist.col_category"): category_label(item.category),
+            t("checklist.col_need"): t("checklist.required") if item.id in required
+            else t("checklist.recommended"),
+            t("checklist.col_status"): t(f"checklist_status.{entry.status if entry else 'pending'}"),
+            t("checklist.col_evidence"): entry.evidence if entry else "",
+        })
+    return rows
+
+
+def category_label(category: str) -> str:
+    """A checklist category id as text (translated when the catalogs know it)."""
+    key = f"category.{category}"
+    text = t(key)
+    return category if text == key else text
+
+
+def render_checklists(pack, case) -> None:
+    """Every checklist's applicable items with status and evidence."""
+    for checklist in pack.checklists:
+        rows = checklist_rows(pack, case, checklist)
+        if not rows:
+            continue
+        st.markdown(f"**{pick(checklist.title)}**")
+        st.dataframe(pd.DataFrame(rows), hide_index=True)
+
+
+def render_board_report(case) -> None:
+    """The board report's fields as stored (or a note that there is none)."""
+    if case.board_report is None:
+        st.caption(t("board.none"))
+        return
+    for name in BOARD_REPORT_FIELDS:
+        st.markdown(f"**{t(f'board.{name}')}**")
+        st.text(case.board_report.get(name) or "-")
+
+
+def render_decisions(case) -> None:
+    """Submissions, returns, approvals with their comments, newest last."""
+    rows = [
+        {
+            t("history.col_time"): format_jst(d.created_at),
+            t("history.col_actor"): d.actor,
+            t("history.col_decision"): t(f"decision.{d.kind}") if d.kind in DECISION_KINDS else d.kind,
+            t("history.col_comment"): d.comment,
+        }
+        for d in case.decisions
+        if d.kind != "classification"
+    ]
+    if rows:
+        st.dataframe(pd.DataFrame(rows), hide_index=True)
+    else:
+        st.caption(t("history.no_decisions"))
+
+
+DECISION_KINDS = ("classification", "submission", "return", "approval", "withdrawal",
+                  "reassessment", "void")
+
+#: Audit event types with their own translated name (`event.<type>` with dots as underscores).
+KNOWN_EVENTS = (
+    "case.created", "case.answers_saved", "case.classified", "case.checklist_set",
+    "case.board_report_saved", "case.submitted", "case.returned", "case.approved",
+    "case.withdrawn", "approval.voided",
+)
+
+
+def event_label(event_type: str) -> str:
+    if event_type in KNOWN_EVENTS:
+        return t("event." + event_type.replace(".", "_"))
+    return t("event.other", type=event_type)
+
+
+def _status_text(value: Any) -> str:
+    if not value:
+        return "-"
+    if isinstance(value, dict):
+        status = value.get("status")
+        text = t(f"checklist_status.{status}") if status else "-"
+        return f"{text} ({value['evidence']})" if value.get("evidence") else text
+    return str(value)
+
+
+def event_details(pack, event) -> str:
+    """A one-line, readable account of what an audit event changed."""
+    p = event.payload
+    kind = event.event_type
+    if kind == "case.created":
+        return t("event.detail_created", title=p.get("title", ""), level=widgets.level_label(pack, p.get("level")))
+    if kind == "case.answers_saved":
+        return "; ".join(
+            f"{qid}: {widgets.option_label(pack, qid, ch.get('old')) if ch.get('old') is not None else '-'}"
+            f" → {widgets.option_label(pack, qid, ch.get('new')) if ch.get('new') is not None else '-'}"
+            for qid, ch in (p.get("changes") or {}).items()
+        )
+    if kind == "case.classified":
+        return f"{widgets.level_label(pack, p.get('old'))} → {widgets.level_label(pack, p.get('new'))}"
+    if kind == "case.checklist_set":
+        return f"{p.get('item_id')}: {_status_text(p.get('old'))} → {_status_text(p.get('new'))}"
+    if kind == "case.board_report_saved":
+        return ", ".join(t(f"board.{name}") if name in BOARD_REPORT_FIELDS else name
+                         for name in (p.get("changes") or {}))
+    if kind in ("case.submitted", "case.returned", "case.approved", "case.withdrawn"):
+        text = f"{t('status.' + p['old_status']) if p.get('old_status') else '-'} → " \
+               f"{t('status.' + p['new_status']) if p.get('new_status') else '-'}"
+        return f"{text}: {p['comment']}" if p.get("comment") else text
+    if kind == "approval.voided":
+        return str(p.get("reason", ""))
+    return ", ".join(f"{k}={v}" for k, v in p.items() if not isinstance(v, (dict, list)))
+
+
+def render_history(svc, actor, pack, case) -> None:
+    """The case's audit events, oldest first, in readable form (JST)."""
+    events = svc.case_history(actor, case.id)
+    if not events:
+        st.caption(t("history.empty"))
+        return
+    rows = [
+        {
+            t("history.col_seq"): e.seq,
+            t("history.col_time"): format_jst(e.occurred_at),
+            t("history.col_actor"): e.actor,
+            t("history.col_event"): event_label(e.event_type),
+            t("history.col_details"): event_details(pack, e),
+        }
+        for e in events
+    ]
+    st.dataframe(pd.DataFrame(rows), hide_index=True, key=f"history_{case.id}")
+    st.caption(t("history.chain_note"))

@@ -1,0 +1,44 @@
+"""The app's pages, declared once: script, title key, icon, and the roles that see each.
+
+To add a page: put its script under `procurement/ui/pages/`, add one `PageSpec` line to `PAGES`
+and its title key to an i18n area file. `app.py` builds `st.navigation` from this list for the
+signed-in actor; a signed-out visitor only ever gets the sign-in page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ROLES = ("planner", "reviewer", "auditor", "pack_admin", "admin")
+ANY_ROLE: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    """One page of the app."""
+
+    path: str  # relative to the folder holding app.py
+    title_key: str  # i18n key of the menu title
+    icon: str  # a Streamlit material icon
+    url_path: str  # stable URL slug
+    roles: frozenset[str] = ANY_ROLE  # who sees it; empty = every signed-in user
+    default: bool = False  # the landing page after sign-in
+
+
+SIGN_IN = PageSpec("procurement/ui/pages/sign_in.py", "nav.sign_in", ":material/login:", "sign-in")
+
+PAGES: tuple[PageSpec, ...] = (
+    PageSpec("procurement/ui/pages/cases.py", "nav.cases", ":material/folder_open:", "cases",
+             default=True),
+    PageSpec("procurement/ui/pages/workspace.py", "nav.workspace", ":material/edit_note:",
+             "workspace"),
+    PageSpec("procurement/ui/pages/review.py", "nav.review", ":material/fact_check:", "review",
+             roles=frozenset({"reviewer"})),
+)
+
+
+def pages_for(roles: frozenset[str] | None) -> list[PageSpec]:
+    """The pages a user with `roles` sees, in menu order; None (signed out) gets sign-in only."""
+    if roles is None:
+        return [SIGN_IN]
+    return [spec for spec in PAGES if not spec.roles or spec.roles & roles]

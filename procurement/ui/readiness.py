@@ -1,0 +1,105 @@
+"""What a case still lacks: which steps are done, and what stops it from being submitted.
+
+Plain Python (no streamlit), computed from the case's pack and its live classification, so the
+progress indicator and the refusal list read the same facts. A case can be submitted when every
+required, applicable question is answered, nothing is blocking, every required checklist item is
+`met` or `not_applicable` with a reason, and, when the board report step applies, every field of
+the report is filled in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from procurement.services import BOARD_REPORT_FIELDS
+
+#: Checklist statuses that settle a required item (`not_applicable` needs a reason as evidence).
+SETTLED_STATUSES = frozenset({"met", "not_applicable"})
+#: Steps a planner works through; `approval` belongs to the reviewer.
+REVIEWER_STEPS = frozenset({"approval"})
+
+
+@dataclass(frozen=True)
+class Gap:
+    """One thing missing before submission, and the step where it is fixed."""
+
+    kind: str  # question | blocking | item_pending | item_not_met | item_reason | board_field
+    id: str  # question id, finding id, item id or board report field
+    step: str
+
+
+def _question_step(pack: Any, qid: str, default: str = "classification") -> str:
+    try:
+        return pack.question(qid).step
+    except Exception:  # noqa: BLE001 - a question gone from the pack still shows as missing
+        return default
+
+
+def item_step(pack: Any, item_id: str) -> str:
+    """The step at which a checklist item is worked on (its checklist's step)."""
+    item = pack.item(item_id)
+    return pack.checklist(item.checklist).step
+
+
+def item_gaps(pack: Any, case: Any) -> list[Gap]:
+    """Required items not yet settled, in pack order."""
+    result = case.classification
+    required = set(result.required_items)
+    gaps = []
+    for item in pack.items:
+        if item.id not in required:
+            continue
+        entry = case.checklist.get(item.id)
+        status = entry.status if entry is not None else "pending"
+        step = item_step(pack, item.id)
+        if status == "not_met":
+            gaps.append(Gap("item_not_met", item.id, step))
+        elif status not in SETTLED_STATUSES:
+            gaps.append(Gap("item_pending", item.id, step))
+        elif status == "not_applicable" and not (entry.evidence or "").strip():
+            gaps.append(Gap("item_reason", item.id, step))
+    return gaps
+
+
+def board_report_gaps(case: Any) -> list[Gap]:
+    """Empty board report fields, when the board report step applies."""
+    if "board_report" not in case.classification.required_steps:
+        return []
+    report = case.board_report or {}
+    return [Gap("board_field", name, "board_report") for name in BOARD_REPORT_FIELDS
+            if not (report.get(name) or "").strip()]
+
+
+def submission_gaps(pack: Any, case: Any) -> list[Gap]:
+    """Everything that stops `case` from being submitted; empty when it may be submitted."""
+    result = case.classification
+    gaps = [Gap("question", qid, _question_step(pack, qid)) for qid in result.unanswered]
+    for finding in result.blocking:
+        first_input = next(iter(finding.inputs), None)
+        gaps.append(Gap("blocking", finding.id,
+                        _question_step(pack, first_input) if first_input else "classification"))
+    gaps += board_report_gaps(case)
+    gaps += item_gaps(pack, case)
+    return gaps
+
+
+def completed_steps(pack: Any, case: Any) -> set[str]:
+    """The steps of `case` that have nothing left to do (for the progress indicator)."""
+    result = case.classification
+    applicable = set(result.applicable_questions)
+    open_steps = {g.step for g in submission_gaps(pack, case)}
+    for q in pack.questions:
+        if q.id in applicable and q.id not in case.answers:
+            open_steps.add(q.step)
+    done = set()
+    for step_id in result.required_steps:
+        if step_id == "submission":
+            if case.status in ("submitted", "approved", "in_operation", "retired"):
+                done.add(step_id)
+        elif step_id in REVIEWER_STEPS:
+            if case.status in ("approved", "in_operation", "retired"):
+                done.add(step_id)
+        elif step_id not in open_steps:
+            done.add(step_id)
+    return done

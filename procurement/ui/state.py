@@ -1,0 +1,282 @@
+"""Per-session state of the app: services, the signed-in actor, language, errors, JST dates.
+
+Every page uses these helpers instead of touching `st.session_state` keys directly, so the keys
+below are the whole session contract (tests preset them before the first run):
+
+- `actor`: the signed-in `procurement.services.Actor`, or absent.
+- `lang`: "ja" (default) or "en".
+- `last_activity`: UTC datetime of the last run; older than the timeout signs the user out.
+- `case_id`: the case open in the workspace.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Iterable
+from contextlib import contextmanager
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+import streamlit as st
+
+from procurement import config
+from procurement.errors import ProcurementError
+from procurement.ui.i18n import DEFAULT_LANGUAGE, LANGUAGES, catalog, placeholders, translate
+
+log = logging.getLogger(__name__)
+
+#: Japan has had no daylight saving time since 1951, so a fixed offset is exact.
+JST = timezone(timedelta(hours=9), "JST")
+
+ACTOR_KEY = "actor"
+LANG_KEY = "lang"
+LAST_ACTIVITY_KEY = "last_activity"
+CASE_KEY = "case_id"
+FLASH_KEY = "_flash"
+_LANG_WIDGET = "lang_switch"
+
+DEFAULT_TIMEOUT_MINUTES = 30
+
+
+# --- services --------------------------------------------------------------------------------
+
+
+@st.cache_resource(show_spinner=False)
+def _build_services(database_url: str, rules_dir: str):
+    # Imported here so that a page importing `state` does not pay for the whole stack twice,
+    # and cached per (URL, rules folder): one engine per database for the whole server.
+    from procurement.db import create_db_engine
+    from procurement.packs import PackRegistry
+    from procurement.services import Services
+
+    engine = create_db_engine(database_url)
+    registry = PackRegistry.discover(rules_dir)
+    return Services(engine, registry)
+
+
+def get_services():
+    """The shared `Services` for the configured database (PROCUREMENT_DATABASE_URL) and rules."""
+    return _build_services(config.database_url(), str(config.rules_dir()))
+
+
+# --- language --------------------------------------------------------------------------------
+
+
+def lang() -> str:
+    """The user's language ("ja" unless switched)."""
+    value = st.session_state.get(LANG_KEY, DEFAULT_LANGUAGE)
+    return value if value in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def t(key: str, **params: Any) -> str:
+    """The catalog text for `key` in the user's language."""
+    return translate(lang(), key, **params)
+
+
+def pick(texts: Any) -> str:
+    """The user's language from a `{ja, en}` mapping of pack text (Japanese when missing)."""
+    if texts is None:
+        return ""
+    if isinstance(texts, str):
+        return texts
+    getter = texts.get if isinstance(texts, dict) else (lambda k, d=None: getattr(texts, k, d))
+    return getter(lang()) or getter(DEFAULT_LANGUAGE) or ""
+
+
+def _switch_language() -> None:
+    st.session_state[LANG_KEY] = st.session_state[_LANG_WIDGET]
+
+
+def render_language_switch() -> None:
+    """The ja / en switch (each language named in itself, so anyone can find theirs)."""
+    st.session_state[_LANG_WIDGET] = lang()
+    st.segmented_control(
+        translate(lang(), "common.language"),
+        LANGUAGES,
+        format_func=lambda code: translate(code, "common.language_name"),
+        key=_LANG_WIDGET,
+        required=True,
+        on_change=_switch_language,
+    )
+
+
+# --- dates -----------------------------------------------------------------------------------
+
+
+def format_jst(value: datetime | date | None, with_time: bool = True) -> str:
+    """A timestamp shown in Japan Standard Time, e.g. `2026-11-22 13:05 JST`."""
+    if value is None:
+        return "-"
+    if not isinstance(value, datetime):
+        return value.isoformat()
+    if value.tzinfo is None:
+        # Stored timestamps are UTC; a naive one can only be UTC that lost its zone.
+        value = value.replace(tzinfo=timezone.utc)
+    local = value.astimezone(JST)
+    return local.strftime("%Y-%m-%d %H:%M JST") if with_time else local.strftime("%Y-%m-%d")
+
+
+# --- actor and session -----------------------------------------------------------------------
+
+
+def current_actor():
+    """The signed-in actor, or None."""
+    return st.session_state.get(ACTOR_KEY)
+
+
+def timeout_minutes() -> float:
+    """Idle minutes before a session signs out (PROCUREMENT_SESSION_TIMEOUT_MINUTES, default 30)."""
+    raw = os.environ.get("PROCUREMENT_SESSION_TIMEOUT_MINUTES")
+    try:
+        return float(raw) if raw else DEFAULT_TIMEOUT_MINUTES
+    except ValueError:
+        return DEFAULT_TIMEOUT_MINUTES
+
+
+def touch_session(now: datetime | None = None):
+    """Expire an idle session, then record this run as activity. Returns the actor (or None)."""
+    now = now or datetime.now(timezone.utc)
+    actor = current_actor()
+    last = st.session_state.get(LAST_ACTIVITY_KEY)
+    if actor is not None and isinstance(last, datetime):
+        if now - last > timedelta(minutes=timeout_minutes()):
+            sign_out()
+            flash("warning", "auth.session_expired", minutes=int(timeout_minutes()))
+            actor = None
+    st.session_state[LAST_ACTIVITY_KEY] = now
+    return actor
+
+
+def sign_in(actor) -> None:
+    """Keep `actor` in the session (drafts of a previous user are not carried over)."""
+    keep_lang = lang()
+    for key in list(st.session_state.keys()):
+        del st.session_state[key]
+    st.session_state[LANG_KEY] = keep_lang
+    st.session_state[ACTOR_KEY] = actor
+    st.session_state[LAST_ACTIVITY_KEY] = datetime.now(timezone.utc)
+
+
+def sign_out() -> None:
+    """Forget the actor and everything the session held, keeping only the language."""
+    keep_lang = lang()
+    for key in list(st.session_state.keys()):
+        del st.session_state[key]
+    st.session_state[LANG_KEY] = keep_lang
+
+
+def has_any_role(actor, roles: Iterable[str]) -> bool:
+    """Whether `actor` holds one of `roles` (an empty `roles` means any signed-in user)."""
+    roles = frozenset(roles)
+    return actor is not None and (not roles or bool(roles & frozenset(actor.roles)))
+
+
+def require_roles(*roles: str):
+    """The actor if signed in with one of `roles`; otherwise explain and stop the page."""
+    actor = current_actor()
+    if actor is None:
+        st.warning(t("auth.sign_in_required"))
+        st.stop()
+    if not has_any_role(actor, roles):
+        st.error(t("auth.not_allowed", roles=", ".join(t(f"role.{r}") for r in roles)))
+        st.stop()
+    return actor
+
+
+# --- messages and errors ---------------------------------------------------------------------
+
+
+def flash(kind: str, key: str | ProcurementError, **params: Any) -> None:
+    """A message shown once at the top of the next page run (survives `st.rerun`).
+
+    `key` is a catalog key, or a library error (shown as `error.<code>`); callbacks use this
+    because they run before the page and cannot place elements themselves.
+    """
+    st.session_state.setdefault(FLASH_KEY, []).append((kind, key, params))
+
+
+def show_flashes() -> None:
+    """Show and forget the pending flash messages."""
+    for kind, key, params in st.session_state.pop(FLASH_KEY, []):
+        text = error_text(key) if isinstance(key, ProcurementError) else t(key, **params)
+        {"success": st.success, "warning": st.warning, "error": st.error}.get(kind, st.info)(text)
+
+
+def _param_text(name: str, value: Any) -> str:
+    if isinstance(value, datetime):
+        return format_jst(value)
+    if name == "status" and isinstance(value, str):
+        return t(f"status.{value}")
+    if name == "field" and isinstance(value, str):
+        label = catalog(lang()).get(f"field.{value}")
+        return label if label is not None else value
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def error_text(exc: ProcurementError) -> str:
+    """The translated message for a library error, with what to do next.
+
+    The most specific catalog entry whose fields the error can fill wins:
+    `error.<code>.field_<field>`, then `error.<code>.<param>` for each param the error carries,
+    then `error.<code>`; a code without any entry gets `error.generic`.
+    """
+    texts = catalog(lang())
+    params = {name: _param_text(name, value) for name, value in exc.params.items()}
+    candidates = []
+    if isinstance(exc.params.get("field"), str):
+        candidates.append(f"error.{exc.code}.field_{exc.params['field']}")
+    candidates += [f"error.{exc.code}.{name}" for name in exc.params]
+    candidates.append(f"error.{exc.code}")
+    for key in candidates:
+        template = texts.get(key)
+        if template is not None and placeholders(template) <= params.keys():
+            return t(key, **params)
+    return t("error.generic", code=exc.code)
+
+
+def show_error(exc: ProcurementError) -> None:
+    """Show a library error in the user's language, with what to do next."""
+    st.error(error_text(exc), icon=":material/error:")
+
+
+@contextmanager
+def guarded():
+    """Show library errors as messages, and anything unexpected as an apology (never a traceback).
+
+    Streamlit's own control flow (`st.rerun`, `st.stop`, `st.switch_page`) derives from
+    BaseException and passes through untouched.
+    """
+    try:
+        yield
+    except ProcurementError as exc:
+        show_error(exc)
+    except Exception:  # noqa: BLE001 - the user must never see a traceback; the log keeps it
+        log.exception("unexpected error in a page")
+        st.error(t("error.unexpected"), icon=":material/error:")
+
+
+def run_page(body: Callable[[Any], None], roles: Iterable[str] = ()) -> None:
+    """Run a page body for a signed-in actor holding one of `roles`, with errors shown kindly."""
+    show_flashes()
+    actor = require_roles(*roles)
+    with guarded():
+        body(actor)
+
+
+def _sign_out_clicked() -> None:
+    sign_out()
+    flash("info", "auth.signed_out")
+
+
+def render_sidebar(actor) -> None:
+    """Language switch, who is signed in, and sign-out: the same on every page."""
+    with st.sidebar:
+        render_language_switch()
+        if actor is not None:
+            st.caption(t("auth.signed_in_as", name=actor.display_name, org=actor.org_code))
+            st.caption(" · ".join(t(f"role.{role}") for role in sorted(actor.roles)))
+            st.button(t("auth.sign_out"), key="sign_out", icon=":material/logout:",
+                      on_click=_sign_out_clicked)

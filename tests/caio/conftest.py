@@ -1,0 +1,39 @@
+"""Fixtures of the CAIO tests: approved and running cases built through the real services."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from procurement import operation
+from procurement.demo import HIGH, LOW
+
+
+def approve_case(svc, planner, reviewer, title="議事録要約", department="総務課", answers=LOW):
+    """A case taken through submission and approval; returns its CaseView."""
+    view = svc.create_case(planner, title, department, answers=dict(answers))
+    view = svc.submit(planner, view.id, view.version)
+    return svc.approve(reviewer, view.id, view.version, "承認します")
+
+
+@pytest.fixture
+def approved_case(services, planner, reviewer):
+    """An approved low-level case of org-a (the service clock is at 2026-07-01 UTC)."""
+    return approve_case(services, planner, reviewer)
+
+
+@pytest.fixture
+def approved_high_case(services, planner, reviewer):
+    return approve_case(services, planner, reviewer, "国民向けFAQ", "広報室", HIGH)
+
+
+@pytest.fixture
+def running_case(services, planner, approved_case):
+    """The approved case put into operation on 2026-07-01 with a 6-month review interval."""
+    op = operation.start_operation(
+        services, planner, approved_case.id, approved_case.version,
+        started_on=date(2026, 7, 1), vendor="株式会社テスト", model_name="model-x",
+        model_version="2026-06", ismap_listing="ismap:C25-0001", review_interval_months=6,
+    )
+    return op

@@ -1,0 +1,158 @@
+"""Accounts and organisations: sign-in with lockout, first admin, admin-only management."""
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from procurement.errors import (
+    AuthenticationError,
+    InputError,
+    NotFoundError,
+    PermissionDeniedError,
+    WorkflowError,
+)
+from procurement.models import AuditEvent, User
+from procurement.services import LOCK_DURATION, MAX_FAILED_LOGINS
+from tests.fixtures.services import TEST_PASSWORD
+
+
+def test_first_admin_only_on_an_empty_installation(services):
+    assert not services.has_users()
+    actor = services.create_first_admin("org-x", "X省", "ministry", "root", "Root", TEST_PASSWORD)
+    assert actor.roles == frozenset({"admin"}) and actor.org_code == "org-x"
+    assert services.has_users()
+    with pytest.raises(WorkflowError):
+        services.create_first_admin("org-y", "Y", "ministry", "root2", "Root", TEST_PASSWORD)
+
+
+def test_authenticate_returns_the_actor_and_records_the_sign_in(services, planner):
+    actor = services.authenticate("a-planner", TEST_PASSWORD)
+    assert actor == planner
+    with services._read() as s:
+        user = s.scalar(select(User).where(User.username == "a-planner"))
+        assert user.last_login_at is not None
+        types = list(s.scalars(select(AuditEvent.event_type).where(AuditEvent.chain == "org-a")))
+    assert types[-1] == "auth.signed_in"
+
+
+def test_unknown_user_and_wrong_password_give_the_same_error(services, planner):
+    with pytest.raises(AuthenticationError) as unknown:
+        services.authenticate("nobody", TEST_PASSWORD)
+    with pytest.raises(AuthenticationError) as wrong:
+        services.authenticate("a-planner", "wrong password")
+    assert unknown.value.message == wrong.value.message == "wrong username or password"
+
+
+def test_five_failures_lock_the_account_until_a_stated_time(services, planner, service_clock):
+    for _ in range(MAX_FAILED_LOGINS - 1):
+        with pytest.raises(AuthenticationError):
+            services.authenticate("a-planner", "wrong password")
+    with pytest.raises(AuthenticationError) as locked:
+        services.authenticate("a-planner", "wrong password")
+    until = locked.value.params["locked_until"]
+    assert "locked until" in locked.value.message and until.isoformat() in locked.value.message
+    # Even the right password is refused while locked ...
+    with pytest.raises(AuthenticationError) as still:
+        services.authenticate("a-planner", TEST_PASSWORD)
+    assert still.value.params["locked_until"] == until
+    # ... and accepted once the lock has expired.
+    service_clock.now = until + timedelta(seconds=1)
+    assert services.authenticate("a-planner", TEST_PASSWORD).username == "a-planner"
+    assert LOCK_DURATION >= timedelta(minutes=5)
+    with services._read() as s:
+        types = list(s.scalars(select(AuditEvent.event_type).where(AuditEvent.chain == "org-a")))
+    assert types.count("auth.failed") == MAX_FAILED_LOGINS - 1 and "auth.locked" in types
+
+
+def test_deactivated_user_cannot_sign_in(services, admin, planner):
+    services.set_user_active(admin, "a-planner", False)
+    with pytest.raises(AuthenticationError):
+        services.authenticate("a-planner", TEST_PASSWORD)
+    services.set_user_active(admin, "a-planner", True)
+    assert services.authenticate("a-planner", TEST_PASSWORD).username == "a-planner"
+
+
+def test_passwords_never_reach_the_database_or_the_log(services, admin):
+    services.create_user(admin, "org-a", "secretive", "S", "my clear secret", ["planner"])
+    with services.engine.connect() as conn:
+        dump = [str(r) for r in conn.exec_driver_sql("SELECT * FROM users")]
+        dump += [str(r) for r in conn.exec_driver_sql("SELECT payload FROM audit_events")]
+    assert not any("my clear secret" in row for row in dump)
+
+
+@pytest.mark.parametrize("role", ["a-planner", "a-reviewer", "a-auditor", "a-packadmin"])
+def test_only_admins_manage_organisations_and_users(services, org_actors, role):
+    actor = org_actors[role]
+    with pytest.raises(PermissionDeniedError):
+        services.create_org(actor, "org-z", "Z", "ministry")
+    with pytest.raises(PermissionDeniedError):
+        services.create_user(actor, "org-a", "new-user", "N", TEST_PASSWORD, ["planner"])
+    with pytest.raises(PermissionDeniedError):
+        services.set_user_active(actor, "a-planner2", False)
+    with pytest.raises(PermissionDeniedError):
+        services.set_org_pack(actor, "org-a", None)
+
+
+def test_non_admins_see_only_their_own_organisation(services, org_actors):
+    planner = org_actors["a-planner"]
+    assert [o.code for o in services.list_orgs(planner)] == ["org-a"]
+    assert {u.org_code for u in services.list_users(planner)} == {"org-a"}
+    with pytest.raises(NotFoundError):
+        services.list_users(planner, "org-b")
+    with pytest.raises(NotFoundError):
+        services.get_org(planner, "org-b")
+    admin = org_actors["a-admin"]
+    assert [o.code for o in services.list_orgs(admin)] == ["org-a", "org-b"]
+    assert {u.org_code for u in services.list_users(admin)} == {"org-a", "org-b"}
+
+
+@pytest.mark.parametrize(
+    "kwargs, field",
+    [
+        ({"username": "has space"}, "username"),
+        ({"roles": ["wizard"]}, "roles"),
+        ({"roles": []}, "roles"),
+        ({"password": "short"}, "password"),
+        ({"display_name": " "}, "display_name"),
+        ({"username": "a-planner"}, "username"),
+    ],
+)
+def test_bad_user_input_names_the_field(services, admin, planner, kwargs, field):
+    args = {"org_code": "org-a", "username": "fresh", "display_name": "F",
+            "password": TEST_PASSWORD, "roles": ["planner"], **kwargs}
+    with pytest.raises(InputError) as err:
+        services.create_user(admin, **args)
+    assert err.value.params["field"] == field
+
+
+@pytest.mark.parametrize(
+    "args, field",
+    [
+        (("Bad Code", "n", "ministry"), "code"),
+        (("org-a", "n", "ministry"), "code"),
+        (("org-n", "n", "prefecture"), "kind"),
+        (("org-n", "", "ministry"), "name"),
+    ],
+)
+def test_bad_org_input_names_the_field(services, admin, args, field):
+    with pytest.raises(InputError) as err:
+        services.create_org(admin, *args)
+    assert err.value.params["field"] == field
+
+
+def test_org_pack_must_exist(services, admin):
+    with pytest.raises(InputError) as err:
+        services.create_org(admin, "org-n", "N", "municipality", pack_ref="no-such-pack@1")
+    assert err.value.params["value"] == "no-such-pack@1"
+    org = services.set_org_pack(admin, "org-b", "city-strict")
+    assert org.pack_ref == "city-strict"
+
+
+def test_admin_events_go_to_the_chain_of_the_organisation_changed(services, admin):
+    services.create_user(admin, "org-b", "b-new", "N", TEST_PASSWORD, ["auditor"])
+    with services._read() as s:
+        last_b = s.scalars(select(AuditEvent).where(AuditEvent.chain == "org-b")
+                           .order_by(AuditEvent.seq.desc())).first()
+    assert last_b.event_type == "user.created" and last_b.actor == "a-admin"
+    assert "b-new" in last_b.payload

@@ -1,0 +1,121 @@
+"""Workflow: submission rules, return with a comment, approval pinned to the answers and pack,
+voided by any later change; withdrawal."""
+
+import pytest
+
+from procurement.demo import BLOCKED, HIGH, INCOMPLETE, LOW
+from procurement.errors import InputError, WorkflowError
+
+
+def _history(svc, actor, case_id):
+    return [e.event_type for e in svc.case_history(actor, case_id)]
+
+
+@pytest.fixture
+def submitted(services, planner):
+    view = services.create_case(planner, "国民向けFAQ", "広報室", answers=HIGH)
+    return services.submit(planner, view.id, view.version)
+
+
+def test_submit_needs_a_complete_case(services, planner):
+    view = services.create_case(planner, "t", "d", answers=INCOMPLETE)
+    with pytest.raises(WorkflowError) as err:
+        services.submit(planner, view.id, view.version)
+    assert "HR-2" in err.value.params["unanswered"]
+    assert services.get_case(planner, view.id).status == "draft"
+
+
+def test_submit_needs_no_blocking_finding(services, planner):
+    view = services.create_case(planner, "t", "d", answers=BLOCKED)
+    with pytest.raises(WorkflowError) as err:
+        services.submit(planner, view.id, view.version)
+    assert err.value.params["blocking"]
+
+
+def test_submitted_case_is_frozen_until_returned(services, planner, reviewer, submitted):
+    assert submitted.status == "submitted" and submitted.submitted_at is not None
+    for call in (
+        lambda: services.save_answers(planner, submitted.id, {"HR-4": "no_review"}, submitted.version),
+        lambda: services.set_checklist_item(planner, submitted.id, "PC-G1", "met", "", submitted.version),
+        lambda: services.save_board_report(planner, submitted.id, {"objectives": "x"}, submitted.version),
+        lambda: services.submit(planner, submitted.id, submitted.version),
+    ):
+        with pytest.raises(WorkflowError):
+            call()
+    with pytest.raises(InputError):
+        services.return_case(reviewer, submitted.id, "   ", submitted.version)
+    returned = services.return_case(reviewer, submitted.id, "根拠資料を添付してください", submitted.version)
+    assert returned.status == "returned"
+    assert returned.decisions[-1].kind == "return"
+    assert returned.decisions[-1].comment == "根拠資料を添付してください"
+    edited = services.save_answers(planner, returned.id, {"HR-4": "no_review"}, returned.version)
+    assert edited.status == "returned"
+    again = services.submit(planner, edited.id, edited.version)
+    assert again.status == "submitted"
+
+
+def test_approval_is_pinned_to_answers_and_pack(services, reviewer, submitted):
+    approved = services.approve(reviewer, submitted.id, submitted.version, "承認")
+    assert approved.status == "approved" and approved.approved_at is not None
+    decision = approved.decisions[-1]
+    assert (decision.kind, decision.actor, decision.comment) == ("approval", "a-reviewer", "承認")
+    assert decision.answers_hash == approved.answers_hash
+    assert decision.pack_fingerprint == approved.pack_fingerprint
+    assert decision.level == "high"
+
+
+def test_owner_cannot_approve_own_case(services, admin, planner):
+    services.create_user(admin, "org-a", "both", "B", "correct horse battery", ["planner", "reviewer"])
+    both = services.actor_for("both")
+    view = services.create_case(both, "t", "d", answers=LOW)
+    view = services.submit(both, view.id, view.version)
+    with pytest.raises(WorkflowError):
+        services.approve(both, view.id, view.version)
+
+
+@pytest.mark.parametrize("change", ["answers", "checklist", "board_report"])
+def test_any_later_change_voids_the_approval(services, planner, reviewer, auditor, submitted, change):
+    approved = services.approve(reviewer, submitted.id, submitted.version)
+    if change == "answers":
+        after = services.save_answers(planner, approved.id, {"HR-4": "no_review"}, approved.version)
+    elif change == "checklist":
+        after = services.set_checklist_item(planner, approved.id, "PC-G1", "not_met", "", approved.version)
+    else:
+        after = services.save_board_report(planner, approved.id, {"schedule": "延期"}, approved.version)
+    assert after.status == "draft"
+    assert after.approval_voided_at is not None and after.approval_voided_reason
+    assert after.decisions[-1].kind == "void"
+    assert _history(services, auditor, after.id)[-1] == "approval.voided"
+    # Resubmitting and approving again works, and clears the void.
+    again = services.approve(reviewer, after.id, services.submit(planner, after.id, after.version).version)
+    assert again.status == "approved" and again.approval_voided_at is None
+
+
+def test_wrong_state_transitions_are_refused(services, planner, reviewer, submitted):
+    draft = services.create_case(planner, "t", "d", answers=LOW)
+    with pytest.raises(WorkflowError):
+        services.approve(reviewer, draft.id, draft.version)
+    with pytest.raises(WorkflowError):
+        services.return_case(reviewer, draft.id, "x", draft.version)
+    gone = services.withdraw(planner, draft.id, draft.version, "不要になった")
+    assert gone.status == "withdrawn" and gone.decisions[-1].kind == "withdrawal"
+    for call in (
+        lambda: services.withdraw(planner, gone.id, gone.version),
+        lambda: services.submit(planner, gone.id, gone.version),
+        lambda: services.save_answers(planner, gone.id, {"HR-1": "public"}, gone.version),
+    ):
+        with pytest.raises(WorkflowError):
+            call()
+    assert services.withdraw(planner, submitted.id, submitted.version).status == "withdrawn"
+
+
+def test_history_records_the_whole_workflow(services, planner, reviewer, auditor, submitted):
+    returned = services.return_case(reviewer, submitted.id, "修正を", submitted.version)
+    resubmitted = services.submit(planner, returned.id, returned.version)
+    services.approve(reviewer, resubmitted.id, resubmitted.version)
+    events = services.case_history(auditor, submitted.id)
+    assert [e.event_type for e in events] == [
+        "case.created", "case.submitted", "case.returned", "case.submitted", "case.approved"]
+    assert [e.seq for e in events] == sorted(e.seq for e in events)
+    assert events[2].payload["comment"] == "修正を" and events[2].actor == "a-reviewer"
+    assert events[-1].payload["answers_hash"] == resubmitted.answers_hash
