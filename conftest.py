@@ -5,4 +5,5 @@ pytest_plugins = [
     "tests.fixtures.packs",
     "tests.fixtures.db",
     "tests.fixtures.services",
+    "tests.fixtures.sharing",
 ]

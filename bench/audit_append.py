@@ -1,7 +1,7 @@
 """Benchmark: what the hash-chained audit append costs, and whether it holds under concurrency.
 
     python bench/audit_append.py [--events 400] [--processes 4] [--per-process 250]
-                                 [--postgres-url URL]
+                                 [--verify-events 50000] [--postgres-url URL]
 
 On a fresh SQLite file, and (with --postgres-url, or PROCUREMENT_TEST_POSTGRES_URL) on a fresh
 database created on that PostgreSQL server and dropped afterwards, it measures in one run:
@@ -12,7 +12,8 @@ database created on that PostgreSQL server and dropped afterwards, it measures i
    writes the answers, the case, a decision and its audit events) versus the same call with
    `append_event` replaced by that plain INSERT;
 3. concurrency: N processes x M events appended to ONE chain at once: errors, lost events,
-   verify result, events/s.
+   verify result, events/s;
+4. verification: `verify_database` over one chain of --verify-events events, events/s.
 
 Printed per database: median and p95 latency (ms) and events (or calls) per second for each
 variant, the audited/plain ratio of medians (goal: <= 2x), and the concurrency figures. The
@@ -222,9 +223,40 @@ def bench_concurrency(url: str, processes: int, per_process: int) -> None:
     print(f"  committed {committed}/{total}, errors {len(errors)}, stored {stored}, "
           f"lost {committed - stored if stored <= committed else 0}, "
           f"{total / wall:.0f} events/s overall ({wall:.1f} s)")
-    print(f"  verify: {'OK' if report.ok else 'FAIL'} {report.describe()[:70]}")
+    print(f"  verify: {report.describe()[:70]}")
     for error in errors[:3]:
         print(f"  error: {error}")
+    engine.dispose()
+
+
+# --- 4. verification throughput ----------------------------------------------------------------
+
+
+def bench_verify(url: str, events: int) -> None:
+    from sqlalchemy import insert
+
+    from procurement.audit import GENESIS_HASH, EventRecord, format_timestamp, verify_database
+    from procurement.db import READ_ONLY, create_db_engine
+    from procurement.models import AuditEvent
+
+    engine = create_db_engine(url)
+    rows, prev = [], GENESIS_HASH
+    now = datetime.now(timezone.utc)
+    for seq in range(1, events + 1):
+        row = dict(chain="big", seq=seq, occurred_at=now, actor="planner01",
+                   event_type="case.answers_saved", case_id=seq % 500,
+                   payload='{"answers_hash":"%s","level":"review"}' % ("a" * 64), prev_hash=prev)
+        record = EventRecord.from_row({**row, "occurred_at": format_timestamp(now), "hash": ""})
+        row["hash"] = prev = record.compute_hash()
+        rows.append(row)
+    with engine.begin() as conn:
+        for start in range(0, len(rows), 5000):
+            conn.execute(insert(AuditEvent), rows[start:start + 5000])
+    start = time.perf_counter()
+    [report] = verify_database(engine.execution_options(**READ_ONLY), chain="big")
+    seconds = time.perf_counter() - start
+    print(f"4. verify_database on one chain of {events} events: {seconds:.2f} s, "
+          f"{events / seconds:.0f} events/s ({'OK' if report.ok else 'FAIL'})")
     engine.dispose()
 
 
@@ -256,6 +288,7 @@ def run_all(label: str, make_url, args) -> None:
         lambda url: bench_append(url, args.events),
         lambda url: bench_service(url, args.events // 2),
         lambda url: bench_concurrency(url, args.processes, args.per_process),
+        lambda url: bench_verify(url, args.verify_events),
     ):
         url, cleanup = make_url()
         try:
@@ -269,6 +302,7 @@ def main() -> int:
     parser.add_argument("--events", type=int, default=400, help="events per append variant")
     parser.add_argument("--processes", type=int, default=4)
     parser.add_argument("--per-process", type=int, default=250)
+    parser.add_argument("--verify-events", type=int, default=50_000)
     parser.add_argument("--postgres-url", default=os.environ.get("PROCUREMENT_TEST_POSTGRES_URL"),
                         help="a PostgreSQL server URL (a throwaway database is created on it)")
     args = parser.parse_args()

@@ -176,8 +176,9 @@ def check_member_name(name: str, *, source: str) -> str:
 
 def _is_link(info: zipfile.ZipInfo) -> bool:
     # Unix mode lives in the high 16 bits of external_attr when the zip was made on Unix.
-    mode = info.external_attr >> 16
-    return stat.S_ISLNK(mode) or (mode != 0 and not stat.S_ISREG(mode) and not stat.S_ISDIR(mode))
+    # Many tools write permission bits only (file type 0): that is a plain file.
+    kind = stat.S_IFMT(info.external_attr >> 16)
+    return kind not in (0, stat.S_IFREG, stat.S_IFDIR)
 
 
 def read_bundle(data: bytes, *, source: str = "bundle.zip") -> Bundle:

@@ -86,7 +86,7 @@ _MINISTRY_V2 = (
     ("ministry-planner2", "統計資料の要約", "統計課", REVIEW, "voided", {"PC-G1": "met"}, False),
 )
 _CITY = (
-    ("city-planner", "窓口案内AIチャット", "市民課", HIGH, "submitted", {"LG-1": "met"}, True),
+    ("city-planner", "窓口案内AIチャット", "市民課", {**HIGH, "LQ-1": "no"}, "submitted", {"LG-1": "met"}, True),
     ("city-planner", "広報誌の原稿作成支援", "広報課", {**LOW, "LQ-1": "yes"}, "approved",
      {"LG-1": "met", "LG-2": "met", "UR-5": "met"}, False),
     ("city-planner", "会議録作成支援", "議会事務局", {**REVIEW, "LQ-1": "no"}, "draft", {}, False),

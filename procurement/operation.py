@@ -330,7 +330,10 @@ def start_operation(
 ) -> OperationView:
     """Put an approved case into operation (status `in_operation`).
 
-    The start date may not precede the approval (JST) nor lie in the future.
+    The start date may not precede the approval (JST) nor lie in the future. A system whose
+    approval was voided while it kept running (a change or a re-assessment sent the case back
+    to draft) resumes: once approved again, this keeps its original start date and review
+    history, updates what runs, and logs `operation.started` with `resumed: true`.
     """
     with svc.unit_of_work(actor, roles=WRITER_ROLES) as uow:
         user_id = _named_user(actor)
@@ -339,31 +342,38 @@ def start_operation(
             raise WorkflowError(f"case {case_id} is already in operation", case_id=case_id,
                                 status=case.status, action="start operation")
         _status_required(case, {"approved"}, "start operation")
+        op = uow.session.scalar(select(Operation).where(Operation.case_id == case_id))
+        resumed = op is not None and op.started_on is not None and op.ended_on is None
         today = _today(uow.now)
         fields = {
-            "started_on": _day(started_on, "started_on", today, not_before=_approval_day(case),
-                               not_before_name="the approval on"),
             "vendor": _text(vendor, "vendor", limit=_LIMITS["vendor"]),
             "model_name": _text(model_name, "model_name", limit=_LIMITS["model_name"]),
             "model_version": _text(model_version, "model_version", limit=_LIMITS["model_version"]),
             "ismap_listing": _ismap(ismap_listing),
             "review_interval_months": _interval(review_interval_months),
         }
-        op = uow.session.scalar(select(Operation).where(Operation.case_id == case_id))
+        if not resumed:
+            fields["started_on"] = _day(started_on, "started_on", today,
+                                        not_before=_approval_day(case),
+                                        not_before_name="the approval on")
         if op is None:
             op = Operation(case_id=case_id, updated_by=user_id, updated_at=uow.now)
             uow.session.add(op)
+        previous = _operation_payload(op) if resumed else None
         for name, value in fields.items():
             setattr(op, name, value)
-        op.last_reviewed_on = None
-        op.ended_on = None
-        op.end_evidence = ""
+        if not resumed:
+            op.last_reviewed_on = None
+            op.ended_on = None
+            op.end_evidence = ""
         op.updated_by, op.updated_at = user_id, uow.now
         case.status = "in_operation"
         uow.touch(case)
-        uow.audit("operation.started", case_id, {
-            "old_status": "approved", "new_status": "in_operation", **_operation_payload(op),
-        })
+        payload = {"old_status": "approved", "new_status": "in_operation", "resumed": resumed,
+                   **_operation_payload(op)}
+        if previous is not None:
+            payload["previous"] = previous
+        uow.audit("operation.started", case_id, payload)
         return _operation_view(uow.session, case, op)
 
 

@@ -27,7 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from procurement import bundles
+from procurement import audit, bundles
 from procurement.bundles import Bundle, BundleError
 from procurement.db import READ_ONLY
 from procurement.errors import (
@@ -402,7 +402,16 @@ def _check_pack_role(actor) -> None:
         )
 
 
-def select_pack(svc, actor, org_code: str, ref: str | None):
+@dataclass(frozen=True)
+class PackChoice:
+    """An organisation's pack choice before and after a change (None = national by date)."""
+
+    code: str
+    old: str | None
+    new: str | None
+
+
+def select_pack(svc, actor, org_code: str, ref: str | None) -> PackChoice:
     """Make `ref` the pack of `org_code`'s new cases (None: the national edition by date).
 
     A pack_admin chooses for their own organisation, an admin for any. The exact version is
@@ -417,19 +426,18 @@ def select_pack(svc, actor, org_code: str, ref: str | None):
             stored = svc.registry.resolve(ref).key
         except ProcurementError as exc:
             raise InputError(f"unknown rule pack {ref!r}: {exc.message}", field="pack", value=ref) from exc
-    from procurement.services import Actor
-
     with svc.unit_of_work(actor, roles=PACK_ROLES) as uow:
         org = uow.session.scalar(select(Organisation).where(Organisation.code == org_code))
         if org is None:
             raise NotFoundError(f"organisation {org_code!r} not found", kind="organisation", id=org_code)
         old = org.pack_ref
         org.pack_ref = stored
-        # The choice is recorded in the chosen organisation's own chain.
-        org_actor = Actor(actor.user_id, actor.username, actor.display_name, org.id, org.code, actor.roles)
-        inner = type(uow)(uow.services, uow.session, org_actor, uow.now)
-        inner.audit("org.pack_set", None, {"code": org.code, "old": old, "new": stored})
-        return {"code": org.code, "old": old, "new": stored}
+        # Recorded in the chosen organisation's own chain (an admin may act for another org).
+        uow.session.flush()
+        audit.append_event(uow.session, chain=org.code, actor=actor.username,
+                           event_type="org.pack_set", case_id=None,
+                           payload={"code": org.code, "old": old, "new": stored}, occurred_at=uow.now)
+        return PackChoice(org.code, old, stored)
 
 
 # --------------------------------------------------------------------------------------------

@@ -201,6 +201,7 @@ class Portfolio:
     waiting: list[WaitingCase]
     voided: list[VoidedApproval]
     reviews: list[ReviewState]
+    running_unapproved: list[CaseRow]
     open_incidents: int
     incidents_by_severity: dict[str, int] = field(default_factory=dict)
 
@@ -363,6 +364,17 @@ def review_states(
     return states
 
 
+def running_without_approval(
+    cases: Iterable[CaseRow], operations: Iterable[OperationRow]
+) -> list[CaseRow]:
+    """Systems still running (started, not ended) whose case lost its approval: a change or a
+    re-assessment voided it and it has not been approved and resumed since."""
+    running = {op.case_id for op in operations
+               if op.started_on is not None and op.ended_on is None}
+    return [c for c in sorted(cases, key=lambda c: c.id)
+            if c.id in running and c.status != "in_operation"]
+
+
 # --------------------------------------------------------------------------- the whole page
 
 
@@ -384,6 +396,7 @@ def compute_portfolio(rows: PortfolioRows, now: datetime, months: int = 12) -> P
         waiting=waiting_longest(cases, now),
         voided=voided_approvals(cases, rows.decisions),
         reviews=review_states(cases, rows.operations, today),
+        running_unapproved=running_without_approval(cases, rows.operations),
         open_incidents=len(open_incidents),
         incidents_by_severity=dict(sorted(Counter(i.severity for i in open_incidents).items())),
     )

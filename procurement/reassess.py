@@ -158,3 +158,270 @@ def _row(case_id: int, title: str, diff: ResultDiff, **extra: Any) -> Reassessme
 def rows_to_json(rows: Iterable[ReassessmentRow]) -> str:
     """The JSON array printed by `procurement reassess --format json`."""
     return json.dumps([row.to_dict() for row in rows], ensure_ascii=False, indent=2)
+
+
+# --------------------------------------------------------------------------------------------
+# Planning: stored cases -> rows (read only)
+
+#: Statuses of closed cases, which keep the pack they were closed under.
+CLOSED_STATUSES = frozenset({"withdrawn", "retired"})
+
+#: Roles that may apply a re-assessment (anyone in the organisation may preview it).
+APPLY_ROLES = frozenset({"pack_admin", "admin"})
+
+
+@dataclass(frozen=True)
+class ReassessmentPlan:
+    """The rows of a dry run, with what apply needs to move the cases safely."""
+
+    pack: Any  # the new ResolvedPack
+    rows: tuple[ReassessmentRow, ...]
+    #: cases whose old pack is not available: (case_id, "id@version"); not in `rows`
+    unavailable: tuple[tuple[int, str], ...] = ()
+    #: notes for the operator (e.g. an old pack whose content changed under the same version)
+    warnings: tuple[str, ...] = ()
+    #: case id -> version read, so apply refuses a case changed since the preview
+    versions: dict[int, int] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def changed_rows(self) -> list[ReassessmentRow]:
+        return [row for row in self.rows if row.is_changed]
+
+
+class _PackAnswers:
+    """Per pack: which answers it accepts, so answers to removed questions or options are
+    treated as unanswered under it instead of failing the whole run."""
+
+    def __init__(self, pack) -> None:
+        self.pack = pack
+        self.options = {q.id: frozenset(q.option_values) for q in pack.questions}
+        self.level_order = tuple(level.id for level in pack.levels)
+
+    def usable(self, answers: tuple[tuple[str, Any], ...]) -> dict[str, Any]:
+        options = self.options
+        return {q: v for q, v in answers if v in options.get(q, ())}
+
+
+def _find_old_pack(registry, pack_id: str, version: str, fingerprint: str, warnings: list[str]):
+    from procurement.errors import ProcurementError
+
+    try:
+        pack = registry.resolve(f"{pack_id}@{version}")
+    except ProcurementError:
+        return None
+    if pack.fingerprint != fingerprint:
+        warnings.append(
+            f"{pack_id}@{version}: the stored cases were assessed under content "
+            f"{fingerprint[:12]}, the available content is {pack.fingerprint[:12]}; compared "
+            "with the available content"
+        )
+    return pack
+
+
+def plan_reassessment(svc, pack_ref: str, *, org_code: str | None = None,
+                      actor=None, include_closed: bool = False) -> ReassessmentPlan:
+    """Classify every affected stored case under the pack `pack_ref` and compare (no writes).
+
+    Affected: with `org_code`, every case of that organisation; without it, every case of any
+    organisation assessed under another version of the same pack id. Cases already under exactly
+    this pack, and closed cases (withdrawn, retired) unless `include_closed`, are left out. An
+    `actor` (the app) confines the run to its own organisation; the CLI passes none.
+
+    Loads cases and answers in two queries and classifies in memory; cases with the same answers
+    under the same pair of packs are classified once.
+    """
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from procurement.db import READ_ONLY
+    from procurement.errors import InputError, NotFoundError, ProcurementError
+    from procurement.models import Answer, Case, Organisation
+    from procurement.packs import classify
+
+    try:
+        new_pack = svc.registry.resolve(pack_ref)
+    except ProcurementError as exc:
+        raise InputError(f"--pack: unknown rule pack {pack_ref!r} ({exc.message})",
+                         field="pack", value=pack_ref) from exc
+    if actor is not None:
+        if org_code not in (None, actor.org_code):
+            raise NotFoundError(f"organisation {org_code!r} not found", kind="organisation", id=org_code)
+        org_code = actor.org_code
+
+    cases_q = select(Case.id, Case.title, Case.status, Case.pack_id, Case.pack_version,
+                     Case.pack_fingerprint, Case.version, Organisation.code).join(
+        Organisation, Case.org_id == Organisation.id)
+    if org_code is not None:
+        cases_q = cases_q.where(Organisation.code == org_code)
+    else:
+        cases_q = cases_q.where(Case.pack_id == new_pack.id)
+    if not include_closed:
+        cases_q = cases_q.where(Case.status.not_in(sorted(CLOSED_STATUSES)))
+    wanted = cases_q.subquery()
+    answers_q = (select(Answer.case_id, Answer.question_id, Answer.value)
+                 .join(wanted, wanted.c.id == Answer.case_id)
+                 .order_by(Answer.case_id, Answer.question_id))
+
+    with Session(svc.engine.execution_options(**READ_ONLY)) as session:
+        if org_code is not None and session.scalar(
+            select(Organisation.id).where(Organisation.code == org_code)
+        ) is None:
+            raise NotFoundError(f"organisation {org_code!r} not found", kind="organisation", id=org_code)
+        cases = session.execute(cases_q.order_by(Case.id)).all()
+        answer_rows = session.execute(answers_q).all()
+
+    decoded: dict[str, Any] = {}
+    answers_by_case: dict[int, list[tuple[str, Any]]] = {}
+    for case_id, question_id, raw in answer_rows:
+        value = decoded.get(raw)
+        if value is None:
+            value = decoded[raw] = json.loads(raw)
+        answers_by_case.setdefault(case_id, []).append((question_id, value))
+
+    new = _PackAnswers(new_pack)
+    old_packs: dict[tuple[str, str, str], _PackAnswers | None] = {}
+    warnings: list[str] = []
+    unavailable: list[tuple[int, str]] = []
+    diffs: dict[tuple[Any, ...], ResultDiff] = {}
+    new_results: dict[tuple[Any, ...], Any] = {}
+    rows: list[ReassessmentRow] = []
+    versions: dict[int, int] = {}
+    for case_id, title, status, pid, pver, pfp, version, code in cases:
+        if pid == new_pack.id and pver == new_pack.version and pfp == new_pack.fingerprint:
+            continue
+        key = (pid, pver, pfp)
+        if key not in old_packs:
+            found = _find_old_pack(svc.registry, pid, pver, pfp, warnings)
+            old_packs[key] = _PackAnswers(found) if found is not None else None
+        old = old_packs[key]
+        if old is None:
+            unavailable.append((case_id, f"{pid}@{pver}"))
+            continue
+        answers = tuple(answers_by_case.get(case_id, ()))
+        memo = (key, answers)
+        diff = diffs.get(memo)
+        if diff is None:
+            new_answers = new.usable(answers)
+            new_key = tuple(sorted(new_answers.items()))
+            new_result = new_results.get(new_key)
+            if new_result is None:
+                new_result = new_results[new_key] = classify(new_pack, new_answers)
+            old_result = classify(old.pack, old.usable(answers))
+            diff = diffs[memo] = diff_results(old_result, new_result, level_order=new.level_order)
+        rows.append(_row(case_id, title, diff, org_code=code, status=status,
+                         old_pack=f"{pid}@{pver}"))
+        versions[case_id] = version
+    return ReassessmentPlan(pack=new_pack, rows=tuple(rows), unavailable=tuple(unavailable),
+                            warnings=tuple(dict.fromkeys(warnings)), versions=versions)
+
+
+# --------------------------------------------------------------------------------------------
+# Applying: move each case to the new pack, one audited transaction per case
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    """What `apply_reassessment` did."""
+
+    moved: tuple[int, ...] = ()
+    voided: tuple[int, ...] = ()
+    #: cases not moved: (case_id, reason), e.g. changed by someone since the preview
+    refused: tuple[tuple[int, str], ...] = ()
+
+
+def apply_reassessment(svc, plan: ReassessmentPlan, actor_for, *, comment: str = "") -> ApplyResult:
+    """Move every case of `plan` to its new pack; void approvals whose obligations grew.
+
+    `actor_for(org_code)` gives the named user acting for each organisation (pack_admin or
+    admin); decisions and events are recorded under that user in the organisation's own chain.
+    Each case is one transaction (pack change, `reassessment` decision, `case.reassessed` event,
+    and when its approval is voided, a `void` decision and `approval.voided` event), so a case
+    changed since the preview is refused alone (ConflictError) and nothing half-done remains.
+    """
+    from sqlalchemy import select
+
+    from procurement.errors import ProcurementError
+    from procurement.models import Answer, Decision
+    from procurement.packs import classify
+
+    new_pack = plan.pack
+    new = _PackAnswers(new_pack)
+    moved: list[int] = []
+    voided: list[int] = []
+    refused: list[tuple[int, str]] = []
+    actors: dict[str, Any] = {}
+    for row in plan.rows:
+        try:
+            if row.org_code not in actors:
+                actors[row.org_code] = actor_for(row.org_code)
+            actor = actors[row.org_code]
+            if actor.user_id is None:
+                raise _nameless_operator_error(actor)
+            with svc.unit_of_work(actor, roles=APPLY_ROLES) as uow:
+                case = uow.load_case(row.case_id, plan.versions.get(row.case_id))
+                s = uow.session
+                stored = s.execute(select(Answer.question_id, Answer.value)
+                                   .where(Answer.case_id == case.id)).all()
+                answers = new.usable(tuple((q, json.loads(v)) for q, v in stored))
+                result = classify(new_pack, answers)
+                old_ref = f"{case.pack_id}@{case.pack_version}"
+                old_fp = case.pack_fingerprint
+                case.pack_id = new_pack.id
+                case.pack_version = new_pack.version
+                case.pack_fingerprint = new_pack.fingerprint
+                case.level = result.level
+                case.is_complete = bool(result.complete)
+                case.has_blocking = bool(result.blocking)
+                uow.touch(case)
+                note = comment or f"re-assessed under {new_pack.key} (was {old_ref})"
+                s.add(_decision(Decision, case, "reassessment", actor, note, uow.now))
+                uow.audit("case.reassessed", case.id, {
+                    "old_pack": old_ref, "old_fingerprint": old_fp, "new_pack": new_pack.ref,
+                    "new_fingerprint": new_pack.fingerprint, "comment": comment,
+                    **{k: v for k, v in row.to_dict().items() if k not in ("case_id", "title")},
+                })
+                if row.obligations_grew and case.status in APPROVED_STATUSES:
+                    reason = (f"re-assessment under {new_pack.key}: obligations grew "
+                              f"({_growth_text(row)}); the case needs approval again")
+                    old_status = case.status
+                    case.status = "draft"
+                    case.approval_voided_at = uow.now
+                    case.approval_voided_reason = reason
+                    s.add(_decision(Decision, case, "void", actor, reason, uow.now))
+                    uow.audit("approval.voided", case.id, {
+                        "reason": reason, "old_status": old_status, "new_status": "draft",
+                        "answers_hash": case.answers_hash,
+                        "pack_fingerprint": case.pack_fingerprint,
+                    })
+                    voided.append(case.id)
+            moved.append(row.case_id)
+        except ProcurementError as exc:
+            refused.append((row.case_id, exc.message))
+    return ApplyResult(tuple(moved), tuple(voided), tuple(refused))
+
+
+def _nameless_operator_error(actor):
+    from procurement.errors import PermissionDeniedError
+
+    return PermissionDeniedError(
+        "a re-assessment is recorded under a named user: act as a pack_admin or admin of the "
+        "organisation", username=actor.username,
+    )
+
+
+def _decision(model, case, kind: str, actor, comment: str, now):
+    return model(case_id=case.id, kind=kind, actor_id=actor.user_id, comment=comment,
+                 level=case.level, pack_id=case.pack_id, pack_version=case.pack_version,
+                 pack_fingerprint=case.pack_fingerprint, answers_hash=case.answers_hash,
+                 created_at=now)
+
+
+def _growth_text(row: ReassessmentRow) -> str:
+    parts = []
+    if row.level_rose:
+        parts.append(f"level {row.old_level} -> {row.new_level}")
+    for label, ids in (("items", row.added_items), ("steps", row.added_steps),
+                       ("questions", row.new_questions), ("blocking", row.blocking)):
+        if ids:
+            parts.append(f"new {label} {', '.join(ids)}")
+    return "; ".join(parts)

@@ -282,6 +282,13 @@ class Services:
                 "the record was changed by someone else while you were saving; reload it",
                 detail=str(exc),
             ) from exc
+        except IntegrityError as exc:
+            # A unique key taken by a concurrent writer between our read and our write (e.g. two
+            # people answering the same question of a case at once): nothing was written.
+            raise ConflictError(
+                "the record was changed by someone else while you were saving; reload it",
+                detail=str(exc.orig),
+            ) from exc
 
     @contextmanager
     def _read(self) -> Iterator[Session]:
@@ -314,7 +321,9 @@ class Services:
         """The actor for valid credentials; AuthenticationError otherwise (locks after failures)."""
         now = self._now()
         with self._sessions() as s, s.begin():
-            user = s.scalar(select(User).where(User.username == username))
+            # FOR UPDATE (PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises): two failed
+            # attempts at once must both count.
+            user = s.scalar(select(User).where(User.username == username).with_for_update())
             if user is None or not user.is_active:
                 dummy_verify(password)
                 raise AuthenticationError("wrong username or password", username=username)
@@ -514,6 +523,9 @@ class Services:
             if mine:
                 stmt = stmt.where(Case.owner_id == actor.user_id)
             if status:
+                if status not in CASE_STATUSES:
+                    raise InputError(f"unknown case status {status!r}; one of "
+                                     f"{', '.join(CASE_STATUSES)}", field="status", value=status)
                 stmt = stmt.where(Case.status == status)
             if level:
                 stmt = stmt.where(Case.level == level)
@@ -540,18 +552,22 @@ class Services:
         owner = s.get(User, case.owner_id)
         org = s.get(Organisation, case.org_id)
         answers = _load_answers(s, case.id)
-        names = dict(s.execute(select(User.id, User.username)).all())
+        results = list(s.scalars(select(ChecklistResult).where(ChecklistResult.case_id == case.id)
+                                 .order_by(ChecklistResult.item_id)))
+        rows = list(s.scalars(select(Decision).where(Decision.case_id == case.id)
+                              .order_by(Decision.id)))
+        user_ids = {r.updated_by for r in results} | {d.actor_id for d in rows}
+        names = dict(s.execute(select(User.id, User.username).where(User.id.in_(user_ids))).all()) \
+            if user_ids else {}
         checklist = {
             r.item_id: ChecklistEntry(r.status, r.evidence, names.get(r.updated_by, ""), r.updated_at)
-            for r in s.scalars(select(ChecklistResult).where(ChecklistResult.case_id == case.id)
-                               .order_by(ChecklistResult.item_id))
+            for r in results
         }
         report = s.scalar(select(BoardReport).where(BoardReport.case_id == case.id))
         decisions = tuple(
             DecisionView(d.id, d.kind, names.get(d.actor_id, ""), d.comment, d.level, d.pack_id,
                          d.pack_version, d.pack_fingerprint, d.answers_hash, d.created_at)
-            for d in s.scalars(select(Decision).where(Decision.case_id == case.id)
-                               .order_by(Decision.id))
+            for d in rows
         )
         pack = self._case_pack(case)
         classification = None
@@ -585,8 +601,7 @@ class Services:
         """A new draft case, classified from `answers` (planner)."""
         with self.unit_of_work(actor, roles={"planner"}) as uow:
             case = self._create_case(uow, title, department, pack_ref, answers, where="")
-            case_id = case.id
-        return self.get_case(actor, case_id)
+            return self._case_view(uow.session, case)
 
     def _create_case(self, uow: UnitOfWork, title: Any, department: Any, pack_ref: Any,
                      answers: Any, where: str) -> Case:
@@ -750,7 +765,7 @@ class Services:
             if case.status not in ("draft", "returned"):
                 raise WorkflowError(f"case {case.id} is {case.status}; only a draft or returned "
                                     "case can be submitted", case_id=case.id, status=case.status)
-            pack = self._require_case_pack(case)
+            pack = self._require_same_pack(case)
             result = _classify(pack, _load_answers(uow.session, case.id))
             if not result.complete:
                 raise WorkflowError(
@@ -786,6 +801,7 @@ class Services:
             if case.owner_id == actor.user_id:
                 raise WorkflowError(f"case {case.id}: the owner cannot approve their own case",
                                     case_id=case.id, username=actor.username)
+            self._require_same_pack(case)
             case.approved_at = uow.now
             case.approval_voided_at = None
             case.approval_voided_reason = None
@@ -877,6 +893,19 @@ class Services:
             raise WorkflowError(
                 f"case {case.id} is assessed under {case.pack_id}@{case.pack_version}, which is no "
                 "longer installed", case_id=case.id, pack=f"{case.pack_id}@{case.pack_version}",
+            )
+        return pack
+
+    def _require_same_pack(self, case: Case):
+        """The case's pack, refusing a decision if its content changed under the same version:
+        a submission or approval must be pinned to the rules that were actually shown."""
+        pack = self._require_case_pack(case)
+        if pack.fingerprint != case.pack_fingerprint:
+            raise WorkflowError(
+                f"case {case.id}: pack {case.pack_id}@{case.pack_version} changed since the case was "
+                f"assessed (fingerprint {case.pack_fingerprint[:12]} -> {pack.fingerprint[:12]}); "
+                "re-assess the case first", case_id=case.id,
+                stored=case.pack_fingerprint, current=pack.fingerprint,
             )
         return pack
 

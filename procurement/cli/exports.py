@@ -1,5 +1,123 @@
-"""CLI commands (being written)."""
+"""CLI command `procurement export`: audit workbooks and CSV files.
+
+    procurement export --out FILE.xlsx [--org CODE]... [--from DATE] [--to DATE]
+                       [--status S]... [--pack ID]
+    procurement export --out FILE.xlsx --case ID
+    procurement export --out FILE.csv --csv audit|answers [same filters]
+
+The first writes the organisation workbook (every organisation unless `--org`, which may be
+repeated), the second the printable workbook of one case, the third a CSV file (UTF-8 with BOM)
+of the audit log or of the answers. DATE is a JST calendar day `YYYY-MM-DD`, or a fiscal year
+(`令和8年度`, `FY2026`) meaning its whole span; both ends are inclusive.
+
+Output: for a workbook, `wrote FILE` then one line per sheet (`  <sheet>: <rows> rows`) and one
+line per audit chain in the form of `procurement audit verify` (`OK <chain> <count> events, head
+<seq>:<hash>` or `FAIL ...`); for a CSV, `wrote FILE: <rows> rows`. Exit 0 when written, 1 when
+the workbook was written but an audit chain failed verification, 2 on bad options or input (the
+message names what is wrong; no file is left behind).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import date
+from pathlib import Path
+
+from procurement.errors import ProcurementError
+from procurement.fiscal import fiscal_year_dates, parse_fiscal_year
 
 
 def register(sub) -> None:
     """Add this group's commands to the `procurement` parser."""
+    cmd = sub.add_parser(
+        "export",
+        help="write the audit workbook (or a case workbook, or CSV) for auditors",
+        description="Write Excel workbooks auditors can filter, print, keep and verify offline "
+        "(`procurement audit verify --xlsx FILE`), or CSV files of the audit log or answers.",
+    )
+    cmd.add_argument("--out", required=True, metavar="FILE", help="the file to write (.xlsx or .csv)")
+    cmd.add_argument("--org", action="append", default=[], metavar="CODE",
+                     help="organisation code (repeat for several; default: all)")
+    cmd.add_argument("--from", dest="date_from", metavar="DATE",
+                     help="first JST day (YYYY-MM-DD) or fiscal year (令和8年度, FY2026)")
+    cmd.add_argument("--to", dest="date_to", metavar="DATE",
+                     help="last JST day (YYYY-MM-DD) or fiscal year, inclusive")
+    cmd.add_argument("--status", action="append", default=[], metavar="S",
+                     help="case status (repeat for several; default: all)")
+    cmd.add_argument("--pack", metavar="ID", help="only cases assessed with this pack id")
+    mode = cmd.add_mutually_exclusive_group()
+    mode.add_argument("--case", type=int, metavar="ID", help="write the printable workbook of one case")
+    mode.add_argument("--csv", choices=("audit", "answers"),
+                      help="write a CSV file (UTF-8 with BOM) of the audit log or the answers")
+    cmd.set_defaults(handler=run_export)
+
+
+def parse_day(text: str, *, end: bool) -> date:
+    """A CLI date: `YYYY-MM-DD`, or a fiscal year taken as its first (or, for `end`, last) day."""
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        pass
+    try:
+        first, last = fiscal_year_dates(parse_fiscal_year(text))
+    except ValueError:
+        raise ProcurementError(
+            f"{'--to' if end else '--from'} {text!r} is not a date (YYYY-MM-DD) or a fiscal year "
+            "(令和8年度, FY2026)", option="to" if end else "from", value=text,
+        ) from None
+    return last if end else first
+
+
+def run_export(args: argparse.Namespace) -> int:
+    """Write the requested file and print what it holds (see the module docstring)."""
+    try:
+        return _run(args)
+    except (ProcurementError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _run(args: argparse.Namespace) -> int:
+    from procurement.db import create_db_engine
+    from procurement.exports import (
+        ExportFilters, build_case_workbook, build_organisation_workbook, write_answers_csv,
+        write_audit_csv,
+    )
+    from procurement.packs import PackRegistry
+
+    out = Path(args.out)
+    if not out.parent.is_dir():
+        raise ProcurementError(f"--out {args.out}: folder {out.parent} does not exist",
+                               option="out", value=args.out)
+    filters = ExportFilters(
+        org_codes=tuple(dict.fromkeys(args.org)),
+        date_from=parse_day(args.date_from, end=False) if args.date_from else None,
+        date_to=parse_day(args.date_to, end=True) if args.date_to else None,
+        statuses=tuple(dict.fromkeys(args.status)),
+        pack_id=args.pack,
+    )
+    engine = create_db_engine()
+    try:
+        if args.csv:
+            writer = write_audit_csv if args.csv == "audit" else write_answers_csv
+            extra = {} if args.csv == "audit" else {"registry": PackRegistry.discover()}
+            count = writer(engine, out, filters=filters, **extra)
+            print(f"wrote {out}: {count} rows")
+            return 0
+        registry = PackRegistry.discover()
+        if args.case is not None:
+            build_case_workbook(engine, args.case, out, registry=registry,
+                                org_codes=filters.org_codes or None, generated_by="CLI")
+            print(f"wrote {out}")
+            return 0
+        result = build_organisation_workbook(engine, out, filters=filters, registry=registry,
+                                             generated_by="CLI")
+    finally:
+        engine.dispose()
+    print(f"wrote {out}")
+    for sheet, rows in result.rows.items():
+        print(f"  {sheet}: {rows} rows")
+    for report in result.chains:
+        print(report.describe())
+    return 0 if result.chains_ok else 1

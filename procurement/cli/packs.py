@@ -1,5 +1,302 @@
-"""CLI commands (being written)."""
+"""CLI commands for rule packs: `packs validate|list|show|diff` and `classify`.
+
+    procurement packs validate PATH... [--tests]       exit 0 all valid; 1: FILE:LINE: path: message
+    procurement packs list [--format text|json]        id, version, edition, effective_from, extends, fingerprint
+    procurement packs show ID[@VERSION] [--format text|json] [--lang ja|en]
+    procurement packs diff A B [--format text|json]
+    procurement classify --pack REF --answers FILE|- [--lang ja|en]
+
+Every command accepts `--rules-dir DIR` (else `PROCUREMENT_RULES_DIR`, else the repository's
+`rules/`). Output shapes are a contract checked from outside: keep them stable. No traceback
+reaches the user: library errors become a message on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from procurement import config
+from procurement.errors import ProcurementError
+from procurement.packs import PackRegistry, classify
+from procurement.packs.diff import diff_packs
+from procurement.packs.loader import LoadError, read_pack_source, resolve_pack_file
+from procurement.packs.pack import ResolvedPack
+from procurement.packs.packtests import run_pack_tests
 
 
 def register(sub) -> None:
     """Add this group's commands to the `procurement` parser."""
+    rules = argparse.ArgumentParser(add_help=False)
+    rules.add_argument("--rules-dir", metavar="DIR", help="folder searched for packs (default: rules/)")
+
+    group = sub.add_parser("packs", help="validate, list, show and compare rule packs")
+    commands = group.add_subparsers(dest="packs_command", metavar="COMMAND")
+    commands.required = True
+
+    validate = commands.add_parser(
+        "validate", parents=[rules], help="check pack folders; one line per error",
+        description="Load each pack (a folder or its pack.yaml), resolving parents from the rules "
+        "folder. Exit 0 when all are valid, 1 printing FILE:LINE: element-path: message per error.",
+    )
+    validate.add_argument("paths", nargs="+", metavar="PATH")
+    validate.add_argument("--tests", action="store_true", help="also run each pack's tests/*.yaml cases")
+    validate.set_defaults(handler=run_validate)
+
+    lst = commands.add_parser("list", parents=[rules], help="list the packs found")
+    lst.add_argument("--format", choices=("text", "json"), default="text")
+    lst.set_defaults(handler=run_list)
+
+    show = commands.add_parser("show", parents=[rules], help="show a resolved pack")
+    show.add_argument("ref", metavar="ID[@VERSION]")
+    show.add_argument("--format", choices=("text", "json"), default="text")
+    show.add_argument("--lang", choices=("ja", "en"), default="ja")
+    show.set_defaults(handler=run_show)
+
+    diff = commands.add_parser("diff", parents=[rules], help="compare two packs")
+    diff.add_argument("a", metavar="A")
+    diff.add_argument("b", metavar="B")
+    diff.add_argument("--format", choices=("text", "json"), default="text")
+    diff.add_argument("--ignore-source", action="store_true", help="do not report changed sources")
+    diff.set_defaults(handler=run_diff)
+
+    # Pack sharing (install, installed, bundle, select) lives in the rulesharing group's module.
+    from procurement.cli.rulesharing import register_store
+
+    register_store(commands)
+
+    cls = sub.add_parser(
+        "classify", parents=[rules], help="classify answers against a pack (JSON in, JSON out)",
+        description="FILE holds one JSON object {question id: option value} or an array of them. "
+        "Prints a JSON object (or an array in the same order). Exit 2 for invalid answers or an "
+        "unknown pack.",
+    )
+    cls.add_argument("--pack", required=True, metavar="REF", help="ID (newest), ID@MAJOR or ID@X.Y.Z")
+    cls.add_argument("--answers", required=True, metavar="FILE|-")
+    cls.add_argument("--lang", choices=("ja", "en"), default="ja")
+    cls.set_defaults(handler=run_classify)
+
+
+# -- helpers -----------------------------------------------------------------------------------
+
+
+def _fail(message: str, code: int = 2) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return code
+
+
+def _registry(args) -> PackRegistry:
+    """The packs under the rules folder; broken packs are skipped with a warning on stderr."""
+    registry = PackRegistry.discover(args.rules_dir, strict=False)
+    if registry.errors:
+        print(
+            f"warning: {len(registry.errors)} error(s) in packs under {config.rules_dir(args.rules_dir)}; "
+            "those packs are skipped (run `procurement packs validate`):",
+            file=sys.stderr,
+        )
+        for err in registry.errors:
+            print(f"  {err}", file=sys.stderr)
+    return registry
+
+
+def _print_json(data: Any) -> None:
+    print(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+# -- commands ----------------------------------------------------------------------------------
+
+
+def run_validate(args) -> int:
+    try:
+        files = [resolve_pack_file(p) for p in args.paths]
+        targets = {f.resolve() for f in files}
+        # Parents come from the rules folder, without the packs being validated (they are
+        # loaded from the given paths, so a broken copy in rules/ cannot hide their errors).
+        base = PackRegistry.discover(args.rules_dir, strict=False)
+        registry = PackRegistry(
+            pk for pk in base.packs() if pk.path is None or (pk.path / "pack.yaml").resolve() not in targets
+        )
+        sources = [read_pack_source(f) for f in files]
+        added = registry.add_sources(sources, strict=False)
+        errors: list[LoadError | str] = list(registry.errors)
+        if args.tests:
+            for pack in added:
+                for result in run_pack_tests(pack):
+                    if not result.passed:
+                        for failure in result.failures:
+                            errors.append(f"{result.file}:{result.line}: cases[{result.name}]: {failure}")
+    except ProcurementError as exc:
+        return _fail(str(exc))
+    if errors:
+        for err in errors:
+            print(err)
+        print(f"{len(errors)} error(s)", file=sys.stderr)
+        return 1
+    for pack in added:
+        print(f"ok {pack.path / 'pack.yaml' if pack.path else pack.key}: {pack.ref}")
+    return 0
+
+
+def _extends_text(pack: ResolvedPack) -> str:
+    return pack.extends["resolved"] if pack.extends else "-"
+
+
+def run_list(args) -> int:
+    try:
+        registry = _registry(args)
+    except ProcurementError as exc:
+        return _fail(str(exc))
+    rows = [
+        {
+            "id": pk.id, "version": pk.version, "edition": pk.edition.isoformat(),
+            "effective_from": pk.effective_from.isoformat(),
+            "extends": pk.extends["resolved"] if pk.extends else None,
+            "fingerprint": pk.fingerprint, "ref": pk.ref,
+        }
+        for pk in registry.packs()
+    ]
+    if args.format == "json":
+        _print_json(rows)
+        return 0
+    header = ("ID", "VERSION", "EDITION", "EFFECTIVE_FROM", "EXTENDS", "FINGERPRINT")
+    table = [header] + [
+        (r["id"], r["version"], r["edition"], r["effective_from"], r["extends"] or "-", r["fingerprint"][:12])
+        for r in rows
+    ]
+    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+    for row in table:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+    return 0
+
+
+def render_pack_text(pack: ResolvedPack, lang: str = "ja") -> str:
+    """The resolved pack as readable text: every element with provenance and layer."""
+    def src(el) -> str:
+        s = el.source
+        parts = [s.get("document", "")] + [s[k] for k in ("locator", "url") if s.get(k)]
+        return " / ".join(parts)
+
+    def ov(el) -> str:
+        o = getattr(el, "override", None)
+        return f" [overridden by {o['layer']}: {o['reason'][lang]}]" if o else ""
+
+    out = [
+        f"{pack.ref}  {pack.title[lang]}",
+        f"edition {pack.edition.isoformat()}, effective from {pack.effective_from.isoformat()}, "
+        f"extends {_extends_text(pack)}, license {pack.license}",
+        f"layers: {' > '.join(pack.layers)}",
+        f"fingerprint: {pack.fingerprint}",
+        "",
+        f"levels (low to high; default {pack.default_level}):",
+    ]
+    for lv in pack.levels:
+        out.append(f"  {lv.id}: {lv.label[lang]}  ({lv.provenance}; {lv.layer}){ov(lv)}")
+    out.append("")
+    out.append("questions:")
+    for q in pack.questions:
+        req = "required" if q.required else "optional"
+        out.append(f"  {q.id} [{q.step}, {req}] {q.text[lang]}  ({q.provenance}; {q.layer}){ov(q)}")
+        out.append(f"      options: {', '.join(o.value for o in q.options)}")
+        if q.applies_when:
+            out.append(f"      applies_when: {json.dumps(q.applies_when, ensure_ascii=False)}")
+        out.append(f"      source: {src(q)}")
+    out.append("")
+    out.append("rules:")
+    for r in pack.rules:
+        stop = ", stop" if r.stop else ""
+        out.append(f"  {r.id} -> {r.level}{stop}  ({r.provenance}; {r.layer}){ov(r)}")
+        out.append(f"      when: {json.dumps(r.when, ensure_ascii=False)}")
+        out.append(f"      {r.message[lang]}")
+    out.append("")
+    out.append("blocking findings:")
+    for b in pack.blocking:
+        out.append(f"  {b.id}  ({b.provenance}; {b.layer}){ov(b)}")
+        out.append(f"      when: {json.dumps(b.when, ensure_ascii=False)}")
+        out.append(f"      {b.message[lang]}")
+    out.append("")
+    out.append("steps:")
+    for s in pack.steps:
+        cond = f" when {json.dumps(s.applies_when, ensure_ascii=False)}" if s.applies_when else ""
+        out.append(f"  {s.id}: {s.title[lang]}{cond}  ({s.provenance}; {s.layer}){ov(s)}")
+    for cl in pack.checklists:
+        out.append("")
+        out.append(f"checklist {cl.id}: {cl.title[lang]} (step {cl.step}; {cl.layer})")
+        for it in cl.items:
+            when = []
+            if it.required_when:
+                when.append(f"required when {json.dumps(it.required_when, ensure_ascii=False)}")
+            if it.recommended_when:
+                when.append(f"recommended when {json.dumps(it.recommended_when, ensure_ascii=False)}")
+            out.append(f"  {it.id} [{it.category}] {it.text[lang]}  ({it.provenance}; {it.layer}){ov(it)}")
+            out.append(f"      {'; '.join(when)}")
+    return "\n".join(out)
+
+
+def run_show(args) -> int:
+    try:
+        pack = _registry(args).resolve(args.ref)
+    except ProcurementError as exc:
+        return _fail(str(exc))
+    if args.format == "json":
+        _print_json(pack.to_dict())
+    else:
+        print(render_pack_text(pack, args.lang))
+    return 0
+
+
+def run_diff(args) -> int:
+    try:
+        registry = _registry(args)
+        result = diff_packs(
+            registry.resolve(args.a), registry.resolve(args.b),
+            ignore=("source",) if args.ignore_source else (),
+        )
+    except ProcurementError as exc:
+        return _fail(str(exc))
+    if args.format == "json":
+        _print_json(result.to_dict())
+    else:
+        print(result.render_text())
+    return 0
+
+
+def _read_answers(source: str) -> Any:
+    if source == "-":
+        text = sys.stdin.read()
+        name = "stdin"
+    else:
+        try:
+            text = Path(source).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ValueError(f"cannot read {source}: {getattr(exc, 'strerror', None) or exc}") from None
+        name = source
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{name}:{exc.lineno}: not valid JSON ({exc.msg})") from None
+
+
+def run_classify(args) -> int:
+    try:
+        data = _read_answers(args.answers)
+    except ValueError as exc:
+        return _fail(str(exc))
+    if not isinstance(data, (dict, list)):
+        return _fail("answers must be a JSON object {question id: option value} or an array of them")
+    try:
+        pack = _registry(args).resolve(args.pack)
+    except ProcurementError as exc:
+        return _fail(str(exc))
+    batch = data if isinstance(data, list) else [data]
+    results = []
+    for i, answers in enumerate(batch):
+        try:
+            results.append(classify(pack, answers).to_dict(args.lang))
+        except ProcurementError as exc:
+            where = f"answers[{i}]: " if isinstance(data, list) else ""
+            return _fail(f"{where}{exc}")
+    _print_json(results if isinstance(data, list) else results[0])
+    return 0

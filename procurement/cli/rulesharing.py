@@ -1,5 +1,299 @@
-"""CLI commands (being written)."""
+"""CLI commands for sharing rule packs and re-assessing cases.
+
+    procurement reassess --pack REF [--org CODE] [--format table|json] [--apply] [--as USERNAME]
+    procurement packs install FILE... [--org CODE] [--dry-run]
+    procurement packs installed
+    procurement packs bundle REF --out ZIP
+    procurement packs select --org CODE (REF | --clear)
+
+Library errors end with a message on stderr and exit 1 for `reassess`, 2 for the `packs`
+commands (that group's convention); a refused install prints its report and exits 1.
+`reassess` is registered here; the `packs` commands are added to the pack group by
+`register_store(packs_subparsers)`, called from procurement/cli/packs.py. They parse options and
+call `procurement.packstore` and `procurement.reassess`; the output shapes are a contract
+(the JSON of `reassess` is an array of `procurement.reassess.ROW_KEYS` objects).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import unicodedata
+from pathlib import Path
+
+from procurement.errors import NotFoundError, ProcurementError
 
 
 def register(sub) -> None:
-    """Add this group's commands to the `procurement` parser."""
+    """Add `reassess` to the `procurement` parser."""
+    re_ = sub.add_parser(
+        "reassess", help="re-assess stored cases under another rule pack (dry run unless --apply)",
+        description="Classify the stored answers of every affected case under --pack and report "
+                    "per case what changes. With --org: every case of that organisation; "
+                    "without: every case assessed under another version of the same pack. "
+                    "Withdrawn and retired cases keep their pack.",
+    )
+    re_.add_argument("--pack", required=True, metavar="REF",
+                     help="the new pack, e.g. jp-national@2 or city-strict@1.0.0")
+    re_.add_argument("--org", metavar="CODE", help="only this organisation's cases")
+    re_.add_argument("--format", choices=("table", "json"), default="table",
+                     help="output format (default: table)")
+    re_.add_argument("--apply", action="store_true",
+                     help="move the cases to the new pack (audited); void approvals whose "
+                          "obligations grew")
+    re_.add_argument("--as", dest="as_user", metavar="USERNAME",
+                     help="with --apply: the pack_admin or admin recorded as deciding (default: "
+                          "each organisation's first active pack_admin, else admin)")
+    re_.set_defaults(handler=_reassess)
+
+
+def register_store(packs_sub) -> None:
+    """Add the pack-store commands to the `packs` group's subparsers."""
+    inst = packs_sub.add_parser(
+        "install", help="install a shared pack (a folder, a zip bundle, or pack.yaml + tests)",
+        description="The pack is validated, its own test cases are run, and it is installed only "
+                    "if everything passes. Installed content is immutable: changed content needs "
+                    "a new version.",
+    )
+    inst.add_argument("files", nargs="+", metavar="FILE")
+    inst.add_argument("--org", metavar="CODE",
+                      help="the organisation whose audit chain records the installation "
+                           "(default: the installation's own chain)")
+    inst.add_argument("--dry-run", action="store_true",
+                      help="only print the validation report; install nothing")
+    inst.set_defaults(handler=_install)
+
+    lst = packs_sub.add_parser("installed", help="list the installed pack versions")
+    lst.set_defaults(handler=_installed)
+
+    bun = packs_sub.add_parser("bundle", help="write a pack as a zip bundle for publishing")
+    bun.add_argument("ref", metavar="REF")
+    bun.add_argument("--out", required=True, metavar="ZIP")
+    bun.set_defaults(handler=_bundle)
+
+    sel = packs_sub.add_parser("select", help="choose the pack of an organisation's new cases")
+    sel.add_argument("--org", required=True, metavar="CODE")
+    sel.add_argument("ref", nargs="?", metavar="REF")
+    sel.add_argument("--clear", action="store_true",
+                     help="no explicit pack: the national edition in force on the case date")
+    sel.set_defaults(handler=_select)
+
+
+# --------------------------------------------------------------------------------------------
+# helpers
+
+
+def _services():
+    """Services on the configured database, with the installed packs loaded."""
+    from procurement import packstore
+    from procurement.db import create_db_engine
+    from procurement.packs import PackRegistry
+    from procurement.services import Services
+
+    svc = Services(create_db_engine(), PackRegistry.discover())
+    for problem in packstore.load_installed_packs(svc):
+        print(f"warning: {problem}", file=sys.stderr)
+    return svc
+
+
+def _fail(exc: ProcurementError, code: int = 1) -> int:
+    print(f"error: {exc.message}", file=sys.stderr)
+    return code
+
+
+#: Exit code of a library error in the `packs` group (its convention; `reassess` uses 1).
+_PACKS_ERROR = 2
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _clip(text: str, limit: int) -> str:
+    if _width(text) <= limit:
+        return text
+    out, used = "", 0
+    for ch in text:
+        w = _width(ch)
+        if used + w > limit - 1:
+            break
+        out += ch
+        used += w
+    return out + "…"
+
+
+def render_table(header: list[str], rows: list[list[str]]) -> str:
+    """A plain table aligned for wide (Japanese) characters."""
+    widths = [max([_width(h)] + [_width(r[i]) for r in rows]) for i, h in enumerate(header)]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(c + " " * (w - _width(c)) for c, w in zip(cells, widths)).rstrip()
+
+    return "\n".join([line(header), line(["-" * w for w in widths])] + [line(r) for r in rows])
+
+
+def _ids(ids) -> str:
+    return ",".join(ids) if ids else "-"
+
+
+def reassess_table(rows) -> str:
+    header = ["case", "title", "level", "+items", "-items", "+steps", "-steps", "new questions",
+              "blocking"]
+    body = [
+        [str(r.case_id), _clip(r.title, 30),
+         (r.old_level or "-") if r.old_level == r.new_level else f"{r.old_level} -> {r.new_level}",
+         _ids(r.added_items), _ids(r.removed_items), _ids(r.added_steps), _ids(r.removed_steps),
+         _ids(r.new_questions), _ids(r.blocking)]
+        for r in rows
+    ]
+    return render_table(header, body)
+
+
+def _apply_actor(svc, org_code: str, username: str | None):
+    """The named user recorded for an organisation's re-assessment decisions."""
+    admin = svc.system_actor(org_code)
+    users = [u for u in svc.list_users(admin, org_code) if u.is_active]
+    if username is not None:
+        chosen = [u for u in users if u.username == username]
+        if not chosen or not {"pack_admin", "admin"} & set(chosen[0].roles):
+            raise NotFoundError(f"no active pack_admin or admin {username!r} in organisation "
+                                f"{org_code!r}", kind="user", id=username, org=org_code)
+        return svc.actor_for(username)
+    for role in ("pack_admin", "admin"):
+        for user in users:
+            if role in user.roles:
+                return svc.actor_for(user.username)
+    raise NotFoundError(f"organisation {org_code!r} has no active pack_admin or admin to record "
+                        "the re-assessment; add one with `procurement users add`",
+                        kind="user", org=org_code)
+
+
+# --------------------------------------------------------------------------------------------
+# handlers
+
+
+def _reassess(args: argparse.Namespace) -> int:
+    from procurement import reassess
+
+    try:
+        svc = _services()
+        plan = reassess.plan_reassessment(svc, args.pack, org_code=args.org)
+    except ProcurementError as exc:
+        return _fail(exc)
+    for warning in plan.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    for case_id, ref in plan.unavailable:
+        print(f"warning: case {case_id} was assessed under {ref}, which is not available: "
+              "not re-assessed", file=sys.stderr)
+    if args.format == "json":
+        print(reassess.rows_to_json(plan.rows))
+    else:
+        print(reassess_table(plan.rows) if plan.rows else "no case to re-assess")
+        changed = len(plan.changed_rows)
+        print(f"{len(plan.rows)} case(s) under another pack than {plan.pack.key}; {changed} with "
+              f"differences{'' if args.apply else ' (dry run: nothing changed)'}")
+    if not args.apply:
+        return 0
+    try:
+        result = reassess.apply_reassessment(
+            svc, plan, lambda org: _apply_actor(svc, org, args.as_user))
+    except ProcurementError as exc:
+        return _fail(exc)
+    out = sys.stderr if args.format == "json" else sys.stdout
+    print(f"moved {len(result.moved)} case(s) to {plan.pack.ref}", file=out)
+    if result.voided:
+        print(f"approval voided (re-approval needed): {', '.join(map(str, result.voided))}",
+              file=out)
+    for case_id, reason in result.refused:
+        print(f"error: case {case_id} not moved: {reason}", file=sys.stderr)
+    return 1 if result.refused else 0
+
+
+def _install(args: argparse.Namespace) -> int:
+    from procurement import packstore
+
+    try:
+        svc = _services()
+        bundle, source = packstore.files_from_paths(args.files)
+        if args.dry_run:
+            report = packstore.check_upload(svc, bundle, source_name=source)
+            _print_report(report)
+            return 0 if report.is_installable else 1
+        actor = svc.system_actor(args.org) if args.org else packstore.installation_actor()
+        view = packstore.install_pack(svc, actor, bundle, source_name=source)
+    except packstore.PackRefusedError as exc:
+        _print_report(exc.params["report"])
+        return 1
+    except ProcurementError as exc:
+        return _fail(exc, _PACKS_ERROR)
+    print(f"installed {view.pack_id}@{view.version}#{view.fingerprint[:12]} from "
+          f"{view.source_name} by {view.installed_by}")
+    return 0
+
+
+def _print_report(report) -> None:
+    print(f"{report.source_name}: {report.status}: {report.message}")
+    for line in report.errors:
+        print(f"  error: {line}")
+    for failure in report.test_failures:
+        print(f"  test failed: {failure}")
+    if report.tests_run and not report.test_failures:
+        print(f"  {report.tests_run} test case(s) passed")
+
+
+def _installed(args: argparse.Namespace) -> int:
+    from procurement import packstore
+
+    try:
+        svc = _services()
+        views = packstore.list_installed(svc)
+    except ProcurementError as exc:
+        return _fail(exc, _PACKS_ERROR)
+    if not views:
+        print("no pack installed (packs under rules/ are always available)")
+    for v in views:
+        print(f"{v.pack_id}@{v.version}#{v.fingerprint[:12]}  {v.installed_at.isoformat(timespec='seconds')}"
+              f"  {v.installed_by}  {v.source_name}")
+    return 0
+
+
+def _bundle(args: argparse.Namespace) -> int:
+    from procurement import packstore
+
+    try:
+        svc = _services()
+        _name, data = packstore.export_bundle(svc, args.ref, created_by=os.environ.get("USER", ""))
+    except ProcurementError as exc:
+        return _fail(exc, _PACKS_ERROR)
+    out = Path(args.out)
+    tmp = out.with_name(out.name + ".part")
+    try:
+        tmp.write_bytes(data)
+        tmp.replace(out)  # a reader never sees half a bundle
+    except OSError as exc:
+        print(f"error: cannot write {out}: {exc.strerror}", file=sys.stderr)
+        return 1
+    from procurement.bundles import read_bundle
+
+    bundle = read_bundle(data, source=str(out))
+    print(f"wrote {out}: {bundle.manifest.pack_id}@{bundle.manifest.version}, "
+          f"{len(bundle.files)} files, fingerprint {bundle.manifest.fingerprint}")
+    return 0
+
+
+def _select(args: argparse.Namespace) -> int:
+    from procurement import packstore
+
+    if bool(args.ref) == bool(args.clear):
+        print("error: give a pack REF or --clear", file=sys.stderr)
+        return 2
+    try:
+        svc = _services()
+        change = packstore.select_pack(svc, svc.system_actor(args.org), args.org,
+                                       None if args.clear else args.ref)
+    except ProcurementError as exc:
+        return _fail(exc, _PACKS_ERROR)
+    new = change.new or "the national edition in force on the case date"
+    print(f"{change.code}: new cases use {new} (was {change.old or 'national by date'})")
+    return 0

@@ -9,6 +9,8 @@ as something Excel executes. The rules, in one place:
   workbook such a cell is written as a string with Excel's own "quote prefix" flag, the state
   Excel gives a cell typed as `'=1+1`: the text stays exactly what the user wrote and stays text
   even when edited. CSV has no such flag, so there a visible apostrophe is put in front.
+* Line ends become LF, the only line break a cell holds (a CR would be stored as `_x000D_`,
+  which Excel decodes but openpyxl and pandas show as those seven characters).
 * Control characters that XML 1.0 forbids (all below U+0020 except tab, LF and CR), U+FFFE and
   U+FFFF and lone surrogates are removed: Excel refuses a file holding them ("We found a problem
   with some content"), and dropping them loses nothing a reader could see.
@@ -25,9 +27,10 @@ import re
 EXCEL_CELL_LIMIT = 32_767
 
 #: First characters that make Excel/LibreOffice read a cell as a formula or DDE command.
-FORMULA_STARTS = frozenset("=+-@\t\r\uff1d\uff0b\uff0d\uff20")
+FORMULA_STARTS = frozenset("=+-@\t\r\n\uff1d\uff0b\uff0d\uff20")
 
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+_NEEDS_CLEANING = re.compile("[\x00-\x08\x0b-\x1f\ufffe\uffff\ud800-\udfff]")
 
 _TRUNCATION_MARKER = "…［以下省略: 全{n:,}文字 / truncated: {n:,} characters in total］"
 
@@ -41,9 +44,12 @@ def utf16_len(text: str) -> int:
 
 
 def strip_illegal(text: str) -> str:
-    """`text` without the control characters and non-characters Excel rejects."""
-    if _ILLEGAL.search(text) is None:
+    """`text` with LF line ends and without the control characters and non-characters Excel
+    rejects."""
+    if _NEEDS_CLEANING.search(text) is None:
         return text
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     return _ILLEGAL.sub("", text)
 
 

@@ -63,24 +63,24 @@ SUMMARY, CASES, ANSWERS, DECISIONS, CHECKLIST, AUDIT, AUDIT_MORE, PACKS = (
 #: The audit sheet's columns: every column of `audit_events`, plus JST time and 年度 for people.
 #: `occurred_at` stays the exact UTC text that was hashed; `verify_workbook` reads by English name.
 AUDIT_COLUMNS = (
-    Column("id", "ID", "int", 9),
-    Column("chain", "チェーン(組織コード)", "text", 14),
+    Column("id", "事象ID", "int", 9),
+    Column("chain", "チェーン(組織コード)", "code", 14),
     Column("seq", "連番", "int", 8),
-    Column("occurred_at", "発生日時(UTC, ハッシュ対象)", "text", 29),
+    Column("occurred_at", "発生日時(UTC, ハッシュ対象)", "code", 29),
     Column("occurred_at_jst", "発生日時(JST)", "datetime", 19),
     Column("fiscal_year", "年度", "text", 11),
     Column("actor", "実行者", "text", 14),
-    Column("event_type", "イベント種別", "text", 22),
+    Column("event_type", "イベント種別", "code", 22),
     Column("case_id", "案件ID", "int", 9),
     Column("payload", "内容(JSON)", "text", 60),
     # Empty unless the payload continues on 監査ログ(続き): then the number of pieces.
     Column("payload_parts", "内容の分割数", "int", 8),
-    Column("prev_hash", "前ハッシュ", "text", 20),
-    Column("hash", "ハッシュ", "text", 20),
+    Column("prev_hash", "前ハッシュ", "code", 20),
+    Column("hash", "ハッシュ", "code", 20),
 )
 
 AUDIT_MORE_COLUMNS = (
-    Column("id", "ID", "int", 9),
+    Column("id", "事象ID", "int", 9),
     Column("chain", "チェーン(組織コード)", "text", 14),
     Column("seq", "連番", "int", 8),
     Column("part", "分割番号", "int", 8),
@@ -638,8 +638,20 @@ def _utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=timezone.utc)
 
 
+_FY_BY_DAY: dict[int, str] = {}
+
+
 def _fy(value: datetime | None) -> str | None:
-    return None if value is None else fiscal_year_label(fiscal_year(_utc(value)))
+    """The 令和 fiscal-year label of a stored (UTC) moment, cached per JST day: the audit sheet
+    asks once per event."""
+    if value is None:
+        return None
+    value = _utc(value)
+    day = int((value.timestamp() + 9 * 3600) // 86400)
+    label = _FY_BY_DAY.get(day)
+    if label is None:
+        label = _FY_BY_DAY[day] = fiscal_year_label(fiscal_year(value))
+    return label
 
 
 def _pack_elements(pack) -> Iterable[tuple[str, Any]]:

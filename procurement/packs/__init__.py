@@ -15,12 +15,18 @@ from procurement.packs.engine import (
     check_answers,
     classify,
 )
+from procurement.packs.diff import PackDiff, diff_packs
 from procurement.packs.loader import LoadError, PackLoadError, load_pack_dir, parse_range
+from procurement.packs.packtests import CaseResult, run_pack_tests
 from procurement.packs.pack import ResolvedPack, canonical_json
 from procurement.packs.registry import PackRegistry
 
 __all__ = [
     "CONDITIONS",
+    "CaseResult",
+    "PackDiff",
+    "diff_packs",
+    "run_pack_tests",
     "Classification",
     "Finding",
     "InvalidAnswersError",

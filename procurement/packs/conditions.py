@@ -13,6 +13,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+#: The engine's value for a question that does not apply: it will never be answered, so a
+#: condition on it is false, not unknown. Never a valid option value (ids are non-empty).
+NOT_APPLICABLE = ""
+
 #: True, False, or None for "unknown".
 Truth = bool | None
 Evaluator = Callable[[Mapping[str, str], int | None], Truth]
@@ -45,7 +49,7 @@ class Cond:
                     out[q] = answers[q]
         else:
             for q in self.questions:
-                if q in answers:
+                if answers.get(q):
                     out[q] = answers[q]
         return out
 
@@ -257,7 +261,8 @@ def _answered(params, ctx, path):
     q = p["question"]
 
     def evaluate(answers, level, q=q):
-        return q in answers
+        # NOT_APPLICABLE ("") marks a question that does not apply: never answered.
+        return bool(answers.get(q))
 
     return Cond("answered", None, evaluate, questions=(q,))
 

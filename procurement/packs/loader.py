@@ -231,8 +231,8 @@ def _check_duplicate_ids(src: PackSource) -> None:
 
     def see(el_id: str, path: tuple) -> None:
         if el_id in seen:
-            first = render_path(src.raw, seen[el_id])
-            src.error(path + ("id",), f"duplicate id {el_id!r} (already used at {first}); ids are unique in a pack")
+            first = line_for(src.lines, seen[el_id])
+            src.error(path + ("id",), f"duplicate id {el_id!r} (first used on line {first}); ids are unique in a pack")
         else:
             seen[el_id] = path
 
@@ -431,8 +431,10 @@ def _build(src: PackSource, parent: p.ResolvedPack | None, elements: list[Elemen
         if e.source is src:
             src.error(e.path + sub, message)
         else:
-            # An inherited element broken by this layer (e.g. a removed question it refers to).
-            src.error((), f"{_describe(e)} (inherited from {e.layer}): {message}")
+            # An inherited element broken by this layer (e.g. a removed question it refers to):
+            # point at this layer's removes/overrides, the only way it can break one.
+            where = ("removes",) if fm.removes else ("overrides",) if fm.overrides else ()
+            src.error(where, f"{_describe(e)} (inherited from {e.layer}): {message}")
 
     def compile_(e: Element, field_name: str, raw: Any, allow_level: bool, qs: dict) -> Cond | None:
         if raw is None:

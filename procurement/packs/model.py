@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema
 
 Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=64)]
 PackId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
@@ -18,7 +18,7 @@ SemVer = Annotated[str, StringConstraints(pattern=r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\
 NonEmpty = Annotated[str, StringConstraints(min_length=1, strip_whitespace=False)]
 Provenance = Literal["confirmed", "secondary", "inferred"]
 #: A condition (see conditions.py); validated and compiled by the loader, not by pydantic.
-Condition = Annotated[dict[str, Any], Field(json_schema_extra={"$ref": "#/$defs/Condition"})]
+Condition = Annotated[dict[str, Any], WithJsonSchema({"x-condition": True})]
 
 
 class _Strict(BaseModel):

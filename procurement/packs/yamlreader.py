@@ -56,10 +56,15 @@ _SAFE_TAGS = {
 }
 
 
+_STR = "tag:yaml.org,2002:str"
+
+
 class _Constructor(SafeConstructor):
     pass
 
 
+# libyaml's C parser when present (about 10x faster); both give the same events and marks.
+_PARSER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _RESOLVER = _Resolver()
 _CONSTRUCTOR = _Constructor()
 
@@ -68,8 +73,12 @@ def _scalar(event: yaml.ScalarEvent) -> Any:
     tag = event.tag
     if tag is None or tag == "!":
         tag = _RESOLVER.resolve(ScalarNode, event.value, event.implicit)
+    if tag == _STR:
+        return event.value  # the common case, without building a node
+    if tag == "tag:yaml.org,2002:merge":
+        raise YamlError(event.start_mark.line + 1, "merge keys (<<) are not allowed")
     if tag not in _SAFE_TAGS:
-        raise YamlError(event.start_mark.line + 1, f"tag {event.tag!r} is not allowed")
+        raise YamlError(event.start_mark.line + 1, f"tag {tag!r} is not allowed")
     node = ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
     try:
         return _CONSTRUCTOR.construct_object(node, deep=True)
@@ -131,7 +140,7 @@ def read_yaml(text: str | bytes, *, max_bytes: int = MAX_BYTES) -> tuple[Any, di
             frame[2] = _NO_KEY
 
     try:
-        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        for event in yaml.parse(text, Loader=_PARSER):
             line = event.start_mark.line + 1 if event.start_mark else 0
             if isinstance(event, yaml.DocumentStartEvent):
                 documents += 1

@@ -20,13 +20,12 @@ from procurement.ui.state import format_jst, pick, t
 def render_header(pack, case) -> None:
     """Title, status, level and pack of a case."""
     st.title(f"#{case.id} {widgets.plain(case.title)}")
-    cols = st.columns([2, 2, 4])
-    with cols[0]:
+    with st.container(horizontal=True):
         st.badge(t(f"status.{case.status}"), color=STATUS_COLORS.get(case.status, "gray"),
                  icon=":material/flag:")
-    with cols[1]:
         widgets.level_badge(pack, case.level)
-    cols[2].caption(t("case.meta", department=case.department, owner=case.owner_name,
+    st.caption(t("case.meta", department=widgets.plain(case.department),
+                 owner=widgets.plain(case.owner_name),
                       pack=case.pack_ref, updated=format_jst(case.updated_at), version=case.version))
     if not case.pack_matches:
         st.warning(t("case.pack_changed"))
@@ -51,7 +50,7 @@ def render_return_notice(case) -> None:
     if decision is None:
         return
     st.warning(
-        t("case.returned_by", reviewer=decision.actor, time=format_jst(decision.created_at))
+        t("case.returned_by", reviewer=widgets.plain(decision.actor), time=format_jst(decision.created_at))
         + "  \n" + widgets.plain(decision.comment),
         icon=":material/undo:",
     )

@@ -34,6 +34,14 @@ PAGES: tuple[PageSpec, ...] = (
              "workspace"),
     PageSpec("procurement/ui/pages/review.py", "nav.review", ":material/fact_check:", "review",
              roles=frozenset({"reviewer"})),
+    PageSpec("procurement/ui/pages/portfolio.py", "nav.portfolio", ":material/monitoring:",
+             "portfolio", roles=frozenset({"reviewer", "auditor"})),
+    PageSpec("procurement/ui/pages/operation.py", "nav.operation", ":material/settings_suggest:",
+             "operation", roles=frozenset({"planner", "reviewer", "auditor"})),
+    PageSpec("procurement/ui/pages/exports.py", "nav.exports", ":material/download:",
+             "exports", roles=frozenset({"reviewer", "auditor"})),
+    PageSpec("procurement/ui/pages/packs.py", "nav.packs", ":material/rule_settings:", "packs",
+             roles=frozenset({"pack_admin", "admin"})),
 )
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta, timezone
@@ -99,6 +100,14 @@ def render_language_switch() -> None:
         required=True,
         on_change=_switch_language,
     )
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+
+
+def plain(text: Any) -> str:
+    """`text` escaped so that markdown shows it literally (no links, images, HTML or emphasis)."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text if text is not None else "")).replace("\n", "  \n")
 
 
 # --- dates -----------------------------------------------------------------------------------
@@ -276,7 +285,7 @@ def render_sidebar(actor) -> None:
     with st.sidebar:
         render_language_switch()
         if actor is not None:
-            st.caption(t("auth.signed_in_as", name=actor.display_name, org=actor.org_code))
+            st.caption(t("auth.signed_in_as", name=plain(actor.display_name), org=actor.org_code))
             st.caption(" · ".join(t(f"role.{role}") for role in sorted(actor.roles)))
             st.button(t("auth.sign_out"), key="sign_out", icon=":material/logout:",
                       on_click=_sign_out_clicked)

@@ -7,24 +7,15 @@ shown through `plain()` (markdown-escaped) and never as HTML.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import streamlit as st
 
-from procurement.ui.state import pick, t
+from procurement.ui.state import lang, pick, plain, t
 
 PROVENANCE_COLORS = {"confirmed": "green", "secondary": "blue", "inferred": "orange"}
 PROVENANCES = tuple(PROVENANCE_COLORS)
-
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
-
-
-def plain(text: Any) -> str:
-    """`text` escaped so that markdown shows it literally (no links, images, HTML or emphasis)."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text if text is not None else "")).replace("\n", "  \n")
-
 
 def source_text(source: Any) -> str:
     """A pack element's `source` ({document, locator, url, note}) as one line of text."""
@@ -35,7 +26,10 @@ def source_text(source: Any) -> str:
     if isinstance(source, dict):
         if "ja" in source or "en" in source:
             return pick(source)
-        parts = [source.get("document"), source.get("locator"), source.get("note")]
+        # The note is free text in English (pack authors' remarks); showing it in a Japanese
+        # screen would mix languages, so it appears in the English UI only.
+        parts = [source.get("document"), source.get("locator"),
+                 source.get("note") if lang() == "en" else None]
         text = " / ".join(str(p) for p in parts if p)
         url = source.get("url")
         return f"{text} <{url}>" if url and text else (text or str(url or ""))
@@ -127,13 +121,6 @@ def progress_indicator(pack, steps: Sequence[str], current: str, done: set[str])
     st.progress((len(done & set(steps))) / max(1, len(steps)),
                 text=t("workspace.progress", current=position + 1, total=len(steps),
                        done=len(done & set(steps))))
-    marks = []
-    for number, step_id in enumerate(steps, start=1):
-        mark = "✓" if step_id in done else "○"
-        name = step_title(pack, step_id)
-        marks.append(f"**{number}. {plain(name)}**" if step_id == current else
-                     f"{mark} {number}. {plain(name)}")
-    st.caption(" → ".join(marks))
 
 
 def question_input(pack, question, value: Any, key: str, on_change: Callable[..., None] | None,
@@ -143,11 +130,9 @@ def question_input(pack, question, value: Any, key: str, on_change: Callable[...
     labels = {opt.value: pick(opt.label) for opt in question.options}
     required = bool(getattr(question, "required", True))
     with st.container(border=True):
-        head, badges = st.columns([5, 2])
-        head.markdown(f"**{question.id}** {pick(question.text)}"
-                      + ("" if required else f"  \n_{t('workspace.optional')}_"))
-        with badges:
-            provenance_badge(question.provenance, question.source)
+        st.markdown(f"**{question.id}** {pick(question.text)}"
+                    + ("" if required else f"  \n_{t('workspace.optional')}_"))
+        provenance_badge(question.provenance, question.source)
         if key not in st.session_state:
             st.session_state[key] = value if value in values else None
         st.radio(
@@ -173,6 +158,7 @@ def result_panel(pack, result) -> None:
     """The live result: level, why, blocking findings, what is missing, what now applies."""
     with st.container(border=True, key="result_panel"):
         st.subheader(t("result.title"))
+        st.caption(t("result.live"))
         level_badge(pack, result.level)
         level = next((lv for lv in pack.levels if lv.id == result.level), None)
         if level is not None:

@@ -37,3 +37,8 @@ def running_case(services, planner, approved_case):
         model_version="2026-06", ismap_listing="ismap:C25-0001", review_interval_months=6,
     )
     return op
+
+
+# The app fixtures of the UI tests (a fresh SQLite file named by PROCUREMENT_DATABASE_URL, users
+# of every role in org-a, AppTests started from app.py), shared rather than copied.
+from tests.ui.conftest import make_app, ui_actors, ui_db_url, ui_services  # noqa: E402,F401

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from procurement.demo import BLOCKED, HIGH, INCOMPLETE, LOW, OUT_OF_SCOPE, REVIEW
-from procurement.errors import ConflictError, InputError, NotFoundError, WorkflowError
+from procurement.errors import ConflictError, InputError, NotFoundError
 from procurement.models import AuditEvent, Decision
 from procurement.services import answers_hash
 
@@ -147,6 +147,8 @@ def test_list_cases_filters(services, planner, planner2):
     assert [c.title for c in services.list_cases(planner, level="low")] == ["翻訳"]
     assert {c.title for c in services.list_cases(planner, search="総務")} == {"議事録要約", "範囲外"}
     assert services.list_cases(planner, status="approved") == []
+    with pytest.raises(InputError):
+        services.list_cases(planner, status="finished")
 
 
 def test_review_and_blocked_and_incomplete_levels(services, planner):

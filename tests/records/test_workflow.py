@@ -119,3 +119,27 @@ def test_history_records_the_whole_workflow(services, planner, reviewer, auditor
     assert [e.seq for e in events] == sorted(e.seq for e in events)
     assert events[2].payload["comment"] == "修正を" and events[2].actor == "a-reviewer"
     assert events[-1].payload["answers_hash"] == resubmitted.answers_hash
+
+
+def test_no_decision_under_a_pack_whose_content_changed_under_the_same_version(
+        services, planner, reviewer, submitted, tmp_path):
+    import shutil
+
+    from procurement.config import rules_dir
+    from procurement.packs import PackRegistry
+    from procurement.services import Services
+
+    copy = tmp_path / "rules"
+    shutil.copytree(rules_dir(), copy)
+    pack_file = copy / "jp-national" / "v2" / "pack.yaml"
+    text = pack_file.read_text(encoding="utf-8")
+    edited = text.replace("(national, edition 2.0)", "(national, edition 2.0, edited)", 1)
+    assert edited != text
+    pack_file.write_text(edited, encoding="utf-8")
+    changed = Services(services.engine, PackRegistry.discover(copy), clock=services.clock)
+    assert not changed.get_case(planner, submitted.id).pack_matches
+    with pytest.raises(WorkflowError) as err:
+        changed.approve(reviewer, submitted.id, submitted.version)
+    assert err.value.params["stored"] == submitted.pack_fingerprint
+    assert services.get_case(planner, submitted.id).status == "submitted"
+    assert services.approve(reviewer, submitted.id, submitted.version).status == "approved"

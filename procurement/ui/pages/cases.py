@@ -4,8 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from procurement.models import CASE_STATUSES
-from procurement.ui import widgets
-from procurement.ui.state import CASE_KEY, flash, format_jst, get_services, pick, run_page, t
+from procurement.ui.state import CASE_KEY, flash, format_jst, get_services, pick, plain, run_page, t
 
 WORKSPACE = "procurement/ui/pages/workspace.py"
 
@@ -34,13 +33,13 @@ def render_new_case(svc, actor) -> None:
             department = st.text_input(t("cases.department"), key="new_case_department", max_chars=200)
             pack_ref = st.selectbox(
                 t("cases.pack"), refs, key="new_case_pack",
-                format_func=lambda r: t("cases.pack_default", pack=default_pack.key) if r is None else r,
+                format_func={r: r or t("cases.pack_default", pack=default_pack.key) for r in refs}.__getitem__,
                 help=t("cases.pack_help"),
             )
             created = st.form_submit_button(t("cases.create"), key="create_case", type="primary")
         if created:
             case = svc.create_case(actor, title, department, pack_ref=pack_ref)
-            flash("success", "cases.created", title=case.title)
+            flash("success", "cases.created", title=plain(case.title))
             open_case(case.id)
 
 
@@ -53,10 +52,13 @@ def body(actor) -> None:
     levels = level_names(svc)
     c1, c2, c3, c4 = st.columns([3, 2, 2, 2])
     search = c1.text_input(t("cases.search"), key="case_search", placeholder=t("cases.search_hint"))
-    status = c2.selectbox(t("cases.status"), [None, *CASE_STATUSES], key="case_status",
-                          format_func=lambda s: t("cases.all") if s is None else t(f"status.{s}"))
-    level = c3.selectbox(t("cases.level"), [None, *levels], key="case_level",
-                         format_func=lambda lv: t("cases.all") if lv is None else levels.get(lv, lv))
+    # Option labels are computed now, in the user's language, not later inside a callback.
+    status_names = {None: t("cases.all"), **{s: t(f"status.{s}") for s in CASE_STATUSES}}
+    level_choices = {None: t("cases.all"), **levels}
+    status = c2.selectbox(t("cases.status"), list(status_names), key="case_status",
+                          format_func=status_names.__getitem__)
+    level = c3.selectbox(t("cases.level"), list(level_choices), key="case_level",
+                         format_func=level_choices.__getitem__)
     # Planners start with their own cases; everyone may look at the whole organisation.
     mine = c4.toggle(t("cases.mine"), key="case_mine", value=actor.has_role("planner"))
 
@@ -83,12 +85,10 @@ def body(actor) -> None:
     )
     # st.dataframe shows cell text as text (never markdown or HTML), so titles are safe here.
     st.dataframe(table, hide_index=True, key="case_table")
-    choices = {c.id: c for c in cases}
+    choices = {c.id: f"#{c.id} {c.title} ({status_names[c.status]})" for c in cases}
     left, right = st.columns([4, 1], vertical_alignment="bottom")
-    picked = left.selectbox(
-        t("cases.open_pick"), list(choices), key="open_case_select",
-        format_func=lambda i: f"#{i} {choices[i].title} ({t(f'status.{choices[i].status}')})",
-    )
+    picked = left.selectbox(t("cases.open_pick"), list(choices), key="open_case_select",
+                            format_func=choices.__getitem__)
     if right.button(t("cases.open"), key="open_case", type="primary", icon=":material/edit_note:"):
         open_case(picked)
 

@@ -48,12 +48,13 @@ def body(actor) -> None:
     by_id = {c.id: c for c in queue}
     if st.session_state.get(PICK_KEY) not in by_id:
         st.session_state[PICK_KEY] = queue[-1].id  # the longest-waiting case first
-    st.selectbox(
-        t("review.pick", count=len(queue)), list(by_id), key=PICK_KEY,
-        format_func=lambda i: t("review.pick_item", id=i, title=by_id[i].title,
-                                owner=by_id[i].owner_name,
-                                time=format_jst(by_id[i].submitted_at or by_id[i].updated_at)),
-    )
+    names = {
+        c.id: t("review.pick_item", id=c.id, title=c.title, owner=c.owner_name,
+                time=format_jst(c.submitted_at or c.updated_at))
+        for c in queue
+    }
+    st.selectbox(t("review.pick", count=len(queue)), list(names), key=PICK_KEY,
+                 format_func=names.__getitem__)
     case = svc.get_case(actor, st.session_state[PICK_KEY])
     pack = svc.registry.resolve(f"{case.pack_id}@{case.pack_version}")
     case_views.render_header(pack, case)

@@ -10,6 +10,7 @@ from procurement.ui.state import (
     format_jst,
     get_services,
     guarded,
+    plain,
     show_flashes,
     sign_in,
     t,
@@ -24,7 +25,7 @@ def render_first_run(svc) -> None:
         org_code = st.text_input(t("auth.org_code"), key="first_org_code", help=t("auth.org_code_help"))
         org_name = st.text_input(t("auth.org_name"), key="first_org_name")
         org_kind = st.selectbox(t("auth.org_kind"), ORG_KINDS, key="first_org_kind",
-                                format_func=lambda k: t(f"org_kind.{k}"))
+                                format_func={k: t(f"org_kind.{k}") for k in ORG_KINDS}.__getitem__)
         username = st.text_input(t("auth.username"), key="first_username")
         display_name = st.text_input(t("auth.display_name"), key="first_display_name")
         password = st.text_input(t("auth.password"), type="password", key="first_password")
@@ -38,7 +39,7 @@ def render_first_run(svc) -> None:
             actor = svc.create_first_admin(org_code.strip(), org_name, org_kind, username.strip(),
                                            display_name, password)
             sign_in(actor)
-            flash("success", "auth.first_run_done", name=actor.display_name)
+            flash("success", "auth.first_run_done", name=plain(actor.display_name))
             st.rerun()
 
 
@@ -62,7 +63,7 @@ def render_sign_in(svc) -> None:
             st.error(error_text(exc), icon=":material/error:")
         return
     sign_in(actor)
-    flash("success", "auth.welcome", name=actor.display_name)
+    flash("success", "auth.welcome", name=plain(actor.display_name))
     st.rerun()
 
 

@@ -6,11 +6,9 @@ in between, the service refuses with ConflictError, the user is told, and the pa
 stored case instead of overwriting it.
 """
 
-from datetime import datetime, timezone
-
 import streamlit as st
 
-from procurement.errors import ConflictError, ProcurementError
+from procurement.errors import ProcurementError
 from procurement.models import CHECKLIST_STATUSES
 from procurement.services import BOARD_REPORT_FIELDS, EDITABLE_STATUSES
 from procurement.ui import case_views, readiness, widgets
@@ -33,37 +31,43 @@ WIDGET_PREFIXES = ("answer_", "item_status_", "item_evidence_", "board_", STEP_K
 # --- saving ----------------------------------------------------------------------------------
 
 
-def _write(action) -> None:
-    """Run one save for the signed-in actor; a conflict or a refusal is reported, not raised."""
+def _write(case_id: int, action) -> None:
+    """Run one save for the signed-in actor against the version this session knows.
+
+    The known version is the one the page showed, moved on by this session's own saves (so two
+    quick changes in a row do not trip over each other); anybody else's save in between makes
+    the service refuse with ConflictError, which is reported, and every widget is then refilled
+    from the stored case. Nothing is overwritten.
+    """
     actor = current_actor()
-    if actor is None:
+    seen = st.session_state.get(SEEN_KEY)
+    if actor is None or not seen or seen[0] != case_id:
         return
     try:
-        action(get_services(), actor)
-        st.session_state["_saved_at"] = datetime.now(timezone.utc)
-    except ConflictError as exc:
-        flash("error", exc)
-        st.session_state[SEEN_KEY] = None  # reload every widget from the stored case
+        view = action(get_services(), actor, seen[1])
     except ProcurementError as exc:
         flash("error", exc)
         st.session_state[SEEN_KEY] = None
+        return
+    st.session_state[SEEN_KEY] = (view.id, view.version)
 
 
-def save_answer(case_id: int, version: int, qid: str) -> None:
+def save_answer(case_id: int, qid: str) -> None:
     value = st.session_state.get(f"answer_{qid}")
-    _write(lambda svc, actor: svc.save_answers(actor, case_id, {qid: value}, version))
+    _write(case_id, lambda svc, actor, version: svc.save_answers(actor, case_id, {qid: value}, version))
 
 
-def save_item(case_id: int, version: int, item_id: str) -> None:
+def save_item(case_id: int, item_id: str) -> None:
     status = st.session_state.get(f"item_status_{item_id}") or "pending"
     evidence = st.session_state.get(f"item_evidence_{item_id}") or ""
-    _write(lambda svc, actor: svc.set_checklist_item(actor, case_id, item_id, status, evidence,
-                                                     version))
+    _write(case_id, lambda svc, actor, version: svc.set_checklist_item(
+        actor, case_id, item_id, status, evidence, version))
 
 
-def save_board_field(case_id: int, version: int, name: str) -> None:
+def save_board_field(case_id: int, name: str) -> None:
     value = st.session_state.get(f"board_{name}") or ""
-    _write(lambda svc, actor: svc.save_board_report(actor, case_id, {name: value}, version))
+    _write(case_id, lambda svc, actor, version: svc.save_board_report(
+        actor, case_id, {name: value}, version))
 
 
 def sync_widgets(case) -> None:
@@ -76,6 +80,8 @@ def sync_widgets(case) -> None:
     seen = st.session_state.get(SEEN_KEY)
     if not seen or seen[0] != case.id:
         st.session_state.pop(STEP_KEY, None)
+    elif seen[1] != case.version:
+        st.info(t("workspace.reloaded", version=case.version), icon=":material/sync:")
     st.session_state[SEEN_KEY] = (case.id, case.version)
 
 
@@ -88,7 +94,7 @@ def render_questions(pack, case, step_id: str, editable: bool) -> None:
     for q in questions:
         widgets.question_input(
             pack, q, case.answers.get(q.id), key=f"answer_{q.id}",
-            on_change=save_answer, args=(case.id, case.version, q.id), disabled=not editable,
+            on_change=save_answer, args=(case.id, q.id), disabled=not editable,
         )
 
 
@@ -105,6 +111,7 @@ def render_checklist(pack, case, checklist, editable: bool) -> None:
     )
     st.caption(t("checklist.summary", settled=settled, total=len(items),
                  required=len([i for i in items if i.id in required])))
+    status_names = {s: t(f"checklist_status.{s}") for s in CHECKLIST_STATUSES}
     for item in items:
         entry = case.checklist.get(item.id)
         status_key, evidence_key = f"item_status_{item.id}", f"item_evidence_{item.id}"
@@ -113,23 +120,23 @@ def render_checklist(pack, case, checklist, editable: bool) -> None:
         if evidence_key not in st.session_state:
             st.session_state[evidence_key] = entry.evidence if entry else ""
         with st.container(border=True):
-            head, badges = st.columns([5, 2])
-            head.markdown(f"**{item.id}** {pick(item.text)}")
-            head.caption(t("checklist.category", category=case_views.category_label(item.category)))
-            with badges:
+            st.markdown(f"**{item.id}** {pick(item.text)}")
+            with st.container(horizontal=True):
                 st.badge(t("checklist.required") if item.id in required else t("checklist.recommended"),
                          color="red" if item.id in required else "gray")
+                st.badge(t("checklist.category", category=case_views.category_label(item.category)),
+                         color="gray")
                 widgets.provenance_badge(item.provenance, item.source)
             if pick(item.help):
                 st.caption(pick(item.help))
             left, right = st.columns([1, 2])
             left.selectbox(t("checklist.status"), CHECKLIST_STATUSES, key=status_key,
-                           format_func=lambda s: t(f"checklist_status.{s}"),
-                           on_change=save_item, args=(case.id, case.version, item.id),
+                           format_func=status_names.__getitem__,
+                           on_change=save_item, args=(case.id, item.id),
                            disabled=not editable)
             right.text_input(t("checklist.evidence"), key=evidence_key, max_chars=2000,
                              placeholder=t("checklist.evidence_hint"),
-                             on_change=save_item, args=(case.id, case.version, item.id),
+                             on_change=save_item, args=(case.id, item.id),
                              disabled=not editable)
 
 
@@ -141,7 +148,7 @@ def render_board_report(case, editable: bool) -> None:
         if key not in st.session_state:
             st.session_state[key] = report.get(name, "")
         st.text_area(t(f"board.{name}"), key=key, help=t(f"board.{name}_help"), max_chars=10000,
-                     on_change=save_board_field, args=(case.id, case.version, name),
+                     on_change=save_board_field, args=(case.id, name),
                      disabled=not editable)
     st.caption(t("board.autosave"))
 
@@ -197,11 +204,22 @@ def render_approval(case) -> None:
     case_views.render_decisions(case)
 
 
+def render_intake(pack, case) -> None:
+    """What the case is and which rules assess it (the pack is our reconstruction: say so)."""
+    st.markdown(f"**{t('cases.title')}**: {widgets.plain(case.title)}  \n"
+                f"**{t('cases.department')}**: {widgets.plain(case.department)}")
+    st.markdown(t("workspace.pack", title=pick(pack.title), ref=pack.ref,
+                  edition=pack.edition.isoformat(), effective=pack.effective_from.isoformat()))
+    st.info(t("workspace.reconstruction"), icon=":material/info:")
+
+
 def render_step(pack, case, step_id: str, editable: bool) -> None:
     step = pack.step(step_id)
     st.header(pick(step.title))
     if pick(step.help):
         st.caption(pick(step.help))
+    if step_id == "intake":
+        render_intake(pack, case)
     render_questions(pack, case, step_id, editable)
     if step_id == "board_report":
         render_board_report(case, editable)
@@ -246,10 +264,9 @@ def body(actor) -> None:
     work, history = st.tabs([t("workspace.tab_work"), t("workspace.tab_history")])
     with work:
         widgets.progress_indicator(pack, step_ids, st.session_state[STEP_KEY], done)
-        st.radio(
-            t("workspace.step"), step_ids, key=STEP_KEY, horizontal=True,
-            format_func=lambda s: ("✓ " if s in done else "") + widgets.step_title(pack, s),
-        )
+        step_names = {s: ("✓ " if s in done else "") + widgets.step_title(pack, s) for s in step_ids}
+        st.radio(t("workspace.step"), step_ids, key=STEP_KEY, horizontal=True,
+                 format_func=step_names.__getitem__)
         left, right = st.columns([3, 2], gap="large")
         with left:
             render_step(pack, case, st.session_state[STEP_KEY], editable)
@@ -258,9 +275,8 @@ def body(actor) -> None:
                 st.button(t("workspace.next", step=widgets.step_title(pack, step_ids[position + 1])),
                           key="next_step", icon=":material/arrow_forward:",
                           on_click=_go_to, args=(step_ids[position + 1],))
-            saved_at = st.session_state.get("_saved_at")
-            st.caption(t("workspace.saved", time=format_jst(case.updated_at), version=case.version)
-                       if saved_at or case.version > 1 else t("workspace.autosave"))
+            st.caption(t("workspace.autosave") + " "
+                       + t("workspace.saved", time=format_jst(case.updated_at), version=case.version))
         with right:
             widgets.result_panel(pack, result)
     with history:

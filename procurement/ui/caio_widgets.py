@@ -1,0 +1,57 @@
+"""Pieces shared by the CAIO's pages (portfolio, operation): level names and colours, and the
+periodic-report download."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+import streamlit as st
+
+from procurement import fiscal
+from procurement.reports import write_periodic_report_for
+from procurement.ui.state import lang, pick, t
+
+LEVEL_COLORS = {"out_of_scope": "#9e9e9e", "low": "#43a047", "review": "#fb8c00",
+                "high": "#e53935", "unclassified": "#bdbdbd"}
+#: Roles that may build the periodic report (the portfolio's readers).
+PERIODIC_ROLES = frozenset({"reviewer", "auditor", "admin"})
+
+
+def level_names(svc) -> dict[str, str]:
+    """Level id -> label from the installed packs (the newest wins), plus 'not classified'."""
+    names: dict[str, str] = {}
+    for pack in sorted(svc.registry.packs(), key=lambda p: (p.effective_from, p.version_tuple)):
+        for lv in pack.levels:
+            names[lv.id] = pick(lv.label)
+    names["unclassified"] = t("portfolio.unclassified")
+    return names
+
+
+def render_periodic_download(svc, actor, today: date, key: str) -> None:
+    """Fiscal-year choice, build button and download of the periodic report workbook."""
+    st.subheader(t("portfolio.periodic"))
+    current = fiscal.fiscal_year(today)
+    years = list(range(current, current - 5, -1))
+    # Labels are computed now, in the user's language, not later inside a callback.
+    labels = {y: t("portfolio.fy_label", year=y, reiwa=fiscal.fiscal_year_label(y)) for y in years}
+    fy = st.selectbox(t("portfolio.fiscal_year"), years, key=f"{key}_fy",
+                      format_func=labels.__getitem__)
+    start, end = fiscal.fiscal_year_dates(fy)
+    st.caption(t("portfolio.periodic_help", start=start.isoformat(), end=end.isoformat()))
+    state_key = f"{key}_report"
+    if st.button(t("portfolio.build"), key=f"{key}_build", icon=":material/table_view:"):
+        buffer = io.BytesIO()
+        with st.spinner(t("portfolio.building")):
+            result = write_periodic_report_for(svc, actor, fy, buffer, lang=lang())
+        st.session_state[state_key] = (fy, buffer.getvalue(), result.systems, result.incidents)
+    built = st.session_state.get(state_key)
+    if built and built[0] == fy:
+        _, data, systems, incidents = built
+        st.success(t("portfolio.built", systems=systems, incidents=incidents))
+        st.download_button(
+            t("portfolio.download"), data, key=f"{key}_download",
+            file_name=f"periodic-report-{actor.org_code}-FY{fy}.xlsx",
+            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            icon=":material/download:",
+        )

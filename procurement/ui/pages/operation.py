@@ -1,0 +1,336 @@
+"""Operation and incident register of one case (運用・リスク事案), and the CAIO's downloads.
+
+Planners and reviewers put an approved case into operation, record periodic reviews, change what
+runs, end operation with the data return/deletion evidence, and keep the incident register;
+reviewers close incidents; auditors read. Every form calls `procurement.operation` (which checks
+roles and versions and audit-logs each change); a stale copy gets the conflict message and the
+page reloads the stored record, never overwriting it.
+"""
+
+import io
+from datetime import datetime, time
+
+import pandas as pd
+import streamlit as st
+
+from procurement import operation as ops
+from procurement.fiscal import JST, to_jst
+from procurement.portfolio import OperationRow, next_review_due
+from procurement.reports import board_report_document, render_document_html, write_document_xlsx
+from procurement.ui.caio_widgets import PERIODIC_ROLES, level_names, render_periodic_download
+from procurement.ui.state import (
+    CASE_KEY,
+    flash,
+    format_jst,
+    get_services,
+    lang,
+    run_page,
+    t,
+)
+
+ROLES = ("planner", "reviewer", "auditor")
+PICK_KEY = "operation_case"
+CASE_STATUSES = ("approved", "in_operation", "retired")
+
+
+def _today(svc):
+    return to_jst(svc.clock()).date()
+
+
+def _is_writer(actor) -> bool:
+    return actor.has_role(*ops.WRITER_ROLES)
+
+
+def _ismap_label(code: str) -> str:
+    return t(f"operation.ismap.{code}")
+
+
+def _labels(prefix: str, values) -> dict:
+    """value -> text, computed now in the user's language (a format_func must not translate
+    later, outside the page run)."""
+    return {v: t(f"{prefix}{v}") for v in values}
+
+
+def _moment(enabled: bool, day, clock) -> datetime | None:
+    """A JST date and time from two inputs, or None when the box is unticked."""
+    if not enabled or day is None:
+        return None
+    return datetime.combine(day, clock or time(0, 0), tzinfo=JST)
+
+
+# --------------------------------------------------------------------------- operation forms
+
+
+def render_start_form(svc, actor, case) -> None:
+    st.markdown(f"**{t('operation.start_heading')}**")
+    with st.form("operation_start"):
+        started_on = st.date_input(t("operation.started_on"), value=_today(svc),
+                                   max_value=_today(svc), key="op_started_on")
+        c1, c2, c3 = st.columns(3)
+        vendor = c1.text_input(t("operation.vendor"), key="op_vendor", max_chars=200)
+        model_name = c2.text_input(t("operation.model_name"), key="op_model_name", max_chars=200)
+        model_version = c3.text_input(t("operation.model_version"), key="op_model_version",
+                                      max_chars=100)
+        c4, c5, c6 = st.columns(3)
+        ismap = c4.selectbox(t("operation.ismap"), ops.ISMAP_LISTINGS, key="op_ismap",
+                             format_func=_labels("operation.ismap.", ops.ISMAP_LISTINGS).__getitem__)
+        reference = c5.text_input(t("operation.ismap_reference"), key="op_ismap_ref",
+                                  max_chars=150, help=t("operation.ismap_reference_help"))
+        interval = c6.number_input(t("operation.interval"), min_value=1,
+                                   max_value=ops.MAX_REVIEW_INTERVAL_MONTHS, value=6, step=1,
+                                   key="op_interval")
+        submitted = st.form_submit_button(t("operation.start"), key="op_start", type="primary")
+    if submitted:
+        listing = f"{ismap}:{reference.strip()}" if reference.strip() else ismap
+        ops.start_operation(svc, actor, case.id, case.version, started_on=started_on,
+                            vendor=vendor, model_name=model_name, model_version=model_version,
+                            ismap_listing=listing, review_interval_months=int(interval))
+        flash("success", "operation.started", id=case.id)
+        st.rerun()
+
+
+def render_operation_record(svc, op) -> None:
+    due = next_review_due(OperationRow(
+        case_id=op.case_id, started_on=op.started_on,
+        review_interval_months=op.review_interval_months, last_reviewed_on=op.last_reviewed_on,
+        ended_on=op.ended_on))
+    code, _, reference = op.ismap_listing.partition(":")
+    rows = [
+        (t("operation.started_on"), format_jst(op.started_on)),
+        (t("operation.vendor"), op.vendor),
+        (t("operation.model_name"), op.model_name),
+        (t("operation.model_version"), op.model_version),
+        (t("operation.ismap"), _ismap_label(code) + (f" ({reference})" if reference else "")),
+        (t("operation.interval"), str(op.review_interval_months or "-")),
+        (t("operation.last_review"), format_jst(op.last_reviewed_on)),
+        (t("operation.next_review"), format_jst(due)),
+        (t("operation.ended_on"), format_jst(op.ended_on)),
+        (t("operation.end_evidence"), op.end_evidence or "-"),
+        (t("operation.updated"), f"{format_jst(op.updated_at)} ({op.updated_by})"),
+    ]
+    st.dataframe(pd.DataFrame(rows, columns=[t("operation.item"), t("operation.value")]),
+                 hide_index=True, key="op_record")
+    if due is not None and due <= _today(svc):
+        st.warning(t("operation.review_due", date=due.isoformat()), icon=":material/event_busy:")
+
+
+def render_running_forms(svc, actor, op) -> None:
+    review_tab, change_tab, end_tab = st.tabs(
+        [t("operation.review_tab"), t("operation.change_tab"), t("operation.end_tab")])
+    today = _today(svc)
+    with review_tab, st.form("operation_review"):
+        reviewed_on = st.date_input(t("operation.reviewed_on"), value=today, max_value=today,
+                                    key="op_reviewed_on")
+        note = st.text_area(t("operation.note"), key="op_review_note", max_chars=5000)
+        if st.form_submit_button(t("operation.record_review"), key="op_review", type="primary"):
+            ops.record_review(svc, actor, op.case_id, op.case_version, reviewed_on=reviewed_on,
+                              note=note)
+            flash("success", "operation.reviewed", date=reviewed_on.isoformat())
+            st.rerun()
+    with change_tab, st.form("operation_change"):
+        c1, c2, c3 = st.columns(3)
+        vendor = c1.text_input(t("operation.vendor"), value=op.vendor, key="op_new_vendor",
+                               max_chars=200)
+        model_name = c2.text_input(t("operation.model_name"), value=op.model_name,
+                                   key="op_new_model", max_chars=200)
+        model_version = c3.text_input(t("operation.model_version"), value=op.model_version,
+                                      key="op_new_version", max_chars=100)
+        code, _, reference = op.ismap_listing.partition(":")
+        c4, c5, c6 = st.columns(3)
+        ismap = c4.selectbox(t("operation.ismap"), ops.ISMAP_LISTINGS, key="op_new_ismap",
+                             index=ops.ISMAP_LISTINGS.index(code) if code in ops.ISMAP_LISTINGS
+                             else 0,
+                             format_func=_labels("operation.ismap.", ops.ISMAP_LISTINGS).__getitem__)
+        new_reference = c5.text_input(t("operation.ismap_reference"), value=reference,
+                                      key="op_new_ismap_ref", max_chars=150)
+        interval = c6.number_input(t("operation.interval"), min_value=1,
+                                   max_value=ops.MAX_REVIEW_INTERVAL_MONTHS,
+                                   value=op.review_interval_months or 6, step=1,
+                                   key="op_new_interval")
+        note = st.text_area(t("operation.change_note"), key="op_change_note", max_chars=5000)
+        if st.form_submit_button(t("operation.save_change"), key="op_change"):
+            listing = f"{ismap}:{new_reference.strip()}" if new_reference.strip() else ismap
+            ops.update_operation(svc, actor, op.case_id, op.case_version, vendor=vendor,
+                                 model_name=model_name, model_version=model_version,
+                                 ismap_listing=listing, review_interval_months=int(interval),
+                                 note=note)
+            flash("success", "operation.changed")
+            st.rerun()
+    with end_tab, st.form("operation_end"):
+        ended_on = st.date_input(t("operation.ended_on"), value=today, max_value=today,
+                                 key="op_ended_on")
+        evidence = st.text_area(t("operation.end_evidence"), key="op_end_evidence",
+                                max_chars=5000, help=t("operation.end_evidence_help"))
+        if st.form_submit_button(t("operation.end"), key="op_end"):
+            ops.end_operation(svc, actor, op.case_id, op.case_version, ended_on=ended_on,
+                              end_evidence=evidence)
+            flash("success", "operation.ended")
+            st.rerun()
+
+
+# --------------------------------------------------------------------------- incidents
+
+
+def _incident_rows(incidents) -> pd.DataFrame:
+    return pd.DataFrame([
+        {t("incident.col_id"): i.id, t("incident.col_occurred"): i.occurred_on.isoformat(),
+         t("incident.col_severity"): t(f"incident.severity.{i.severity}"),
+         t("incident.col_description"): i.description,
+         t("incident.col_actions"): i.actions_taken,
+         t("incident.col_caio"): format_jst(i.reported_to_caio_at),
+         t("incident.col_onward"): format_jst(i.reported_onward_at),
+         t("incident.col_status"): t(f"incident.status.{i.status}"),
+         t("incident.col_by"): i.created_by}
+        for i in incidents
+    ])
+
+
+def _report_inputs(prefix: str, label_key: str, current: datetime | None, today):
+    c1, c2, c3 = st.columns([1, 1, 1])
+    enabled = c1.checkbox(t(label_key), value=current is not None, key=f"{prefix}_on")
+    local = to_jst(current) if current is not None else None
+    day = c2.date_input(t("incident.report_date"), value=local.date() if local else today,
+                        max_value=today, key=f"{prefix}_date")
+    clock = c3.time_input(t("incident.report_time"), value=local.time() if local else time(9, 0),
+                          key=f"{prefix}_time")
+    return enabled, day, clock
+
+
+def render_new_incident(svc, actor, case) -> None:
+    today = _today(svc)
+    with st.expander(t("incident.new"), icon=":material/report:"), st.form("incident_new"):
+        c1, c2 = st.columns(2)
+        occurred_on = c1.date_input(t("incident.occurred_on"), value=today, max_value=today,
+                                    key="inc_occurred_on")
+        severity = c2.selectbox(t("incident.severity"), ops.SEVERITIES, index=1,
+                                key="inc_severity",
+                                format_func=_labels("incident.severity.", ops.SEVERITIES).__getitem__)
+        description = st.text_area(t("incident.description"), key="inc_description",
+                                   max_chars=20000)
+        actions = st.text_area(t("incident.actions"), key="inc_actions", max_chars=20000)
+        caio = _report_inputs("inc_caio", "incident.reported_to_caio", None, today)
+        onward = _report_inputs("inc_onward", "incident.reported_onward", None, today)
+        if st.form_submit_button(t("incident.create"), key="inc_create", type="primary"):
+            ops.create_incident(
+                svc, actor, case.id, occurred_on=occurred_on, severity=severity,
+                description=description, actions_taken=actions,
+                reported_to_caio_at=_moment(*caio), reported_onward_at=_moment(*onward),
+            )
+            flash("success", "incident.created")
+            st.rerun()
+
+
+def render_open_incident(svc, actor, incident) -> None:
+    today = _today(svc)
+    with st.form(f"incident_edit_{incident.id}"):
+        st.markdown(f"**{t('incident.edit_heading', id=incident.id)}**")
+        severity = st.selectbox(t("incident.severity"), ops.SEVERITIES,
+                                index=ops.SEVERITIES.index(incident.severity),
+                                key=f"inc_sev_{incident.id}",
+                                format_func=_labels("incident.severity.", ops.SEVERITIES).__getitem__)
+        actions = st.text_area(t("incident.actions"), value=incident.actions_taken,
+                               key=f"inc_act_{incident.id}", max_chars=20000)
+        caio = _report_inputs(f"inc_caio_{incident.id}", "incident.reported_to_caio",
+                              incident.reported_to_caio_at, today)
+        onward = _report_inputs(f"inc_onward_{incident.id}", "incident.reported_onward",
+                                incident.reported_onward_at, today)
+        save_col, close_col = st.columns(2)
+        save = save_col.form_submit_button(t("incident.save"), key=f"inc_save_{incident.id}")
+        close = close_col.form_submit_button(
+            t("incident.close"), key=f"inc_close_{incident.id}",
+            disabled=not actor.has_role(*ops.CLOSER_ROLES), help=t("incident.close_help"))
+    if save or close:
+        changes = {
+            "severity": severity, "actions_taken": actions,
+            "reported_to_caio_at": _moment(*caio), "reported_onward_at": _moment(*onward),
+        }
+        changes = {k: v for k, v in changes.items() if getattr(incident, k) != v}
+        version = incident.version
+        if changes:
+            version = ops.update_incident(svc, actor, incident.id, version, **changes).version
+        if close:
+            ops.close_incident(svc, actor, incident.id, version)
+            flash("success", "incident.closed", id=incident.id)
+        elif changes:
+            flash("success", "incident.saved", id=incident.id)
+        st.rerun()
+
+
+def render_incidents(svc, actor, case) -> None:
+    st.subheader(t("incident.heading"))
+    incidents = ops.list_incidents(svc, actor, case.id)
+    if incidents:
+        st.dataframe(_incident_rows(incidents), hide_index=True, key="incident_table")
+    else:
+        st.caption(t("incident.none"))
+    if not _is_writer(actor):
+        return
+    if case.status in ops.INCIDENT_CASE_STATUSES:
+        render_new_incident(svc, actor, case)
+    for incident in incidents:
+        if incident.status == "open":
+            render_open_incident(svc, actor, incident)
+
+
+# --------------------------------------------------------------------------- downloads
+
+
+def render_board_downloads(svc, actor, case) -> None:
+    st.subheader(t("operation.board_report"))
+    doc = board_report_document(svc, actor, case.id, lang=lang())
+    buffer = io.BytesIO()
+    write_document_xlsx(doc, buffer)
+    c1, c2 = st.columns(2)
+    c1.download_button(t("operation.board_html"), render_document_html(doc).encode("utf-8"),
+                       file_name=f"board-report-{case.org_code}-{case.id}.html",
+                       mime="text/html", key="board_html", icon=":material/print:")
+    c2.download_button(t("operation.board_xlsx"), buffer.getvalue(),
+                       file_name=f"board-report-{case.org_code}-{case.id}.xlsx",
+                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                       key="board_xlsx", icon=":material/table_view:")
+
+
+# --------------------------------------------------------------------------- page
+
+
+def body(actor) -> None:
+    svc = get_services()
+    st.title(t("operation.heading"))
+    cases = [c for c in svc.list_cases(actor) if c.status in CASE_STATUSES]
+    if not cases:
+        st.info(t("operation.no_cases"))
+    else:
+        by_id = {c.id: c for c in cases}
+        wanted = st.session_state.get(CASE_KEY)
+        if st.session_state.get(PICK_KEY) not in by_id:
+            st.session_state[PICK_KEY] = wanted if wanted in by_id else cases[0].id
+        levels = level_names(svc)
+        labels = {
+            i: t("operation.pick_item", id=i, title=c.title, status=t(f"status.{c.status}"),
+                 level=levels.get(c.level or "unclassified", "-"))
+            for i, c in by_id.items()
+        }
+        st.selectbox(t("operation.pick"), list(by_id), key=PICK_KEY,
+                     format_func=labels.__getitem__)
+        case = svc.get_case(actor, st.session_state[PICK_KEY])
+        st.caption(t("operation.case_line", department=case.department,
+                     status=t(f"status.{case.status}"),
+                     level=levels.get(case.level or "unclassified", "-")))
+        st.subheader(t("operation.record"))
+        op = ops.get_operation(svc, actor, case.id)
+        if op is not None:
+            render_operation_record(svc, op)
+        else:
+            st.caption(t("operation.not_started"))
+        if _is_writer(actor):
+            if case.status == "approved":
+                render_start_form(svc, actor, case)
+            elif case.status == "in_operation" and op is not None:
+                render_running_forms(svc, actor, op)
+        render_incidents(svc, actor, case)
+        render_board_downloads(svc, actor, case)
+    if actor.has_role(*PERIODIC_ROLES):
+        render_periodic_download(svc, actor, _today(svc), key="operation")
+
+
+run_page(body, roles=ROLES)

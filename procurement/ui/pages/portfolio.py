@@ -1,0 +1,151 @@
+"""The CAIO's portfolio: every case of the organisation at a glance (reviewers and auditors).
+
+Figures come from `procurement.portfolio` (plain Python, tested without Streamlit); this page only
+lays them out: headline numbers, charts where a picture says it faster (levels, statuses,
+departments, the monthly trend), then the lists the CAIO acts on, and the periodic report
+download.
+"""
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from procurement.portfolio import LEVEL_ORDER, compute_portfolio, load_portfolio_rows
+from procurement.ui.caio_widgets import LEVEL_COLORS, level_names, render_periodic_download
+from procurement.ui.state import format_jst, get_services, run_page, t
+
+ROLES = ("reviewer", "auditor")
+
+
+def _bar(counts: dict[str, int], names: dict[str, str], title: str, colors: dict[str, str] | None):
+    frame = pd.DataFrame({"key": list(counts), "count": list(counts.values())})
+    frame["label"] = [names.get(k, k) for k in frame["key"]]
+    order = list(frame["label"])
+    color = (alt.Color("key:N", legend=None,
+                       scale=alt.Scale(domain=list(colors), range=list(colors.values())))
+             if colors else alt.value("#1e88e5"))
+    return (
+        alt.Chart(frame, title=title)
+        .mark_bar()
+        .encode(x=alt.X("count:Q", title=t("portfolio.count"), axis=alt.Axis(tickMinStep=1)),
+                y=alt.Y("label:N", sort=order, title=None),
+                color=color, tooltip=[alt.Tooltip("label:N", title=title),
+                                      alt.Tooltip("count:Q", title=t("portfolio.count"))])
+    )
+
+
+def render_charts(p, levels: dict[str, str]) -> None:
+    left, right = st.columns(2)
+    with left:
+        st.altair_chart(_bar(p.by_level, levels, t("portfolio.by_level"), LEVEL_COLORS),
+                        width="stretch")
+    with right:
+        statuses = {s: t(f"status.{s}") for s in p.by_status}
+        st.altair_chart(_bar(p.by_status, statuses, t("portfolio.by_status"), None),
+                        width="stretch")
+    rows = [
+        {"department": dept, "key": level, "level": levels.get(level, level), "count": n}
+        for dept, counts in p.level_by_department.items() for level, n in counts.items()
+    ]
+    if rows:
+        frame = pd.DataFrame(rows)
+        order = list(p.by_department)
+        known = [k for k in (*LEVEL_ORDER, "unclassified") if k in set(frame["key"])]
+        chart = (
+            alt.Chart(frame, title=t("portfolio.by_department"))
+            .mark_bar()
+            .encode(
+                x=alt.X("sum(count):Q", title=t("portfolio.count"), axis=alt.Axis(tickMinStep=1)),
+                y=alt.Y("department:N", sort=order, title=None),
+                color=alt.Color("level:N", title=t("portfolio.level"),
+                                scale=alt.Scale(domain=[levels.get(k, k) for k in known],
+                                                range=[LEVEL_COLORS[k] for k in known])),
+                tooltip=["department:N", "level:N", "count:Q"],
+            )
+        )
+        st.altair_chart(chart, width="stretch")
+    trend = pd.DataFrame(
+        [{"month": m.month, t("portfolio.created"): m.created,
+          t("portfolio.submitted"): m.submitted, t("portfolio.approved"): m.approved}
+         for m in p.trend]
+    ).set_index("month")
+    st.markdown(f"**{t('portfolio.trend')}**")
+    st.bar_chart(trend, stack=False, x_label=t("portfolio.month"), y_label=t("portfolio.count"))
+
+
+def render_lists(p, levels: dict[str, str]) -> None:
+    st.subheader(t("portfolio.high_risk"))
+    if p.high_risk:
+        st.dataframe(pd.DataFrame([
+            {t("portfolio.col_id"): c.id, t("portfolio.col_title"): c.title,
+             t("portfolio.col_department"): c.department,
+             t("portfolio.col_status"): t(f"status.{c.status}"),
+             t("portfolio.col_board_report"): t(f"portfolio.board.{c.board_report}")}
+            for c in p.high_risk
+        ]), hide_index=True, key="portfolio_high_risk")
+    else:
+        st.caption(t("portfolio.none"))
+
+    st.subheader(t("portfolio.waiting"))
+    if p.waiting:
+        st.dataframe(pd.DataFrame([
+            {t("portfolio.col_id"): w.case.id, t("portfolio.col_title"): w.case.title,
+             t("portfolio.col_level"): levels.get(w.case.level or "unclassified", w.case.level),
+             t("portfolio.col_submitted"): format_jst(w.case.submitted_at),
+             t("portfolio.col_days"): w.days_waiting}
+            for w in p.waiting
+        ]), hide_index=True, key="portfolio_waiting")
+    else:
+        st.caption(t("portfolio.none"))
+
+    st.subheader(t("portfolio.voided"))
+    if p.voided:
+        st.dataframe(pd.DataFrame([
+            {t("portfolio.col_id"): v.case.id, t("portfolio.col_title"): v.case.title,
+             t("portfolio.col_voided_at"): format_jst(v.voided_at),
+             t("portfolio.col_reason"): v.reason,
+             t("portfolio.col_reapproved"): t("common.yes") if v.is_reapproved else t("common.no")}
+            for v in p.voided
+        ]), hide_index=True, key="portfolio_voided")
+    else:
+        st.caption(t("portfolio.none"))
+
+    st.subheader(t("portfolio.reviews"))
+    if p.reviews:
+        st.dataframe(pd.DataFrame([
+            {t("portfolio.col_id"): r.case.id, t("portfolio.col_title"): r.case.title,
+             t("portfolio.col_model"): f"{r.operation.model_name} {r.operation.model_version}",
+             t("portfolio.col_last_review"): format_jst(r.operation.last_reviewed_on),
+             t("portfolio.col_next_review"): format_jst(r.next_due),
+             t("portfolio.col_review_state"): (t("portfolio.overdue", days=r.days_overdue)
+                                               if r.is_due else t("portfolio.on_schedule"))}
+            for r in p.reviews
+        ]), hide_index=True, key="portfolio_reviews")
+    else:
+        st.caption(t("portfolio.no_running"))
+
+
+def body(actor) -> None:
+    svc = get_services()
+    st.title(t("portfolio.heading"))
+    p = compute_portfolio(load_portfolio_rows(svc, actor), now=svc.clock())
+    st.caption(t("portfolio.as_of", org=actor.org_code, date=p.today.isoformat()))
+    if not p.total:
+        st.info(t("portfolio.empty"))
+        return
+    levels = level_names(svc)
+    cols = st.columns(5)
+    cols[0].metric(t("portfolio.total"), p.total)
+    cols[1].metric(t("portfolio.high_count"), len(p.high_risk))
+    cols[2].metric(t("portfolio.waiting_count"), len(p.waiting))
+    cols[3].metric(t("portfolio.reviews_due_count"), len(p.reviews_due))
+    cols[4].metric(t("portfolio.open_incidents"), p.open_incidents)
+    if p.reviews_due:
+        st.warning(t("portfolio.reviews_due_warning", count=len(p.reviews_due)),
+                   icon=":material/event_busy:")
+    render_charts(p, levels)
+    render_lists(p, levels)
+    render_periodic_download(svc, actor, p.today, key="portfolio")
+
+
+run_page(body, roles=ROLES)

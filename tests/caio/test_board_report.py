@@ -1,0 +1,119 @@
+"""The board report of one case: workbook and printable HTML, hostile text kept inert."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from html.parser import HTMLParser
+
+import openpyxl
+import pytest
+
+from procurement import operation
+from procurement.errors import InputError, NotFoundError
+from procurement.reports import board_report_document, write_board_report
+
+HOSTILE = {
+    "project_details": "<script>alert('x')</script> & <img src=x onerror=alert(1)>",
+    "objectives": "=cmd|' /C calc'!A0",
+    "risk_mitigation": "+SUM(1,2)\n二行目",
+    "qa_plan": "@qa 計画 😀",
+    "schedule": "2026年10月\x07 試行",
+    "contact": "-1 内線 1234",
+}
+
+
+@pytest.fixture
+def db_url(sqlite_url):
+    """SQLite only here: the document reads through `Services.get_case` and
+    `procurement.operation`, both covered on PostgreSQL elsewhere; rendering does not depend on
+    the database."""
+    return sqlite_url
+
+
+@pytest.fixture
+def reported_case(services, planner, reviewer, approved_high_case):
+    """The approved high-risk case back in draft with a hostile board report (saving the report
+    voids the approval; the report document does not need an approval)."""
+    return services.save_board_report(planner, approved_high_case.id, HOSTILE,
+                                      approved_high_case.version)
+
+
+class _Collect(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tags: list[str] = []
+        self.attrs: list[tuple[str, str | None]] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        self.attrs.extend(attrs)
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def test_html_escapes_every_user_value(services, reviewer, reported_case, tmp_path):
+    out = tmp_path / "board.html"
+    write_board_report(services, reviewer, reported_case.id, out)
+    page = out.read_text(encoding="utf-8")
+    parsed = _Collect()
+    parsed.feed(page)
+    assert "script" not in parsed.tags and "img" not in parsed.tags
+    assert not any(name.startswith("on") for name, _ in parsed.attrs)
+    text = "".join(parsed.text)
+    assert "<script>alert('x')</script> & <img src=x onerror=alert(1)>" in text
+    assert "=cmd|' /C calc'!A0" in text
+    assert "先進的AI利活用アドバイザリーボードへの報告書" in text
+    assert "再構成したルールパック" in text  # reconstructed content reads as such
+    assert '<html lang="ja">' in page and "@page" in page
+
+
+def test_workbook_keeps_formula_like_text_as_text(services, reviewer, reported_case, tmp_path):
+    out = tmp_path / "board.xlsx"
+    write_board_report(services, reviewer, reported_case.id, out)
+    sheet = openpyxl.load_workbook(out).active
+    cells = {c.value: c for row in sheet.iter_rows() for c in row if isinstance(c.value, str)}
+    for name in ("objectives", "risk_mitigation", "qa_plan", "contact"):
+        cell = cells[HOSTILE[name]]
+        assert cell.data_type == "s" and cell.quotePrefix, name
+    assert "2026年10月 試行" in cells  # the bell character Excel rejects is gone
+    labels = [sheet.cell(row=r, column=1).value for r in range(1, sheet.max_row + 1)]
+    assert "4. 報告事項" in labels and "品質保証計画（運用を含む）" in labels
+    assert sheet.page_setup.paperSize == 9 and sheet.page_setup.orientation == "portrait"
+
+
+def test_document_carries_classification_operation_and_incidents(
+        services, planner, reviewer, approved_high_case):
+    case = approved_high_case
+    op = operation.start_operation(
+        services, planner, case.id, case.version, started_on=date(2026, 7, 1), vendor="V社",
+        model_name="m", model_version="1", ismap_listing="ismap_liu", review_interval_months=12)
+    operation.create_incident(services, planner, case.id, occurred_on=date(2026, 7, 1),
+                              severity="critical", description="個人情報の出力")
+    doc = board_report_document(services, reviewer, op.case_id, lang="en")
+    sections = {s.title: s for s in doc.sections}
+    classification = sections["2. Classification"]
+    fields = {f.label: f.value for f in classification.fields}
+    assert fields["Level"] and fields["Complete"] is True
+    assert fields["Fingerprint"] == case.pack_fingerprint
+    assert any(row[0].startswith("R-HIGH") for row in classification.rows)
+    operation_fields = {f.label: f.value for f in sections["6. Operation"].fields}
+    assert operation_fields["ISMAP"] == "ISMAP-LIU listed"
+    assert operation_fields["Next review due"] == date(2027, 7, 1)
+    (incident,) = sections["7. Incidents"].rows
+    assert incident[2:4] == ("Critical", "個人情報の出力")
+
+
+def test_board_report_of_another_organisation_is_not_found(services, other_reviewer,
+                                                          approved_high_case, tmp_path):
+    with pytest.raises(NotFoundError):
+        write_board_report(services, other_reviewer, approved_high_case.id,
+                           tmp_path / "x.html")
+    assert not (tmp_path / "x.html").exists()
+
+
+def test_board_report_needs_a_known_format(services, reviewer, approved_high_case, tmp_path):
+    with pytest.raises(InputError, match=re.escape(".pdf")):
+        write_board_report(services, reviewer, approved_high_case.id, tmp_path / "x.pdf")

@@ -1,0 +1,166 @@
+"""The `procurement packs ...` and `procurement classify` commands: output shapes and exit codes."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from procurement import config
+from procurement.cli import main
+
+HERE = Path(__file__).parent
+RULES = config.PROJECT_ROOT / "rules"
+LOW = {"SC-1": "yes", "SC-2": "no", "SC-3": "fy2026_or_later", "SC-4": "contracted_saas",
+       "HR-1": "staff_limited", "HR-2": "internal_support", "HR-3": "public_only", "HR-4": "always_reviewed"}
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_validate_shipped_packs_exits_0(capsys):
+    code, out, err = run(capsys, "packs", "validate", str(RULES / "jp-national" / "v1"),
+                         str(RULES / "jp-national" / "v2" / "pack.yaml"), str(RULES / "city-strict"), "--tests")
+    assert code == 0, out + err
+    assert out.splitlines()[0].startswith("ok ") and "jp-national@1.0.0#" in out
+
+
+def test_validate_prints_one_line_per_error_and_exits_1(capsys):
+    broken = HERE / "broken" / "multiple_errors"
+    code, out, err = run(capsys, "packs", "validate", str(broken))
+    assert code == 1
+    lines = out.splitlines()
+    assert len(lines) == 3
+    assert all(line.startswith(f"{broken / 'pack.yaml'}:") for line in lines)
+    assert lines[0].split(": ", 1)[0].rsplit(":", 1)[1] == "42"
+    assert "Traceback" not in out + err
+
+
+def test_validate_resolves_parents_from_the_rules_dir(capsys):
+    child = HERE / "broken" / "silent_clash"
+    code, out, _ = run(capsys, "packs", "validate", "--rules-dir", str(HERE / "fixtures"), str(child))
+    assert code == 1
+    assert "id 'I-1' is already defined by mini@1.0.0" in out
+
+
+def test_validate_with_tests_reports_failing_cases(capsys, tmp_path):
+    import shutil
+
+    shutil.copytree(HERE / "fixtures" / "vocab", tmp_path / "vocab")
+    case_file = tmp_path / "vocab" / "tests" / "vocabulary.yaml"
+    case_file.write_text(case_file.read_text(encoding="utf-8").replace(
+        "expect: {level: high, reasons: [R-ANY]}", "expect: {level: mid, reasons: [R-ANY]}", 1), encoding="utf-8")
+    code, out, _ = run(capsys, "packs", "validate", "--rules-dir", str(tmp_path / "empty"), str(tmp_path / "vocab"), "--tests")
+    assert code == 1
+    assert out.strip() == f"{case_file}:3: cases[any fires when one branch is true]: level: expected 'mid', got 'high'"
+
+
+def test_list_shows_every_pack_with_its_fingerprint(capsys, registry):
+    code, out, _ = run(capsys, "packs", "list")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].split() == ["ID", "VERSION", "EDITION", "EFFECTIVE_FROM", "EXTENDS", "FINGERPRINT"]
+    v2 = registry.resolve("jp-national@2")
+    assert ["jp-national", "2.0.0", "2026-06-12", "2026-06-12", "-", v2.fingerprint[:12]] in [l.split() for l in lines]
+    code, out, _ = run(capsys, "packs", "list", "--format", "json")
+    rows = json.loads(out)
+    assert {r["id"] for r in rows} == {"jp-national", "city-strict"}
+    assert next(r for r in rows if r["id"] == "city-strict")["extends"] == "jp-national@2.0.0"
+
+
+def test_show_text_and_json(capsys, city_strict):
+    code, out, _ = run(capsys, "packs", "show", "city-strict", "--lang", "en")
+    assert code == 0
+    assert out.startswith(city_strict.ref)
+    assert "UR-8 [transparency]" in out and "[overridden by city-strict@1.0.0:" in out
+    assert "(inferred; jp-national@2.0.0)" in out
+    code, out, _ = run(capsys, "packs", "show", "city-strict@1.0.0", "--format", "json")
+    assert json.loads(out) == json.loads(json.dumps(city_strict.to_dict(), ensure_ascii=False))
+
+
+def test_show_unknown_pack_exits_2(capsys):
+    code, out, err = run(capsys, "packs", "show", "nope")
+    assert code == 2 and out == ""
+    assert err.startswith("error: no pack matches 'nope'")
+
+
+def test_diff_text_and_json(capsys):
+    code, out, _ = run(capsys, "packs", "diff", "jp-national@1", "jp-national@2", "--ignore-source")
+    assert code == 0
+    assert "items:\n  + PC-T2\n  + PC-IP1" in out
+    code, out, _ = run(capsys, "packs", "diff", "jp-national@2", "city-strict", "--format", "json")
+    data = json.loads(out)
+    assert data["questions"]["added"] == ["LQ-1"]
+    assert data["items"]["added"] == ["LG-1", "LG-2"]
+    assert {c["id"] for c in data["items"]["changed"]} == {"UR-5", "UR-8"}
+
+
+def test_classify_one_object(capsys, tmp_path, monkeypatch):
+    path = tmp_path / "a.json"
+    path.write_text(json.dumps({**LOW, "HR-1": "public"}))
+    code, out, _ = run(capsys, "classify", "--pack", "jp-national@2", "--answers", str(path), "--lang", "en")
+    assert code == 0
+    data = json.loads(out)
+    assert data["level"] == "high" and data["complete"] is True
+    assert data["reasons"][0]["message"].startswith("The public")
+    assert data["pack"]["version"] == "2.0.0"
+
+
+def test_classify_a_batch_from_stdin_keeps_the_order(capsys, monkeypatch):
+    batch = [{"SC-1": "no"}, LOW, {**LOW, "HR-2": "public_info", "HR-4": "partial_review"}, {}]
+    monkeypatch.setattr(sys, "stdin", io.StringIO(json.dumps(batch)))
+    code, out, _ = run(capsys, "classify", "--pack", "jp-national", "--answers", "-")
+    assert code == 0
+    assert [r["level"] for r in json.loads(out)] == ["out_of_scope", "low", "review", "low"]
+    assert [r["complete"] for r in json.loads(out)] == [True, True, True, False]
+
+
+@pytest.mark.parametrize(
+    "payload,pack,fragment",
+    [
+        ([LOW, {"SC-1": "perhaps"}], "jp-national", "error: answers[1]: invalid answers for pack jp-national@2.0.0: SC-1: 'perhaps' is not an option"),
+        ({"ZZ": "yes"}, "jp-national@1", "error: invalid answers for pack jp-national@1.0.0: unknown question 'ZZ'"),
+        (LOW, "jp-national@7", "error: no pack matches 'jp-national@7'"),
+        ("just text", "jp-national", "error: answers must be a JSON object"),
+    ],
+)
+def test_classify_refuses_bad_input_with_exit_2(capsys, tmp_path, payload, pack, fragment):
+    path = tmp_path / "a.json"
+    path.write_text(json.dumps(payload))
+    code, out, err = run(capsys, "classify", "--pack", pack, "--answers", str(path))
+    assert code == 2 and out == ""
+    assert err.startswith(fragment), err
+
+
+def test_classify_refuses_a_file_that_is_not_json(capsys, tmp_path):
+    path = tmp_path / "a.json"
+    path.write_text("{SC-1: yes}")
+    code, _, err = run(capsys, "classify", "--pack", "jp-national", "--answers", str(path))
+    assert code == 2 and err.startswith(f"error: {path}:1: not valid JSON")
+    code, _, err = run(capsys, "classify", "--pack", "jp-national", "--answers", str(tmp_path / "none.json"))
+    assert code == 2 and "cannot read" in err
+
+
+def test_a_broken_pack_under_the_rules_dir_is_skipped_with_a_warning(capsys):
+    code, out, err = run(capsys, "packs", "list", "--rules-dir", str(HERE / "broken" / "inheritance_cycle"))
+    assert code == 0
+    assert out.splitlines()[1:] == []
+    assert err.startswith("warning: 2 error(s) in packs under")
+
+
+def test_the_console_entry_point_runs_classify():
+    proc = subprocess.run(
+        [sys.executable, "-m", "procurement", "classify", "--pack", "city-strict", "--answers", "-"],
+        input=json.dumps({**LOW, "LQ-1": "yes"}), capture_output=True, text=True, timeout=120,
+        cwd=config.PROJECT_ROOT,
+    )
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert "UR-5" in data["required_items"] and data["pack"]["id"] == "city-strict"
