@@ -10,7 +10,7 @@ from procurement.ui import navigation, state
 
 st.set_page_config(page_title="生成AI調達・利活用ガイド", page_icon=":material/policy:", layout="wide")
 
-actor = state.touch_session()
+actor = state.begin_run()
 specs = navigation.pages_for(frozenset(actor.roles) if actor else None)
 pages = [
     st.Page(spec.path, title=state.t(spec.title_key), icon=spec.icon, url_path=spec.url_path,

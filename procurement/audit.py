@@ -2,8 +2,9 @@
 
     append_event(session, *, chain, actor, event_type, case_id, payload, occurred_at=None)
         -> AuditEvent
-    verify_rows(rows, *, head=None) -> list[ChainReport]
+    verify_rows(rows, *, chain=None, head=None) -> list[ChainReport]
     verify_database(engine, chain=None, head=None) -> list[ChainReport]
+    verify_chain(chain, records_sorted_by_seq, head=None) -> ChainReport   (streaming)
 
 `append_event` adds one event to `chain` (the organisation code) in the session's current
 transaction: the caller writes its change and calls this before committing, so the change and its
@@ -33,9 +34,10 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import bindparam, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -125,6 +127,15 @@ def _as_int(value: Any, name: str) -> int | None:
     raise InputError(f"{name} {value!r} is not an integer", field=name, value=repr(value))
 
 
+def _lenient(convert, value: Any) -> Any:
+    """A value that does not parse is kept as text: it then fails its hash ("content changed")
+    instead of aborting the whole verification (a tampered workbook cell, say)."""
+    try:
+        return convert(value)
+    except InputError:
+        return str(value)
+
+
 def _as_text(value: Any) -> str | None:
     return None if value is None else str(value)
 
@@ -138,7 +149,7 @@ class EventRecord:
     occurred_at: str
     actor: str | None
     event_type: str
-    case_id: int | None
+    case_id: int | str | None  # str only when a source held something unreadable
     payload: str
     prev_hash: str
     hash: str
@@ -155,10 +166,10 @@ class EventRecord:
         return cls(
             chain=chain,
             seq=seq,
-            occurred_at=format_timestamp(_field(row, "occurred_at")),
+            occurred_at=_lenient(format_timestamp, _field(row, "occurred_at")),
             actor=_as_text(_field(row, "actor")),
             event_type=_as_text(_field(row, "event_type")) or "",
-            case_id=_as_int(_field(row, "case_id"), "case_id"),
+            case_id=_lenient(lambda v: _as_int(v, "case_id"), _field(row, "case_id")),
             payload=_as_text(_field(row, "payload")) or "",
             prev_hash=(_as_text(_field(row, "prev_hash")) or "").strip().lower(),
             hash=(_as_text(_field(row, "hash")) or "").strip().lower(),
@@ -189,6 +200,23 @@ def compute_hash(prev_hash: str, canonical: str) -> str:
 
 
 # --- append -------------------------------------------------------------------------------
+
+
+_LOCK_STMT = text("SELECT pg_advisory_xact_lock(:k)")
+
+
+@lru_cache(maxsize=1)
+def _head_statement():
+    """The newest event of a chain (uses the unique (chain, seq) index)."""
+    from procurement.models import AuditEvent
+
+    table = AuditEvent.__table__
+    return (
+        select(table.c.seq, table.c.hash)
+        .where(table.c.chain == bindparam("chain"))
+        .order_by(table.c.seq.desc())
+        .limit(1)
+    )
 
 
 def chain_lock_key(chain: str) -> int:
@@ -242,17 +270,14 @@ def append_event(
     # The stored value must be exactly the hashed one: both databases keep microseconds.
     occurred_at = occurred_at.astimezone(timezone.utc)
 
-    if session.get_bind().dialect.name == "postgresql":
+    # Core on the session's connection: same transaction, a fraction of the ORM's overhead.
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
         # Serialises appends to this chain until the caller's transaction ends. Under READ
         # COMMITTED (the default) the SELECT below then sees the previous appender's commit.
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": chain_lock_key(chain)})
+        conn.execute(_LOCK_STMT, {"k": chain_lock_key(chain)})
     # SQLite: the transaction began with BEGIN IMMEDIATE, so this process holds the write lock.
-    last = session.execute(
-        select(AuditEvent.seq, AuditEvent.hash)
-        .where(AuditEvent.chain == chain)
-        .order_by(AuditEvent.seq.desc())
-        .limit(1)
-    ).first()
+    last = conn.execute(_head_statement(), {"chain": chain}).first()
     seq, prev_hash = (last.seq + 1, last.hash) if last else (1, GENESIS_HASH)
 
     record = EventRecord(

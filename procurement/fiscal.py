@@ -19,7 +19,7 @@ JST = timezone(timedelta(hours=9), "JST")
 _ERAS = ((2019, "令和"), (1989, "平成"))
 
 _LABEL_JA = re.compile(r"^\s*(令和|平成)\s*(元|\d{1,2})\s*年度\s*$")
-_LABEL_EN = re.compile(r"^\s*(?:FY\s*)?(\d{4})\s*$", re.IGNORECASE)
+_LABEL_EN = re.compile(r"^\s*(?:FY\s*)?(\d{4})\s*(?:年度)?\s*$", re.IGNORECASE)
 
 
 def to_jst(moment: datetime) -> datetime:
@@ -55,7 +55,7 @@ def fiscal_year_label(year: int, lang: str = "ja") -> str:
 
 
 def parse_fiscal_year(text: str) -> int:
-    """The fiscal year named by `令和8年度`, `令和元年度`, `FY2026` or `2026`.
+    """The fiscal year named by `令和8年度`, `令和元年度`, `FY2026`, `2026年度` or `2026`.
 
     Raises ValueError naming the text when it is none of these.
     """

@@ -23,7 +23,7 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -140,17 +140,18 @@ def files_from_uploads(uploads: Sequence[tuple[str, bytes]], *, source_name: str
     """A `Bundle` from what a person uploaded: one zip, or loose pack files.
 
     Loose files carry no folders (a browser upload gives names only): `pack.yaml` is the pack,
-    other .yaml/.yml files are its test cases (placed under `tests/`), .md/.json files sit beside
-    the pack. Names with folders (`tests/basic.yaml`) keep them.
+    other .yaml/.yml files are its test cases (placed under `tests/` as .yaml), .md/.json files
+    sit beside the pack. Names with folders (`tests/basic.yaml`) keep them.
     """
     if not uploads:
         raise InputError("no file was given: upload pack.yaml and its tests, or a zip bundle",
-                         source=source_name)
+                         source=source_name, reason="no_files")
     zips = [(name, data) for name, data in uploads if name.lower().endswith(".zip")]
     if zips:
         if len(uploads) != 1:
             raise InputError("upload either one zip bundle or loose pack files, not both",
-                             source=source_name, files=[n for n, _ in uploads])
+                             source=source_name, files=[n for n, _ in uploads],
+                             reason="zip_and_files")
         name, data = zips[0]
         return bundles.read_bundle(data, source=name)
     files: dict[str, bytes] = {}
@@ -167,9 +168,11 @@ def files_from_uploads(uploads: Sequence[tuple[str, bytes]], *, source_name: str
         else:
             rel = base
         rel = bundles.check_member_name(rel, source=source_name)
+        if rel.startswith("tests/") and rel.endswith(".yml"):
+            rel = rel[:-4] + ".yaml"  # the test runner reads tests/*.yaml
         if rel in files:
             raise InputError(f"{source_name}: two uploaded files become {rel!r}",
-                             source=source_name, member=rel)
+                             source=source_name, member=rel, reason="same_name")
         if len(data) > bundles.MAX_FILE_BYTES:
             raise BundleError(f"bundle {source_name}: {name}: {len(data)} bytes, more than the "
                               f"limit of {bundles.MAX_FILE_BYTES}", source=source_name,
@@ -181,7 +184,8 @@ def files_from_uploads(uploads: Sequence[tuple[str, bytes]], *, source_name: str
                           source=source_name, member="", reason="too_large", detail="too large")
     if "pack.yaml" not in files and "pack.yml" not in files:
         raise InputError(f"{source_name}: no pack.yaml among the uploaded files "
-                         f"({', '.join(sorted(files))})", source=source_name, files=sorted(files))
+                         f"({', '.join(sorted(files))})", source=source_name, files=sorted(files),
+                         reason="no_pack_yaml")
     return Bundle(source=source_name, files=files, manifest=None)
 
 
@@ -221,12 +225,10 @@ def _relative_errors(errors: Iterable[Any], folder: Path, source: str) -> tuple[
     prefix = str(folder)
     out = []
     for err in errors:
-        file = str(getattr(err, "file", ""))
+        file = str(err.file)
         if file.startswith(prefix):
             file = file[len(prefix):].lstrip("/\\") or "."
-        text = f"{file}:{getattr(err, 'line', 0)}: {getattr(err, 'path', '') or '(pack)'}: " \
-               f"{getattr(err, 'message', err)}" if hasattr(err, "file") else str(err).replace(prefix, "")
-        out.append(f"{source}: {text}")
+        out.append(f"{source}: {file}:{err.line}: {err.path or '(pack)'}: {err.message}")
     return tuple(out)
 
 
@@ -290,7 +292,7 @@ def check_upload(svc, bundle: Bundle, *, source_name: str | None = None) -> Uplo
             continue
         if other.fingerprint != pack.fingerprint:
             status = "conflict"
-            message = (f"{pack.key} is already installed with other content (fingerprint "
+            message = (f"{pack.key} already exists with other content (fingerprint "
                        f"{other.fingerprint[:12]}, this upload {pack.fingerprint[:12]}): "
                        "publish the changes under a new version")
             break
@@ -311,16 +313,18 @@ def _read_session(svc) -> Session:
     return Session(svc.engine.execution_options(**READ_ONLY))
 
 
+def _view_columns():
+    """The columns of a view; the bundle's size is computed by the database, not loaded."""
+    return (InstalledPack.id, InstalledPack.pack_id, InstalledPack.version,
+            InstalledPack.fingerprint, InstalledPack.installed_by, InstalledPack.installed_at,
+            InstalledPack.source_name, func.length(InstalledPack.bundle))
+
+
 def _installed_row(svc, pack_id: str, version: str) -> InstalledPackView | None:
     with _read_session(svc) as s:
-        row = s.scalar(select(InstalledPack).where(InstalledPack.pack_id == pack_id,
-                                                   InstalledPack.version == version))
-        return _view(row) if row is not None else None
-
-
-def _view(row: InstalledPack) -> InstalledPackView:
-    return InstalledPackView(row.id, row.pack_id, row.version, row.fingerprint, row.installed_by,
-                             row.installed_at, row.source_name, len(row.bundle or b""))
+        row = s.execute(select(*_view_columns()).where(InstalledPack.pack_id == pack_id,
+                                                       InstalledPack.version == version)).first()
+        return InstalledPackView(*row) if row is not None else None
 
 
 # --------------------------------------------------------------------------------------------
@@ -369,13 +373,14 @@ def install_pack(svc, actor, bundle: Bundle, *, source_name: str | None = None) 
             )
             uow.session.add(row)
             uow.session.flush()
+            view = InstalledPackView(row.id, row.pack_id, row.version, row.fingerprint,
+                                     row.installed_by, row.installed_at, row.source_name, len(data))
             uow.audit("pack.installed", None, {
                 "pack": pack.ref, "pack_id": pack.id, "version": pack.version,
                 "fingerprint": pack.fingerprint, "source_name": source,
                 "extends": (pack.extends or {}).get("resolved"), "tests_run": report.tests_run,
                 "files": list(report.files),
             })
-            view = _view(row)
     except IntegrityError as exc:
         # Someone installed the same id@version between our check and our insert.
         other = _installed_row(svc, pack.id, pack.version)
@@ -447,9 +452,9 @@ def select_pack(svc, actor, org_code: str, ref: str | None) -> PackChoice:
 def list_installed(svc) -> list[InstalledPackView]:
     """Every installed pack version, by id then installation time."""
     with _read_session(svc) as s:
-        rows = s.scalars(select(InstalledPack).order_by(InstalledPack.pack_id, InstalledPack.installed_at,
-                                                        InstalledPack.id))
-        return [_view(r) for r in rows]
+        rows = s.execute(select(*_view_columns()).order_by(
+            InstalledPack.pack_id, InstalledPack.installed_at, InstalledPack.id))
+        return [InstalledPackView(*row) for row in rows]
 
 
 def installed_bundle(svc, pack_id: str, version: str) -> bytes | None:

@@ -306,16 +306,18 @@ def voided_approvals(
     changed, re-assessment under another pack).
     """
     by_id = {c.id: c for c in cases}
-    decisions = sorted(decisions, key=lambda d: d.created_at)
-    result = []
-    for index, decision in enumerate(decisions):
-        if decision.kind != "void" or decision.case_id not in by_id:
-            continue
-        later = decisions[index + 1:]
-        reapproved = any(d.case_id == decision.case_id and d.kind == "approval" for d in later)
-        result.append(
-            VoidedApproval(by_id[decision.case_id], decision.created_at, decision.comment, reapproved)
-        )
+    decisions = list(decisions)
+    latest_approval: dict[int, datetime] = {}
+    for d in decisions:
+        if d.kind == "approval":
+            latest = latest_approval.get(d.case_id)
+            if latest is None or d.created_at > latest:
+                latest_approval[d.case_id] = d.created_at
+    result = [
+        VoidedApproval(by_id[d.case_id], d.created_at, d.comment,
+                       d.created_at < latest_approval.get(d.case_id, d.created_at))
+        for d in decisions if d.kind == "void" and d.case_id in by_id
+    ]
     result.sort(key=lambda v: (v.voided_at, v.case.id), reverse=True)
     return result
 

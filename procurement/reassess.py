@@ -11,9 +11,22 @@ transaction per case (decision + audit event), voiding an approval whose obligat
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from procurement.db import READ_ONLY
+from procurement.errors import (
+    InputError,
+    NotFoundError,
+    PermissionDeniedError,
+    ProcurementError,
+)
+from procurement.models import Answer, Case, Decision, Organisation
+from procurement.packs import classify
 
 #: The keys of one row in the JSON output of `procurement reassess` (a contract: keep them).
 ROW_KEYS = (
@@ -203,8 +216,6 @@ class _PackAnswers:
 
 
 def _find_old_pack(registry, pack_id: str, version: str, fingerprint: str, warnings: list[str]):
-    from procurement.errors import ProcurementError
-
     try:
         pack = registry.resolve(f"{pack_id}@{version}")
     except ProcurementError:
@@ -230,14 +241,6 @@ def plan_reassessment(svc, pack_ref: str, *, org_code: str | None = None,
     Loads cases and answers in two queries and classifies in memory; cases with the same answers
     under the same pair of packs are classified once.
     """
-    from sqlalchemy import select
-    from sqlalchemy.orm import Session
-
-    from procurement.db import READ_ONLY
-    from procurement.errors import InputError, NotFoundError, ProcurementError
-    from procurement.models import Answer, Case, Organisation
-    from procurement.packs import classify
-
     try:
         new_pack = svc.registry.resolve(pack_ref)
     except ProcurementError as exc:
@@ -329,7 +332,8 @@ class ApplyResult:
     refused: tuple[tuple[int, str], ...] = ()
 
 
-def apply_reassessment(svc, plan: ReassessmentPlan, actor_for, *, comment: str = "") -> ApplyResult:
+def apply_reassessment(svc, plan: ReassessmentPlan, actor_for: Callable[[str], Any], *,
+                       comment: str = "") -> ApplyResult:
     """Move every case of `plan` to its new pack; void approvals whose obligations grew.
 
     `actor_for(org_code)` gives the named user acting for each organisation (pack_admin or
@@ -338,12 +342,6 @@ def apply_reassessment(svc, plan: ReassessmentPlan, actor_for, *, comment: str =
     and when its approval is voided, a `void` decision and `approval.voided` event), so a case
     changed since the preview is refused alone (ConflictError) and nothing half-done remains.
     """
-    from sqlalchemy import select
-
-    from procurement.errors import ProcurementError
-    from procurement.models import Answer, Decision
-    from procurement.packs import classify
-
     new_pack = plan.pack
     new = _PackAnswers(new_pack)
     moved: list[int] = []
@@ -351,6 +349,7 @@ def apply_reassessment(svc, plan: ReassessmentPlan, actor_for, *, comment: str =
     refused: list[tuple[int, str]] = []
     actors: dict[str, Any] = {}
     for row in plan.rows:
+        was_voided = False
         try:
             if row.org_code not in actors:
                 actors[row.org_code] = actor_for(row.org_code)
@@ -374,7 +373,7 @@ def apply_reassessment(svc, plan: ReassessmentPlan, actor_for, *, comment: str =
                 case.has_blocking = bool(result.blocking)
                 uow.touch(case)
                 note = comment or f"re-assessed under {new_pack.key} (was {old_ref})"
-                s.add(_decision(Decision, case, "reassessment", actor, note, uow.now))
+                s.add(_decision(case, "reassessment", actor, note, uow.now))
                 uow.audit("case.reassessed", case.id, {
                     "old_pack": old_ref, "old_fingerprint": old_fp, "new_pack": new_pack.ref,
                     "new_fingerprint": new_pack.fingerprint, "comment": comment,
@@ -387,30 +386,31 @@ def apply_reassessment(svc, plan: ReassessmentPlan, actor_for, *, comment: str =
                     case.status = "draft"
                     case.approval_voided_at = uow.now
                     case.approval_voided_reason = reason
-                    s.add(_decision(Decision, case, "void", actor, reason, uow.now))
+                    s.add(_decision(case, "void", actor, reason, uow.now))
                     uow.audit("approval.voided", case.id, {
                         "reason": reason, "old_status": old_status, "new_status": "draft",
                         "answers_hash": case.answers_hash,
                         "pack_fingerprint": case.pack_fingerprint,
                     })
-                    voided.append(case.id)
+                    was_voided = True
+            # Counted only once the transaction has committed.
             moved.append(row.case_id)
+            if was_voided:
+                voided.append(row.case_id)
         except ProcurementError as exc:
             refused.append((row.case_id, exc.message))
     return ApplyResult(tuple(moved), tuple(voided), tuple(refused))
 
 
 def _nameless_operator_error(actor):
-    from procurement.errors import PermissionDeniedError
-
     return PermissionDeniedError(
         "a re-assessment is recorded under a named user: act as a pack_admin or admin of the "
         "organisation", username=actor.username,
     )
 
 
-def _decision(model, case, kind: str, actor, comment: str, now):
-    return model(case_id=case.id, kind=kind, actor_id=actor.user_id, comment=comment,
+def _decision(case, kind: str, actor, comment: str, now) -> Decision:
+    return Decision(case_id=case.id, kind=kind, actor_id=actor.user_id, comment=comment,
                  level=case.level, pack_id=case.pack_id, pack_version=case.pack_version,
                  pack_fingerprint=case.pack_fingerprint, answers_hash=case.answers_hash,
                  created_at=now)

@@ -63,7 +63,10 @@ BOARD_REPORT_FIELDS = (
     "project_details", "objectives", "risk_mitigation", "qa_plan", "schedule", "contact",
 )
 #: Statuses in which answers, checklist and board report may be edited.
-EDITABLE_STATUSES = frozenset({"draft", "returned", "approved"})
+EDITABLE_STATUSES = frozenset({"draft", "returned", "approved", "in_operation"})
+#: Statuses holding an approval that a later change voids (a running system keeps running; the
+#: CAIO's portfolio flags it until it is approved again and resumed, see procurement.operation).
+VOIDABLE_STATUSES = frozenset({"approved", "in_operation"})
 #: Statuses from which a case may be withdrawn.
 WITHDRAWABLE_STATUSES = frozenset({"draft", "returned", "submitted", "approved"})
 _CODE_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789-_")
@@ -934,7 +937,7 @@ class Services:
 
     def _void_approval(self, uow: UnitOfWork, case: Case, reason: str) -> None:
         """An approval holds only for what was approved: any later change voids it."""
-        if case.status != "approved":
+        if case.status not in VOIDABLE_STATUSES:
             return
         case.status = "draft"
         case.approval_voided_at = uow.now

@@ -84,7 +84,7 @@ def write_audit_csv(engine: Engine, out: str | os.PathLike[str], *,
                        AuditEvent.actor, AuditEvent.event_type, AuditEvent.case_id,
                        AuditEvent.payload, AuditEvent.prev_hash, AuditEvent.hash)
                 .where(sel.audit_condition())
-                .order_by(AuditEvent.chain, AuditEvent.seq, AuditEvent.id)
+                .order_by(AuditEvent.chain, AuditEvent.seq)
             )
             for e in stream(conn, stmt):
                 emit((e.id, e.chain, e.seq, format_timestamp(e.occurred_at), _utc(e.occurred_at),

@@ -18,6 +18,8 @@ What each sheet holds (codes as stored, Japanese labels beside them, times in JS
   events before the period are included (filter them out with the 年度 / JST time columns); the
   status and pack filters do not apply to it. Payloads longer than one cell continue on
   監査ログ(続き) so that `verify_workbook` can re-join them.
+* リスク事案 Incidents: the incident register (procurement.operation) of the selected
+  organisations' cases (status and pack filters apply), incidents that occurred within the period.
 * ルールパック Rule packs: every pack version the exported cases and decisions reference, with its
   fingerprint (and whether the installed pack still has it), and each element's provenance,
   source and layer.
@@ -44,7 +46,7 @@ from sqlalchemy.engine import Engine
 import procurement
 from procurement.audit import ChainReport, EventRecord, format_timestamp, verify_chain
 from procurement.errors import InputError, NotFoundError
-from procurement.exports.cells import split_utf16, EXCEL_CELL_LIMIT
+from procurement.exports.cells import EXCEL_CELL_LIMIT, FORMULA_STARTS, split_utf16
 from procurement.exports.labels import (
     CHECK_JA, DECISION_JA, STATUS_JA, PackTexts, answer_text, decode_answer, en, format_source, ja,
 )
@@ -52,7 +54,8 @@ from procurement.exports.sheets import Column, Table, open_workbook, write_text
 from procurement.exports.snapshot import read_snapshot, stream
 from procurement.fiscal import fiscal_year, fiscal_year_label, jst_period_utc, to_jst_naive
 from procurement.models import (
-    CASE_STATUSES, Answer, AuditEvent, Case, ChecklistResult, Decision, Organisation, User,
+    CASE_STATUSES, Answer, AuditEvent, Case, ChecklistResult, Decision, Incident, Organisation,
+    User,
 )
 
 #: Sheet names (Excel allows 31 characters; these are the names auditors will see and tests use).
@@ -154,6 +157,28 @@ CHECKLIST_COLUMNS = (
     Column("updated_by", "更新者", "text", 14),
     Column("updated_at", "更新日時", "datetime", 19),
     Column("fiscal_year", "年度", "text", 11),
+)
+
+#: The incident register (リスク事案) of the exported cases; written by `_write_incidents`.
+INCIDENTS = "リスク事案"
+INCIDENT_COLUMNS = (
+    Column("incident_id", "事案ID", "int", 8),
+    Column("case_id", "案件ID", "int", 9),
+    Column("case_title", "件名", "text", 28),
+    Column("occurred_on", "発生日", "date", 12),
+    Column("fiscal_year", "年度(発生)", "text", 11),
+    Column("severity", "重大度コード", "code", 10),
+    Column("severity_ja", "重大度", "text", 10),
+    Column("description", "内容", "wrap", 44),
+    Column("actions_taken", "対応", "wrap", 40),
+    Column("reported_to_caio_at", "CAIOへの報告日時", "datetime", 19),
+    Column("reported_onward_at", "外部への報告日時", "datetime", 19),
+    Column("status", "状態コード", "code", 9),
+    Column("status_ja", "状態", "text", 9),
+    Column("created_by", "記録者", "text", 14),
+    Column("created_at", "記録日時", "datetime", 19),
+    Column("updated_at", "更新日時", "datetime", 19),
+    Column("version", "更新回数", "int", 8),
 )
 
 PACK_COLUMNS = (
@@ -349,6 +374,9 @@ class _OrganisationExport:
                         .where(cases, self.sel.period(Decision.created_at))) or 0
         total += scalar(select(func.count()).select_from(AuditEvent)
                         .where(self.sel.audit_condition())) or 0
+        # Incidents: at most this many (the sheet also filters by occurrence date).
+        total += scalar(select(func.count()).select_from(Incident).join(Case, Incident.case_id == Case.id)
+                        .where(Case.org_id.in_(list(self.sel.orgs)))) or 0
         return total
 
     def _tick(self, sheet: str) -> None:
@@ -379,12 +407,15 @@ class _OrganisationExport:
                 CHECKLIST: Table(book, styles, CHECKLIST, CHECKLIST_COLUMNS),
                 AUDIT: Table(book, styles, AUDIT, AUDIT_COLUMNS),
                 PACKS: Table(book, styles, PACKS, PACK_COLUMNS),
+                # After the sheets auditors and tests know by position.
+                INCIDENTS: Table(book, styles, INCIDENTS, INCIDENT_COLUMNS),
             }
             self.more: Table | None = None
             self._write_cases(tables[CASES])
             self._write_answers(tables[ANSWERS])
             self._write_decisions(tables[DECISIONS])
             self._write_checklist(tables[CHECKLIST])
+            self._write_incidents(tables[INCIDENTS])
             self._write_audit(tables[AUDIT])
             self._write_packs(tables[PACKS])
             # Further sheets (e.g. incidents) go here, each a `Table` filled by one method.
@@ -500,6 +531,37 @@ class _OrganisationExport:
             ))
             self._tick(CHECKLIST)
 
+    def _write_incidents(self, table: Table) -> None:
+        from procurement.reports import label  # the CAIO's words for severities and states
+
+        # By the incident's own date: reporting one does not touch its case, so the cases'
+        # period rule (updated within the period) would miss it.
+        f = self.filters
+        cond = Case.org_id.in_(list(self.sel.orgs))
+        if f.statuses:
+            cond = and_(cond, Case.status.in_(f.statuses))
+        if f.pack_id:
+            cond = and_(cond, Case.pack_id == f.pack_id)
+        if f.date_from is not None:
+            cond = and_(cond, Incident.occurred_on >= f.date_from)
+        if f.date_to is not None:
+            cond = and_(cond, Incident.occurred_on <= f.date_to)
+        stmt = (
+            select(*Incident.__table__.columns, Case.title.label("case_title"))
+            .join(Case, Incident.case_id == Case.id)
+            .where(cond).order_by(Case.org_id, Incident.case_id, Incident.id)
+        )
+        for i in stream(self.conn, stmt):
+            table.append((
+                i.id, i.case_id, i.case_title, i.occurred_on,
+                fiscal_year_label(fiscal_year(i.occurred_on)), i.severity,
+                label("ja", f"severity.{i.severity}"), i.description, i.actions_taken,
+                _utc(i.reported_to_caio_at), _utc(i.reported_onward_at), i.status,
+                label("ja", f"incident.{i.status}"), self.users.get(i.created_by, i.created_by),
+                _utc(i.created_at), _utc(i.updated_at), i.version,
+            ))
+            self._tick(INCIDENTS)
+
     def _write_audit(self, table: Table) -> None:
         for chain in self.chains:
             stmt = (
@@ -507,29 +569,68 @@ class _OrganisationExport:
                        AuditEvent.actor, AuditEvent.event_type, AuditEvent.case_id,
                        AuditEvent.payload, AuditEvent.prev_hash, AuditEvent.hash)
                 .where(AuditEvent.chain == chain, self.sel.audit_condition())
-                .order_by(AuditEvent.seq, AuditEvent.id)
+                .order_by(AuditEvent.seq)  # (chain, seq) is unique: its index gives the order
             )
             # The chain is verified by the same pass that writes it: one read of the log.
             self.result.chains.append(verify_chain(chain, self._audit_rows(table, stmt)))
 
     def _audit_rows(self, table: Table, stmt) -> Iterator[EventRecord]:
-        append, tick, more = table.append, self._tick, self._write_more
+        """Write each event to the sheet and hand it on to the verifier.
+
+        The audit sheet is the one that grows to 100,000s of rows, so its row is written with
+        direct cell calls rather than `Table.append`; the cell rules are the same (numbers and
+        dates typed, text cleaned and quote-prefixed when formula-like), except that the
+        payload and the hashed columns are written exactly as stored: `verify_workbook` must
+        re-hash what the database holds (payloads are JSON, which escapes control characters).
+        """
+        sheet, s = table.sheet, self.styles
+        number, string = sheet.write_number, sheet.write_string
+        # Plain text and integers take the default style (no per-cell style attribute to write:
+        # measurably cheaper at this size); dates and quote-prefixed text carry theirs.
+        f_int = f_text = None
+        f_dt, f_quoted = s.datetime, s.text_quoted
+        fy_by_day = _FY_BY_DAY
+        row = table.row
         for e in stream(self.conn, stmt):
-            occurred = format_timestamp(e.occurred_at)
+            occurred_at = _utc(e.occurred_at)
+            occurred = format_timestamp(occurred_at)
+            serial = occurred_at.timestamp() / 86400 + _SERIAL_SHIFT
+            day = int(serial)
+            fy = fy_by_day.get(day) or _fy(occurred_at)
             payload = e.payload or ""
             parts = split_utf16(payload) if len(payload) * 2 > EXCEL_CELL_LIMIT else None
-            append((
-                e.id, e.chain, e.seq, occurred, e.occurred_at, _fy(e.occurred_at), e.actor,
-                e.event_type, e.case_id, parts[0] if parts else payload,
-                len(parts) if parts else None, e.prev_hash, e.hash,
-            ))
+            chain, actor, event_type = e.chain, e.actor or "", e.event_type or ""
+            prev_hash, digest = e.prev_hash or "", e.hash or ""
+            number(row, 0, e.id, f_int)
+            string(row, 1, chain, f_quoted if chain[:1] in FORMULA_STARTS else f_text)
+            number(row, 2, e.seq, f_int)
+            string(row, 3, occurred, f_text)
+            number(row, 4, serial, f_dt)
+            string(row, 5, fy, f_text)
+            if actor:
+                write_text(sheet, row, 6, actor, f_text, f_quoted)
+            if event_type:
+                string(row, 7, event_type, f_quoted if event_type[:1] in FORMULA_STARTS else f_text)
+            if e.case_id is not None:
+                number(row, 8, e.case_id, f_int)
+            first = parts[0] if parts else payload
+            if first:
+                string(row, 9, first, f_quoted if first[:1] in FORMULA_STARTS else f_text)
             if parts:
-                more(e, parts)
-            tick(AUDIT)
+                number(row, 10, len(parts), f_int)
+                self._write_more(e, parts)
+            if prev_hash:
+                string(row, 11, prev_hash, f_quoted if prev_hash[:1] in FORMULA_STARTS else f_text)
+            if digest:
+                string(row, 12, digest, f_quoted if digest[:1] in FORMULA_STARTS else f_text)
+            row += 1
+            table.row = row
+            self.done += 1
+            if self.progress is not None and not self.done % 2000:
+                self.progress(self.done, self.total, AUDIT)
             # Built directly (the row is already typed): the verifier re-hashes exactly this.
-            yield EventRecord(e.chain, e.seq, occurred, e.actor, e.event_type, e.case_id,
-                              payload, (e.prev_hash or "").strip().lower(),
-                              (e.hash or "").strip().lower())
+            yield EventRecord(chain, e.seq, occurred, e.actor, e.event_type, e.case_id,
+                              payload, prev_hash.strip().lower(), digest.strip().lower())
 
     def _write_more(self, event, parts: list[str]) -> None:
         if self.more is None:
@@ -639,6 +740,8 @@ def _utc(value: datetime | None) -> datetime | None:
 
 
 _FY_BY_DAY: dict[int, str] = {}
+#: Add to a Unix time in days to get the Excel serial of the JST wall-clock time.
+_SERIAL_SHIFT = 9 / 24 + 25569
 
 
 def _fy(value: datetime | None) -> str | None:
@@ -647,7 +750,7 @@ def _fy(value: datetime | None) -> str | None:
     if value is None:
         return None
     value = _utc(value)
-    day = int((value.timestamp() + 9 * 3600) // 86400)
+    day = int(value.timestamp() / 86400 + _SERIAL_SHIFT)
     label = _FY_BY_DAY.get(day)
     if label is None:
         label = _FY_BY_DAY[day] = fiscal_year_label(fiscal_year(value))

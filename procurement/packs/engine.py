@@ -237,8 +237,11 @@ class _Plan:
     static: tuple[tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]], ...]
     has_dynamic: bool
     #: (id, cond or None) in order, for the dynamic path
-    steps: tuple[tuple[str, Cond | None], ...]
-    items: tuple[tuple[str, Cond | None, Cond | None], ...]
+    #: level rank -> ((id, cond that reads answers or None, static result), ...)
+    dyn_steps: tuple[tuple[tuple[str, Cond | None, bool], ...], ...]
+    #: level rank -> ((id, required cond or None, recommended cond or None, static required,
+    #: static recommended), ...); a cond is kept only when it reads answers
+    dyn_items: tuple[tuple[tuple[str, Cond | None, Cond | None, bool, bool], ...], ...]
 
 
 def _plan(pack: ResolvedPack) -> _Plan:
@@ -249,17 +252,37 @@ def _plan(pack: ResolvedPack) -> _Plan:
         dynamic = any(_uses_answers(c) for _, c in steps) or any(
             _uses_answers(rq) or _uses_answers(rc) for _, rq, rc in items
         )
-        static = []
+        static, dyn_steps, dyn_items = [], [], []
         for rank in range(len(pack.levels)):
             st, rq, rc = _dynamic_lists_raw(steps, items, {}, rank)
             static.append((tuple(st), tuple(rq), tuple(rc)))
-        plan = _Plan(tuple(static), dynamic, steps, items)
+            dyn_steps.append(tuple(
+                (sid, cond if _uses_answers(cond) else None, sid in st) for sid, cond in steps
+            ))
+            dyn_items.append(tuple(
+                (iid, q if _uses_answers(q) else None, c if _uses_answers(c) else None,
+                 q is not None and q.evaluate({}, rank) is not False,
+                 c is not None and c.evaluate({}, rank) is True)
+                for iid, q, c in items
+            ))
+        plan = _Plan(tuple(static), dynamic, tuple(dyn_steps), tuple(dyn_items))
         object.__setattr__(pack, "_engine_plan", plan)
     return plan
 
 
 def _dynamic_lists(plan: _Plan, answers: dict[str, str], rank: int):
-    return _dynamic_lists_raw(plan.steps, plan.items, answers, rank)
+    # Only conditions that read answers are evaluated; level-only ones come from the cache.
+    steps, required, recommended = [], [], []
+    for sid, cond, static in plan.dyn_steps[rank]:
+        if static if cond is None else cond.evaluate(answers, rank) is not False:
+            steps.append(sid)
+    for iid, rq, rc, req_static, rec_static in plan.dyn_items[rank]:
+        req = req_static if rq is None else rq.evaluate(answers, rank) is not False
+        if req:
+            required.append(iid)
+        elif rec_static if rc is None else rc.evaluate(answers, rank) is True:
+            recommended.append(iid)
+    return steps, required, recommended
 
 
 def _dynamic_lists_raw(steps, items, answers, rank):

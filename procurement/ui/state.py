@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import threading
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta, timezone
@@ -64,10 +65,31 @@ def get_services():
 # --- language --------------------------------------------------------------------------------
 
 
-def lang() -> str:
-    """The user's language ("ja" unless switched)."""
+# The language of the script run in progress. A page asks for it hundreds of times per run and
+# each session-state read costs ~0.1 ms, so `begin_run` reads it once per run; the value lives
+# in a thread-local because each session's run executes on its own script thread.
+_run = threading.local()
+
+
+def _session_lang() -> str:
     value = st.session_state.get(LANG_KEY, DEFAULT_LANGUAGE)
     return value if value in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def lang() -> str:
+    """The user's language ("ja" unless switched)."""
+    return getattr(_run, "lang", None) or _session_lang()
+
+
+def begin_run():
+    """Start of every script run (app.py): expire an idle session, fix the run's language.
+
+    Returns the signed-in actor, or None.
+    """
+    _run.lang = None  # callbacks and the timeout check read the session itself
+    actor = touch_session()
+    _run.lang = _session_lang()
+    return actor
 
 
 def t(key: str, **params: Any) -> str:
@@ -87,6 +109,7 @@ def pick(texts: Any) -> str:
 
 def _switch_language() -> None:
     st.session_state[LANG_KEY] = st.session_state[_LANG_WIDGET]
+    _run.lang = None
 
 
 def render_language_switch() -> None:
@@ -159,7 +182,7 @@ def touch_session(now: datetime | None = None):
 
 def sign_in(actor) -> None:
     """Keep `actor` in the session (drafts of a previous user are not carried over)."""
-    keep_lang = lang()
+    keep_lang = _session_lang()
     for key in list(st.session_state.keys()):
         del st.session_state[key]
     st.session_state[LANG_KEY] = keep_lang
@@ -169,7 +192,7 @@ def sign_in(actor) -> None:
 
 def sign_out() -> None:
     """Forget the actor and everything the session held, keeping only the language."""
-    keep_lang = lang()
+    keep_lang = _session_lang()
     for key in list(st.session_state.keys()):
         del st.session_state[key]
     st.session_state[LANG_KEY] = keep_lang

@@ -123,46 +123,66 @@ def progress_indicator(pack, steps: Sequence[str], current: str, done: set[str])
                        done=len(done & set(steps))))
 
 
+def badge_markup(label: str, color: str, icon: str | None = None) -> str:
+    """A badge inside markdown (`:red-badge[...]`), so that a line and its badges are one element.
+
+    Only for fixed catalog or pack labels; square brackets are escaped so a label cannot end
+    the badge early.
+    """
+    text = label.replace("[", "\\[").replace("]", "\\]")
+    return f":{color}-badge[{icon + ' ' if icon else ''}{text}]"
+
+
+def provenance_markup(provenance: Any) -> str:
+    """The provenance badge as markdown (see `provenance_badge`)."""
+    value = str(getattr(provenance, "value", provenance) or "inferred")
+    return badge_markup(provenance_label(value), PROVENANCE_COLORS.get(value, "gray"),
+                        ":material/verified:" if value == "confirmed" else ":material/info:")
+
+
+def source_caption(source: Any, help_text: str = "") -> None:
+    """Help text and source in one caption (one element: every element costs on each rerun)."""
+    src = source_text(source)
+    lines = [help_text] if help_text else []
+    lines.append(t("provenance.source", source=src) if src else t("provenance.no_source"))
+    st.caption("  \n".join(lines))
+
+
 def question_input(pack, question, value: Any, key: str, on_change: Callable[..., None] | None,
                    args: tuple = (), disabled: bool = False) -> None:
-    """One question rendered from the pack: text, help, options, provenance and source."""
+    """One question rendered from the pack: text, provenance, options, help and source."""
     values = [opt.value for opt in question.options]
     labels = {opt.value: pick(opt.label) for opt in question.options}
     required = bool(getattr(question, "required", True))
     with st.container(border=True):
-        st.markdown(f"**{question.id}** {pick(question.text)}"
+        st.markdown(f"**{question.id}** {pick(question.text)} {provenance_markup(question.provenance)}"
                     + ("" if required else f"  \n_{t('workspace.optional')}_"))
-        provenance_badge(question.provenance, question.source)
         if key not in st.session_state:
             st.session_state[key] = value if value in values else None
         st.radio(
             pick(question.text),
             values,
-            format_func=lambda v: labels.get(v, str(v)),
+            format_func=labels.__getitem__,
             key=key,
-            help=pick(question.help) or None,
             on_change=on_change,
             args=args,
             disabled=disabled,
             label_visibility="collapsed",
         )
-        help_text = pick(question.help)
-        if help_text:
-            st.caption(help_text)
-        src = source_text(question.source)
-        if src:
-            st.caption(t("provenance.source", source=src))
+        source_caption(question.source, pick(question.help))
 
 
 def result_panel(pack, result) -> None:
     """The live result: level, why, blocking findings, what is missing, what now applies."""
+    level = next((lv for lv in pack.levels if lv.id == result.level), None)
     with st.container(border=True, key="result_panel"):
         st.subheader(t("result.title"))
-        st.caption(t("result.live"))
-        level_badge(pack, result.level)
-        level = next((lv for lv in pack.levels if lv.id == result.level), None)
-        if level is not None:
-            provenance_badge(level.provenance, getattr(level, "source", None))
+        st.markdown(
+            badge_markup(t("result.level", level=level_label(pack, result.level)),
+                         level_color(pack, result.level), ":material/shield:")
+            + (" " + provenance_markup(level.provenance) if level is not None else "")
+            + "  \n" + t("result.live")
+        )
         if result.complete:
             st.caption(t("result.complete"))
         else:
@@ -171,34 +191,32 @@ def result_panel(pack, result) -> None:
         if result.blocking:
             st.markdown(f"**{t('result.blocking')}**")
             for finding in result.blocking:
-                st.error(f"{pick(finding.message)}  \n{_inputs_text(pack, finding.inputs)}",
+                st.error(f"{pick(finding.message)} {provenance_markup(finding.provenance)}  \n"
+                         f"{_inputs_text(pack, finding.inputs)}  \n"
+                         f"{t('provenance.source', source=source_text(finding.source))}",
                          icon=":material/block:")
-                provenance_badge(finding.provenance, finding.source)
 
         st.markdown(f"**{t('result.why')}**")
         if not result.reasons:
             st.caption(t("result.no_reasons"))
         for reason in result.reasons:
-            with st.container(border=True):
-                st.markdown(f"{pick(reason.message)} → {plain(level_label(pack, reason.level))}")
-                st.caption(_inputs_text(pack, reason.inputs))
-                provenance_badge(reason.provenance, reason.source)
-                src = source_text(reason.source)
-                if src:
-                    st.caption(t("provenance.source", source=src))
+            st.markdown(f"- {pick(reason.message)} → **{plain(level_label(pack, reason.level))}** "
+                        f"{provenance_markup(reason.provenance)}  \n"
+                        f"  {_inputs_text(pack, reason.inputs)}  \n"
+                        f"  {t('provenance.source', source=source_text(reason.source))}")
 
         if result.unanswered:
-            st.markdown(f"**{t('result.unanswered')}**")
-            st.markdown("\n".join(f"- {plain(question_title(pack, q))}" for q in result.unanswered))
+            st.markdown(f"**{t('result.unanswered')}**  \n"
+                        + "\n".join(f"- {plain(question_title(pack, q))}" for q in result.unanswered))
 
-        st.markdown(f"**{t('result.steps')}**")
-        st.caption(" → ".join(plain(step_title(pack, s)) for s in result.required_steps))
-        st.markdown(f"**{t('result.items', required=len(result.required_items), recommended=len(result.recommended_items))}**")
-        with st.expander(t("result.items_detail")):
-            if result.required_items:
-                st.markdown(t("checklist.required") + ": " + ", ".join(result.required_items))
-            if result.recommended_items:
-                st.markdown(t("checklist.recommended") + ": " + ", ".join(result.recommended_items))
+        st.markdown(
+            f"**{t('result.steps')}**  \n"
+            + " → ".join(plain(step_title(pack, s)) for s in result.required_steps) + "  \n"
+            + f"**{t('result.items', required=len(result.required_items), recommended=len(result.recommended_items))}**  \n"
+            + (t("checklist.required") + ": " + ", ".join(result.required_items) if result.required_items else "")
+            + ("  \n" + t("checklist.recommended") + ": " + ", ".join(result.recommended_items)
+               if result.recommended_items else "")
+        )
 
 
 def _inputs_text(pack, inputs: dict[str, Any]) -> str:

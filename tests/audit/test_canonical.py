@@ -131,3 +131,9 @@ def test_head_and_chain_filters_on_rows():
     assert (report.problem, report.bad_seq) == ("event_missing", 2)
     with pytest.raises(InputError, match="SEQ must be >= 1 and HASH 64 hex digits"):
         verify_rows([EVENT_1], head="1:xyz")
+
+
+def test_unreadable_cells_fail_their_event_instead_of_aborting():
+    for column, value in (("occurred_at", "yesterday"), ("case_id", "seven")):
+        [report] = verify_rows([{**EVENT_1, column: value}, EVENT_2])
+        assert (report.problem, report.bad_seq) == (CONTENT_CHANGED, 1), column

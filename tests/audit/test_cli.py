@@ -15,10 +15,8 @@ from tests.audit.chains import build_chains, run_sql
 OK_LINE = re.compile(r"^OK (?P<chain>\S+) (?P<count>\d+) events, head (?P<head>\d+:[0-9a-f]{64})$")
 
 
-@pytest.fixture
-def verify(engine, db_url, monkeypatch, capsys):
-    """Run `procurement audit verify ARGS` in-process against the test database."""
-    monkeypatch.setenv("PROCUREMENT_DATABASE_URL", db_url)
+def make_runner(url, monkeypatch, capsys):
+    monkeypatch.setenv("PROCUREMENT_DATABASE_URL", url)
 
     def run(*args: str) -> tuple[int, list[str], str]:
         code = main(["audit", "verify", *args])
@@ -26,6 +24,22 @@ def verify(engine, db_url, monkeypatch, capsys):
         return code, out.splitlines(), err
 
     return run
+
+
+@pytest.fixture
+def verify(engine, db_url, monkeypatch, capsys):
+    """Run `procurement audit verify ARGS` in-process against the test database (both kinds)."""
+    return make_runner(db_url, monkeypatch, capsys)
+
+
+@pytest.fixture
+def sqlite_verify(sqlite_url, monkeypatch, capsys):
+    """The same on SQLite only, for option handling that does not depend on the database."""
+    from procurement.db import create_db_engine
+
+    engine = create_db_engine(sqlite_url)
+    yield engine, make_runner(sqlite_url, monkeypatch, capsys)
+    engine.dispose()
 
 
 def test_every_chain_verifies(engine, verify):
@@ -39,7 +53,8 @@ def test_every_chain_verifies(engine, verify):
     ]
 
 
-def test_one_chain(engine, verify):
+def test_one_chain(sqlite_verify):
+    engine, verify = sqlite_verify
     build_chains(engine)
     code, lines, _ = verify("--chain", "demo-ministry")
     assert code == 0 and len(lines) == 1 and lines[0].startswith("OK demo-ministry 3 events, head 3:")
@@ -69,7 +84,8 @@ def test_deleted_tail_fails_against_the_recorded_head(engine, verify):
     ]
 
 
-def test_unknown_chain_fails(engine, verify):
+def test_unknown_chain_fails(sqlite_verify):
+    engine, verify = sqlite_verify
     build_chains(engine)
     code, lines, _ = verify("--chain", "no-such-org")
     assert code == 1 and lines[0].startswith("FAIL no-such-org seq 1: event missing: no events")
@@ -83,7 +99,8 @@ def test_unknown_chain_fails(engine, verify):
         (["--head", "1:" + "0" * 64], "--head needs --chain"),
     ],
 )
-def test_bad_options_exit_2_with_a_message(engine, verify, args, message):
+def test_bad_options_exit_2_with_a_message(sqlite_verify, args, message):
+    engine, verify = sqlite_verify
     build_chains(engine)
     code, lines, err = verify(*args)
     assert code == 2 and lines == []

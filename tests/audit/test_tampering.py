@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import text
 
 from procurement.audit import (
@@ -64,22 +63,28 @@ def test_untouched_chains_verify(engine):
     ]
 
 
-@pytest.mark.parametrize(
-    "column, value",
-    [
-        ("payload", '{"answers":{"SC-1":"no"},"i":2}'),
-        ("actor", "someone-else"),
-        ("event_type", "case.approved"),
-        ("case_id", 99),
-        ("hash", "f" * 64),
-        ("prev_hash", "e" * 64),
-    ],
-)
-def test_edited_column_is_content_changed_at_its_seq(engine, column, value):
+EDITS = [
+    ("payload", '{"answers":{"SC-1":"no"},"i":2}'),
+    ("actor", "someone-else"),
+    ("event_type", "case.approved"),
+    ("case_id", 99),
+    ("case_id", None),
+    ("hash", "f" * 64),
+    ("prev_hash", "e" * 64),
+]
+
+
+def test_edited_column_is_content_changed_at_its_seq(engine):
+    # One database for every column (a fresh PostgreSQL database per case would cost seconds).
     build_chains(engine)
-    run_sql(engine, f"UPDATE audit_events SET {column} = :v WHERE chain = 'demo-city' AND seq = 3",
-            v=value)
-    assert failure(engine) == (CONTENT_CHANGED, 3)
+    original = row(engine, 3)
+    for column, value in EDITS:
+        run_sql(engine, f"UPDATE audit_events SET {column} = :v "
+                "WHERE chain = 'demo-city' AND seq = 3", v=value)
+        assert failure(engine) == (CONTENT_CHANGED, 3), column
+        run_sql(engine, f"UPDATE audit_events SET {column} = :v "
+                "WHERE chain = 'demo-city' AND seq = 3", v=original[column])
+        assert verdicts(engine)["demo-city"].ok, f"{column} restored"
 
 
 def test_edited_timestamp_is_content_changed(engine):

@@ -256,32 +256,26 @@ def test_closing_needs_actions_taken(services, planner, reviewer, running_case):
 
 def test_a_system_that_kept_running_resumes_after_reapproval(services, planner, reviewer,
                                                              service_clock, running_case):
-    """A re-assessment may void the approval of a running system (procurement.reassess does it
-    through the unit of work exactly like this); once approved again it resumes, keeping its
-    start date and review history, and the portfolio flags it in between."""
+    """Changing the answers of a running system voids its approval (so does a re-assessment);
+    it keeps running and the portfolio flags it; once approved again it resumes, keeping its
+    start date and review history."""
     from procurement.portfolio import compute_portfolio, load_portfolio_rows
 
     svc, case_id = services, running_case.case_id
     service_clock.now = datetime(2026, 8, 1, tzinfo=timezone.utc)
     op = operation.record_review(svc, planner, case_id, running_case.case_version,
                                  reviewed_on=date(2026, 7, 20))
-    with svc.unit_of_work(reviewer) as uow:
-        case = uow.load_case(case_id, op.case_version)
-        case.status = "draft"
-        case.approval_voided_at = uow.now
-        case.approval_voided_reason = "re-assessment: obligations grew"
-        uow.touch(case)
-        uow.audit("approval.voided", case_id, {"reason": case.approval_voided_reason})
+    view = svc.save_answers(planner, case_id, {"HR-4": "partial_review"}, op.case_version)
+    assert (view.status, view.approval_voided_reason) == ("draft", "answers changed")
     portfolio = compute_portfolio(load_portfolio_rows(svc, reviewer), now=svc.clock())
     assert [c.id for c in portfolio.running_unapproved] == [case_id]
 
-    view = svc.get_case(planner, case_id)
     view = svc.submit(planner, case_id, view.version)
     view = svc.approve(reviewer, case_id, view.version)
     resumed = start(svc, planner, view, started_on=date(2026, 8, 1), model_version="2")
     assert (resumed.started_on, resumed.last_reviewed_on, resumed.model_version) == (
         date(2026, 7, 1), date(2026, 7, 20), "2")
     payload = svc.case_history(reviewer, case_id)[-1].payload
-    assert payload["resumed"] is True and payload["previous"]["model_version"] == "1"
+    assert payload["resumed"] is True and payload["previous"]["model_version"] == "2026-06"
     portfolio = compute_portfolio(load_portfolio_rows(svc, reviewer), now=svc.clock())
     assert portfolio.running_unapproved == []

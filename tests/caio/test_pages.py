@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 
 from procurement import operation
 from procurement.demo import HIGH, LOW
+from procurement.fiscal import to_jst
 from tests.ui.conftest import ROLE_USERS
 from tests.ui.helpers import assert_clean, texts
 
@@ -31,7 +30,7 @@ def cases(ui_services, ui_actors):
 
     high = approved("国民向けFAQ", HIGH)
     low = approved("議事録要約", LOW)
-    today = operation._today(svc.clock())
+    today = to_jst(svc.clock()).date()
     op = operation.start_operation(svc, planner, low.id, low.version, started_on=today,
                                    vendor="株式会社サンプル", model_name="m", model_version="1",
                                    ismap_listing="ismap", review_interval_months=1)
@@ -138,3 +137,14 @@ def test_auditor_reads_without_forms(cases, ui_actors, make_app):
     keys = {getattr(w, "key", None) for w in at.button}
     assert not {k for k in keys if k and k.startswith(("op_", "inc_"))}
     assert "株式会社サンプル" in str([df.value for df in at.dataframe])
+
+
+def test_board_report_is_built_on_request_and_offered_in_both_formats(cases, ui_actors, make_app):
+    at = make_app(ui_actors["a-reviewer"])
+    at.session_state["case_id"] = cases["high"].id
+    at.switch_page(OPERATION).run()
+    assert not at.get("download_button") or all(
+        "board" not in (b.proto.id or "") for b in at.get("download_button"))
+    at.button(key="board_build").click().run()
+    assert_clean(at)
+    assert len(at.get("download_button")) == 2

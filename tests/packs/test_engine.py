@@ -134,3 +134,27 @@ def test_every_element_has_both_languages_provenance_and_source(registry):
                 assert o.label["ja"] and o.label["en"]
         for it in pack.items:
             assert it.text["ja"] and it.text["en"] and it.source["document"]
+
+
+def test_cached_level_plans_agree_with_evaluating_every_condition(registry):
+    # The engine caches level-only step and item conditions per level; check it against a
+    # direct evaluation of every condition on many answer sets, in every shipped pack.
+    import random
+
+    from procurement.packs.conditions import NOT_APPLICABLE
+
+    rng = random.Random(7)
+    for pack in registry:
+        for _ in range(300):
+            answers = {q.id: rng.choice(q.option_values + (None,)) for q in pack.questions}
+            result = classify(pack, answers)
+            effective = dict(result.answers)
+            effective.update({q.id: NOT_APPLICABLE for q in pack.questions if q.id not in result.applicable_questions})
+            rank = pack.level_rank(result.level)
+            steps = [s.id for s in pack.steps if s.applies is None or s.applies.evaluate(effective, rank) is not False]
+            required = [i.id for i in pack.items
+                        if i.required_cond is not None and i.required_cond.evaluate(effective, rank) is not False]
+            recommended = [i.id for i in pack.items if i.id not in required
+                           and i.recommended_cond is not None and i.recommended_cond.evaluate(effective, rank) is True]
+            assert (result.required_steps, result.required_items, result.recommended_items) == (
+                steps, required, recommended), (pack.key, answers)

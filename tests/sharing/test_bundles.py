@@ -103,6 +103,12 @@ def test_declared_sizes_over_the_limits_are_refused():
     assert refused(make_zip([("pack.yaml", big)])).params["reason"] == "file_too_large"
     many = [(f"f{i}.yaml", b"a: 1\n") for i in range(bundles.MAX_FILES + 2)]
     assert refused(make_zip(many)).params["reason"] == "too_many_files"
+    # Many members each small enough and under the ratio floor, but too much together.
+    chunk = b"#" * (bundles.RATIO_FLOOR - 1)
+    count = bundles.MAX_TOTAL_BYTES // len(chunk) + 1
+    assert count <= bundles.MAX_FILES
+    error = refused(make_zip([(f"f{i}.yaml", chunk) for i in range(count)]))
+    assert error.params["reason"] == "too_large" and "declared total" in str(error)
 
 
 def _patch_declared_size(data: bytes, name: str, declared: int) -> bytes:

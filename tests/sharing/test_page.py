@@ -136,3 +136,54 @@ def test_reassessment_is_previewed_then_applied_from_the_page(ui_actors, ui_serv
     assert (after.pack_version, after.status) == ("2.0.0", "draft")
     assert any(str(case.id) in w.value for w in at.warning)
     assert all(r.problem is None for r in audit.verify_database(ui_services.engine))
+
+
+def test_an_upload_without_pack_yaml_is_explained(ui_actors, ui_services, make_app, city_upload):
+    at = open_page(make_app, ui_actors["a-packadmin"])
+    tests_only = {k: v for k, v in city_upload.items() if k != "pack.yaml"}
+    at.file_uploader(key="packs_upload").set_value(uploads(tests_only))
+    at.run()
+    at.button(key="packs_check").click().run()
+    assert_clean(at)
+    assert "pack.yaml がありません" in at.error[0].value and "city.yaml" in at.error[0].value
+
+
+def test_the_page_catalogs_are_complete_and_agree():
+    import json
+    import re
+    from pathlib import Path
+
+    from procurement.ui.i18n import CATALOG_DIR, load_catalog, placeholders
+
+    ja = json.loads((CATALOG_DIR / "ja" / "packs.json").read_text(encoding="utf-8"))
+    en = json.loads((CATALOG_DIR / "en" / "packs.json").read_text(encoding="utf-8"))
+    assert ja.keys() == en.keys()
+    assert all(placeholders(ja[k]) == placeholders(en[k]) for k in ja), [
+        k for k in ja if placeholders(ja[k]) != placeholders(en[k])]
+    source = (Path(__file__).resolve().parents[2] / "procurement/ui/views/packs.py").read_text(
+        encoding="utf-8")
+    used = set(re.findall(r'\bt\(\s*"([a-z_.]+)"', source))
+    for lang in ("ja", "en"):
+        catalog = load_catalog(lang)
+        assert used <= catalog.keys(), used - catalog.keys()
+    # Keys built at run time: every refusal reason the code can raise has a text.
+    import ast
+
+    from procurement import bundles, packstore
+
+    reasons = set()
+    for module in (bundles, packstore):
+        for node in ast.walk(ast.parse(Path(module.__file__).read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            if getattr(node.func, "id", "") == "_error" and isinstance(node.args[2], ast.Constant):
+                reasons.add(("bundle", node.args[2].value))
+            for kw in node.keywords:
+                if kw.arg == "reason" and isinstance(kw.value, ast.Constant):
+                    kind = "bundle" if getattr(node.func, "id", "") == "BundleError" else "upload"
+                    reasons.add((kind, kw.value.value))
+    assert ("bundle", "path_traversal") in reasons and ("upload", "no_pack_yaml") in reasons
+    missing = [r for r in reasons if f"packs.{r[0]}_reason.{r[1]}" not in ja]
+    assert not missing, missing
+    for status in ("ok", "already_installed", "invalid", "tests_failed", "conflict"):
+        assert f"packs.status.{status}" in ja

@@ -123,6 +123,7 @@ def test_high_risk_journey_with_return_resubmit_and_approval(ui_actors, ui_servi
     assert case.status == "submitted"
     assert events(svc, planner, case_id)[-1] == "case.submitted"
     assert "提出しました" in texts(at)
+    assert "他の人によって更新されました" not in texts(at)  # it was the planner's own change
 
     # The reviewer cannot return without a comment, then returns with one.
     rv = make_app(reviewer)
@@ -180,6 +181,8 @@ def test_high_risk_journey_with_return_resubmit_and_approval(ui_actors, ui_servi
     assert reports[0].count == len([r for r in rows if r.chain == "org-a"]) > 60
 
     go(at, "workspace")
+    at.session_state["workspace_tab"] = "履歴"  # open the history tab (only the open tab runs)
+    at.run()
     assert_clean(at)
     history_table = at.dataframe[-1].value
     shown = " ".join(history_table.astype(str).agg(" ".join, axis=1))
@@ -268,3 +271,14 @@ def test_concurrent_edit_is_shown_not_overwritten(ui_actors, ui_services, make_a
     # And the next change, made on the fresh page, is saved.
     at.radio(key="answer_SC-2").set_value("yes").run()
     assert svc.get_case(planner, case.id).answers["SC-2"] == "yes"
+
+
+def test_a_case_without_a_title_is_refused_with_a_clear_message(ui_actors, ui_services, make_app):
+    at = make_app(ui_actors["a-planner"])
+    at.text_input(key="new_case_department").set_value("総務課")
+    at.button(key="create_case").click().run()
+    assert_clean(at)
+    assert at.error[0].value == "件名を入力してください。"
+    assert ui_services.list_cases(ui_actors["a-planner"]) == []
+    # What was typed is still there to correct.
+    assert at.text_input(key="new_case_department").value == "総務課"

@@ -161,7 +161,7 @@ def test_english_screens_do_not_mix_languages(ui_actors, ui_services, make_app):
         line for line in seen
         if JAPANESE.search(GLOSS.sub("", line))
         and not any(name in line for name in user_data)
-        and not line.startswith("Source:")
+        and not line.strip().startswith("Source:")
     ]
     assert mixed == [], "\n".join(mixed)
 
@@ -183,3 +183,20 @@ def test_user_text_is_never_markup(ui_actors, ui_services, make_app):
             assert "](http" not in body.replace("\\](http", "")
             assert "<img" not in body.replace("\\<img", "")
         assert any("\\<img src=x" in str(el.value) for el in (*at.title, *at.markdown)) or page == "cases"
+
+
+def test_workspace_without_a_case_points_to_the_case_list(ui_actors, make_app):
+    at = make_app(ui_actors["a-planner"])
+    at.switch_page(PAGES["workspace"]).run()
+    assert_clean(at)
+    assert "案件が選ばれていません" in texts(at)
+
+
+def test_a_case_of_another_organisation_is_not_shown(ui_actors, ui_services, make_app):
+    city_case = ui_services.create_case(ui_actors["x-planner"], "市の案件", "企画課")
+    at = make_app(ui_actors["a-planner"])
+    at.session_state["case_id"] = city_case.id
+    at.switch_page(PAGES["workspace"]).run()
+    assert_clean(at)
+    assert "対象が見つかりません" in at.error[0].value  # error.not_found, with what to do next
+    assert "市の案件" not in texts(at)

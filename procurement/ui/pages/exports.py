@@ -69,12 +69,16 @@ def _filters(actor) -> ExportFilters:
     with right:
         date_to = st.date_input(t("exports.to"), value=None, key="exports_to",
                                 format="YYYY-MM-DD")
+    # Labels are looked up now, not inside format_func: Streamlit may call it later, outside
+    # this run (e.g. AppTest), where the user's language is not at hand.
+    status_names = {s: t(f"status.{s}") for s in CASE_STATUSES}
     statuses = st.multiselect(t("exports.status"), CASE_STATUSES, key="exports_status",
-                              format_func=lambda s: t(f"status.{s}"),
+                              format_func=status_names.__getitem__,
                               placeholder=t("exports.all"))
     pack_ids = sorted({p.id for p in services.registry.packs()})
+    everything = t("exports.all")
     pack = st.selectbox(t("exports.pack"), [None, *pack_ids], key="exports_pack",
-                        format_func=lambda p: t("exports.all") if p is None else p)
+                        format_func=lambda p: everything if p is None else p)
     return ExportFilters(org_codes=(actor.org_code,), date_from=date_from, date_to=date_to,
                          statuses=tuple(statuses), pack_id=pack)
 
@@ -131,8 +135,9 @@ def render_case(actor) -> None:
 def render_csv(actor) -> None:
     st.subheader(t("exports.csv_heading"))
     st.caption(t("exports.csv_help"))
-    kind = st.radio(t("exports.csv_kind"), ("audit", "answers"), key="exports_csv_kind",
-                    format_func=lambda k: t(f"exports.csv_{k}"), horizontal=True)
+    kinds = {k: t(f"exports.csv_{k}") for k in ("audit", "answers")}
+    kind = st.radio(t("exports.csv_kind"), tuple(kinds), key="exports_csv_kind",
+                    format_func=kinds.__getitem__, horizontal=True)
     if st.button(t("exports.csv_build"), key="exports_csv_build", icon=":material/csv:"):
         services = get_services()
         filters = ExportFilters(org_codes=(actor.org_code,))

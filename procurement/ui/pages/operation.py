@@ -61,8 +61,10 @@ def _moment(enabled: bool, day, clock) -> datetime | None:
 # --------------------------------------------------------------------------- operation forms
 
 
-def render_start_form(svc, actor, case) -> None:
+def render_start_form(svc, actor, case, op) -> None:
     st.markdown(f"**{t('operation.start_heading')}**")
+    if op is not None and op.started_on is not None and op.ended_on is None:
+        st.info(t("operation.resume_note", date=op.started_on.isoformat()))
     with st.form("operation_start"):
         started_on = st.date_input(t("operation.started_on"), value=_today(svc),
                                    max_value=_today(svc), key="op_started_on")
@@ -108,8 +110,9 @@ def render_operation_record(svc, op) -> None:
         (t("operation.end_evidence"), op.end_evidence or "-"),
         (t("operation.updated"), f"{format_jst(op.updated_at)} ({op.updated_by})"),
     ]
+    # Tall enough for every row: the record is read at a glance, not scrolled.
     st.dataframe(pd.DataFrame(rows, columns=[t("operation.item"), t("operation.value")]),
-                 hide_index=True, key="op_record")
+                 hide_index=True, key="op_record", height=36 * (len(rows) + 1) + 4)
     if due is not None and due <= _today(svc):
         st.warning(t("operation.review_due", date=due.isoformat()), icon=":material/event_busy:")
 
@@ -276,15 +279,25 @@ def render_incidents(svc, actor, case) -> None:
 
 
 def render_board_downloads(svc, actor, case) -> None:
+    """Built on request (not on every rerun of the page), for the case version on screen."""
     st.subheader(t("operation.board_report"))
-    doc = board_report_document(svc, actor, case.id, lang=lang())
-    buffer = io.BytesIO()
-    write_document_xlsx(doc, buffer)
+    state_key = "operation_board_report"
+    stamp = (case.id, case.version, lang())
+    if st.button(t("operation.board_build"), key="board_build", icon=":material/description:"):
+        doc = board_report_document(svc, actor, case.id, lang=lang())
+        buffer = io.BytesIO()
+        write_document_xlsx(doc, buffer)
+        st.session_state[state_key] = (stamp, render_document_html(doc).encode("utf-8"),
+                                       buffer.getvalue())
+    built = st.session_state.get(state_key)
+    if not built or built[0] != stamp:
+        return
+    _, html_bytes, xlsx_bytes = built
     c1, c2 = st.columns(2)
-    c1.download_button(t("operation.board_html"), render_document_html(doc).encode("utf-8"),
+    c1.download_button(t("operation.board_html"), html_bytes,
                        file_name=f"board-report-{case.org_code}-{case.id}.html",
                        mime="text/html", key="board_html", icon=":material/print:")
-    c2.download_button(t("operation.board_xlsx"), buffer.getvalue(),
+    c2.download_button(t("operation.board_xlsx"), xlsx_bytes,
                        file_name=f"board-report-{case.org_code}-{case.id}.xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                        key="board_xlsx", icon=":material/table_view:")
@@ -324,7 +337,7 @@ def body(actor) -> None:
             st.caption(t("operation.not_started"))
         if _is_writer(actor):
             if case.status == "approved":
-                render_start_form(svc, actor, case)
+                render_start_form(svc, actor, case, op)
             elif case.status == "in_operation" and op is not None:
                 render_running_forms(svc, actor, op)
         render_incidents(svc, actor, case)

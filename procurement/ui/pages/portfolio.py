@@ -28,7 +28,7 @@ def _bar(counts: dict[str, int], names: dict[str, str], title: str, colors: dict
         alt.Chart(frame, title=title)
         .mark_bar()
         .encode(x=alt.X("count:Q", title=t("portfolio.count"), axis=alt.Axis(tickMinStep=1)),
-                y=alt.Y("label:N", sort=order, title=None),
+                y=alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=240)),
                 color=color, tooltip=[alt.Tooltip("label:N", title=title),
                                       alt.Tooltip("count:Q", title=t("portfolio.count"))])
     )
@@ -56,21 +56,35 @@ def render_charts(p, levels: dict[str, str]) -> None:
             .mark_bar()
             .encode(
                 x=alt.X("sum(count):Q", title=t("portfolio.count"), axis=alt.Axis(tickMinStep=1)),
-                y=alt.Y("department:N", sort=order, title=None),
+                y=alt.Y("department:N", sort=order, title=None, axis=alt.Axis(labelLimit=240)),
                 color=alt.Color("level:N", title=t("portfolio.level"),
+                                legend=alt.Legend(labelLimit=240),
                                 scale=alt.Scale(domain=[levels.get(k, k) for k in known],
                                                 range=[LEVEL_COLORS[k] for k in known])),
                 tooltip=["department:N", "level:N", "count:Q"],
             )
         )
         st.altair_chart(chart, width="stretch")
-    trend = pd.DataFrame(
-        [{"month": m.month, t("portfolio.created"): m.created,
-          t("portfolio.submitted"): m.submitted, t("portfolio.approved"): m.approved}
-         for m in p.trend]
-    ).set_index("month")
-    st.markdown(f"**{t('portfolio.trend')}**")
-    st.bar_chart(trend, stack=False, x_label=t("portfolio.month"), y_label=t("portfolio.count"))
+    series = [("created", t("portfolio.created")), ("submitted", t("portfolio.submitted")),
+              ("approved", t("portfolio.approved"))]
+    trend = pd.DataFrame([
+        {"month": m.month, "series": name, "order": index, "count": getattr(m, key)}
+        for m in p.trend for index, (key, name) in enumerate(series)
+    ])
+    names = [name for _, name in series]
+    chart = (
+        alt.Chart(trend, title=t("portfolio.trend"))
+        .mark_bar()
+        .encode(
+            x=alt.X("month:O", title=t("portfolio.month")),
+            xOffset=alt.XOffset("series:N", sort=names),
+            y=alt.Y("count:Q", title=t("portfolio.count"), axis=alt.Axis(tickMinStep=1)),
+            color=alt.Color("series:N", sort=names, title=None,
+                            scale=alt.Scale(domain=names, range=["#90caf9", "#1e88e5", "#2e7d32"])),
+            tooltip=["month:O", "series:N", "count:Q"],
+        )
+    )
+    st.altair_chart(chart, width="stretch")
 
 
 def render_lists(p, levels: dict[str, str]) -> None:
@@ -109,6 +123,17 @@ def render_lists(p, levels: dict[str, str]) -> None:
         ]), hide_index=True, key="portfolio_voided")
     else:
         st.caption(t("portfolio.none"))
+
+    if p.running_unapproved:
+        st.subheader(t("portfolio.running_unapproved"))
+        st.warning(t("portfolio.running_unapproved_help"), icon=":material/gpp_maybe:")
+        st.dataframe(pd.DataFrame([
+            {t("portfolio.col_id"): c.id, t("portfolio.col_title"): c.title,
+             t("portfolio.col_status"): t(f"status.{c.status}"),
+             t("portfolio.col_voided_at"): format_jst(c.approval_voided_at),
+             t("portfolio.col_reason"): c.approval_voided_reason or ""}
+            for c in p.running_unapproved
+        ]), hide_index=True, key="portfolio_running_unapproved")
 
     st.subheader(t("portfolio.reviews"))
     if p.reviews:

@@ -1,4 +1,4 @@
-"""The board report of one case: workbook and printable HTML, hostile text kept inert."""
+"""The board report (workbook and printable HTML) and the periodic workbook: hostile text inert."""
 
 from __future__ import annotations
 
@@ -117,3 +117,41 @@ def test_board_report_of_another_organisation_is_not_found(services, other_revie
 def test_board_report_needs_a_known_format(services, reviewer, approved_high_case, tmp_path):
     with pytest.raises(InputError, match=re.escape(".pdf")):
         write_board_report(services, reviewer, approved_high_case.id, tmp_path / "x.pdf")
+
+
+def test_periodic_report_keeps_hostile_text_inert(tmp_path):
+    """User text in the periodic workbook: formula-like text stays quoted text, control
+    characters Excel rejects are dropped, markup stays literal."""
+    from datetime import datetime, timezone
+
+    from procurement.portfolio import CaseRow, IncidentRow, OperationRow, PortfolioRows
+    from procurement.reports import write_periodic_report
+
+    utc = timezone.utc
+    case = CaseRow(id=1, org_code="o", title="=1+1", department="@dept", status="in_operation",
+                   level="high", is_complete=True, pack_id="jp-national", pack_version="2.0.0",
+                   pack_fingerprint="a" * 64, created_at=datetime(2026, 4, 1, tzinfo=utc),
+                   purpose="<b>目的</b>\x0b")
+    rows = PortfolioRows(
+        org_code="o", org_name="-org", cases=(case,),
+        operations=(OperationRow(1, date(2026, 4, 2), vendor="+vendor", model_name="m",
+                                 model_version="1", ismap_listing="ismap:=X"),),
+        incidents=(IncidentRow(1, 1, date(2026, 5, 1), "low", "=cmd|' /C calc'!A0", "\tTab",
+                               None, None, "open"),),
+    )
+    out = tmp_path / "hostile.xlsx"
+    write_periodic_report(rows, 2026, out, generated_at=datetime(2026, 6, 1, tzinfo=utc),
+                          generated_by="=me")
+    book = openpyxl.load_workbook(out)
+    systems = book["システム一覧"]
+    assert systems["B3"].value == "=1+1" and systems["B3"].quotePrefix
+    assert systems["C3"].value == "<b>目的</b>"
+    assert systems["D3"].value == "@dept" and systems["D3"].quotePrefix
+    assert systems["I3"].value == "+vendor" and systems["I3"].quotePrefix
+    incident = book["リスク事案"]
+    assert incident["F3"].value == "=cmd|' /C calc'!A0" and incident["F3"].quotePrefix
+    assert incident["G3"].value == "\tTab" and incident["G3"].quotePrefix
+    for sheet in book:
+        for row in sheet.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", f"{sheet.title}!{cell.coordinate} is a formula"

@@ -1,0 +1,98 @@
+"""Case list: my cases or my organisation's, with search and filters; open or start a case."""
+
+import pandas as pd
+import streamlit as st
+
+from procurement.models import CASE_STATUSES
+from procurement.ui.state import CASE_KEY, flash, format_jst, get_services, pick, plain, run_page, t
+
+WORKSPACE = "procurement/ui/pages/workspace.py"
+
+
+def level_names(svc) -> dict[str, str]:
+    """Level id -> label, from every installed pack (the newest pack's label wins)."""
+    names: dict[str, str] = {}
+    for pack in sorted(svc.registry.packs(), key=lambda p: (p.effective_from, p.version_tuple)):
+        for lv in pack.levels:
+            names[lv.id] = pick(lv.label)
+    return names
+
+
+def open_case(case_id: int) -> None:
+    st.session_state[CASE_KEY] = case_id
+    st.switch_page(WORKSPACE)
+
+
+def render_new_case(svc, actor) -> None:
+    """Start a draft: title, department, and the rule pack (the organisation's by default)."""
+    default_pack = svc.resolve_pack(actor.org_code)
+    refs = [None] + sorted({p.key for p in svc.registry.packs()})
+    with st.expander(t("cases.new"), icon=":material/add:", expanded=False):
+        with st.form("new_case", clear_on_submit=False):
+            title = st.text_input(t("cases.title"), key="new_case_title", max_chars=300)
+            department = st.text_input(t("cases.department"), key="new_case_department", max_chars=200)
+            pack_ref = st.selectbox(
+                t("cases.pack"), refs, key="new_case_pack",
+                format_func={r: r or t("cases.pack_default", pack=default_pack.key) for r in refs}.__getitem__,
+                help=t("cases.pack_help"),
+            )
+            created = st.form_submit_button(t("cases.create"), key="create_case", type="primary")
+        if created:
+            case = svc.create_case(actor, title, department, pack_ref=pack_ref)
+            flash("success", "cases.created", title=plain(case.title))
+            open_case(case.id)
+
+
+def body(actor) -> None:
+    svc = get_services()
+    st.title(t("cases.heading"))
+    if actor.has_role("planner"):
+        render_new_case(svc, actor)
+
+    levels = level_names(svc)
+    c1, c2, c3, c4 = st.columns([3, 2, 2, 2])
+    search = c1.text_input(t("cases.search"), key="case_search", placeholder=t("cases.search_hint"))
+    # Option labels are computed now, in the user's language, not later inside a callback.
+    status_names = {None: t("cases.all"), **{s: t(f"status.{s}") for s in CASE_STATUSES}}
+    level_choices = {None: t("cases.all"), **levels}
+    status = c2.selectbox(t("cases.status"), list(status_names), key="case_status",
+                          format_func=status_names.__getitem__)
+    level = c3.selectbox(t("cases.level"), list(level_choices), key="case_level",
+                         format_func=level_choices.__getitem__)
+    # Planners start with their own cases; everyone may look at the whole organisation.
+    mine = c4.toggle(t("cases.mine"), key="case_mine", value=actor.has_role("planner"))
+
+    cases = svc.list_cases(actor, mine=mine, status=status, level=level, search=search or None)
+    st.caption(t("cases.count", count=len(cases), org=actor.org_code))
+    if not cases:
+        st.info(t("cases.empty"))
+        return
+    table = pd.DataFrame(
+        [
+            {
+                t("cases.col_id"): c.id,
+                t("cases.col_title"): c.title,
+                t("cases.col_department"): c.department,
+                t("cases.col_owner"): c.owner_name,
+                t("cases.col_status"): t(f"status.{c.status}"),
+                t("cases.col_level"): levels.get(c.level, c.level or "-"),
+                t("cases.col_complete"): t("common.yes") if c.is_complete else t("common.no"),
+                t("cases.col_blocking"): t("common.yes") if c.has_blocking else "",
+                t("cases.col_updated"): format_jst(c.updated_at),
+            }
+            for c in cases
+        ]
+    )
+    # st.dataframe shows cell text as text (never markdown or HTML), so titles are safe here.
+    st.dataframe(table, hide_index=True, key="case_table")
+    choices = {c.id: f"#{c.id} {c.title} ({status_names[c.status]})" for c in cases}
+    left, right = st.columns([4, 1], vertical_alignment="bottom")
+    picked = left.selectbox(t("cases.open_pick"), list(choices), key="open_case_select",
+                            format_func=choices.__getitem__)
+    if right.button(t("cases.open"), key="open_case", type="primary", icon=":material/edit_note:"):
+        open_case(picked)
+
+
+def render() -> None:
+    """The page, for every signed-in user."""
+    run_page(body)

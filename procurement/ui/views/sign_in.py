@@ -1,0 +1,78 @@
+"""Sign-in page; on a database without users, the first-run screen that creates the administrator."""
+
+import streamlit as st
+
+from procurement.errors import AuthenticationError
+from procurement.models import ORG_KINDS
+from procurement.ui.state import (
+    error_text,
+    flash,
+    format_jst,
+    get_services,
+    guarded,
+    plain,
+    show_flashes,
+    sign_in,
+    t,
+)
+
+
+def render_first_run(svc) -> None:
+    """Create the first organisation and its administrator, then sign them in."""
+    st.title(t("auth.first_run_title"))
+    st.info(t("auth.first_run_intro"))
+    with st.form("first_run"):
+        org_code = st.text_input(t("auth.org_code"), key="first_org_code", help=t("auth.org_code_help"))
+        org_name = st.text_input(t("auth.org_name"), key="first_org_name")
+        org_kind = st.selectbox(t("auth.org_kind"), ORG_KINDS, key="first_org_kind",
+                                format_func={k: t(f"org_kind.{k}") for k in ORG_KINDS}.__getitem__)
+        username = st.text_input(t("auth.username"), key="first_username")
+        display_name = st.text_input(t("auth.display_name"), key="first_display_name")
+        password = st.text_input(t("auth.password"), type="password", key="first_password")
+        confirm = st.text_input(t("auth.password_confirm"), type="password", key="first_password2")
+        submitted = st.form_submit_button(t("auth.create_admin"), key="first_submit", type="primary")
+    if submitted:
+        if password != confirm:
+            st.error(t("auth.password_mismatch"))
+            return
+        with guarded():
+            actor = svc.create_first_admin(org_code.strip(), org_name, org_kind, username.strip(),
+                                           display_name, password)
+            sign_in(actor)
+            flash("success", "auth.first_run_done", name=plain(actor.display_name))
+            st.rerun()
+
+
+def render_sign_in(svc) -> None:
+    """Username and password; failures and locks are explained."""
+    st.title(t("auth.title"))
+    st.caption(t("app.tagline"))
+    with st.form("sign_in"):
+        username = st.text_input(t("auth.username"), key="signin_username")
+        password = st.text_input(t("auth.password"), type="password", key="signin_password")
+        submitted = st.form_submit_button(t("auth.sign_in"), key="signin_submit", type="primary")
+    if not submitted:
+        return
+    try:
+        actor = svc.authenticate(username.strip(), password)
+    except AuthenticationError as exc:
+        locked_until = exc.params.get("locked_until")
+        if locked_until is not None:
+            st.error(t("auth.locked", until=format_jst(locked_until)), icon=":material/lock:")
+        else:
+            st.error(error_text(exc), icon=":material/error:")
+        return
+    sign_in(actor)
+    flash("success", "auth.welcome", name=plain(actor.display_name))
+    st.rerun()
+
+
+def render() -> None:
+    """The page: sign-in, or first-run setup while the database has no users."""
+    show_flashes()
+    with guarded():
+        services = get_services()
+        if services.has_users():
+            render_sign_in(services)
+        else:
+            render_first_run(services)
