@@ -245,8 +245,8 @@ def read_bundle(data: bytes, *, source: str = "bundle.zip") -> Bundle:
             total += len(content)
             files[name] = content
 
-    manifest_bytes = files.pop(MANIFEST_NAME, None)
     files = _strip_single_root(files, source)
+    manifest_bytes = files.pop(MANIFEST_NAME, None)
     manifest = None
     if manifest_bytes is not None:
         manifest = Manifest.from_json(manifest_bytes, source=source)

@@ -42,6 +42,9 @@ from procurement.models import InstalledPack, Organisation
 #: Roles that may install packs and choose an organisation's pack.
 PACK_ROLES = frozenset({"pack_admin", "admin"})
 
+#: The national guideline's pack id: its editions apply to every organisation by date.
+NATIONAL_PACK_ID = "jp-national"
+
 #: The audit chain of installation-wide changes made at the command line without `--org`.
 INSTALLATION_CHAIN = "installation"
 
@@ -341,6 +344,9 @@ def installation_actor():
 def install_pack(svc, actor, bundle: Bundle, *, source_name: str | None = None) -> InstalledPackView:
     """Check and install an uploaded pack (pack_admin or admin); refuse with the full report.
 
+    A pack_admin installs layers (packs extending another); a base pack or a national edition
+    needs an administrator, because it can change the edition every organisation uses.
+
     Raises `PackRefusedError` (params: `report`, `status`, `errors`, `failures`) when the upload
     is invalid or its tests fail, `ConflictError` for other content under an installed version.
     """
@@ -358,6 +364,14 @@ def install_pack(svc, actor, bundle: Bundle, *, source_name: str | None = None) 
             failures=[str(f) for f in report.test_failures], report=report,
         )
     pack = report.pack
+    if (pack.extends is None or pack.id == NATIONAL_PACK_ID) and not actor.has_role("admin"):
+        # A root pack, or a national edition, changes what every organisation's new cases use
+        # (the edition in force by date): only an administrator of the installation may add one.
+        raise PermissionDeniedError(
+            f"{pack.key} is a base pack (it extends no other pack) or a national edition: only an "
+            "administrator may install it; a pack_admin installs packs that extend one",
+            username=actor.username, needed=["admin"], roles=sorted(actor.roles), pack=pack.key,
+        )
     if report.status == _STATUS_SAME:
         existing = _installed_row(svc, pack.id, pack.version)
         _add_to_registry(svc.registry, pack)

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from procurement.db import READ_ONLY
 from procurement.errors import (
@@ -265,13 +264,15 @@ def plan_reassessment(svc, pack_ref: str, *, org_code: str | None = None,
                  .join(wanted, wanted.c.id == Answer.case_id)
                  .order_by(Answer.case_id, Answer.question_id))
 
-    with Session(svc.engine.execution_options(**READ_ONLY)) as session:
-        if org_code is not None and session.scalar(
+    # A plain Core connection: rows come back as tuples, without ORM bookkeeping (this is most
+    # of the cost of a dry run). Both reads share one transaction, so they see the same state.
+    with svc.engine.execution_options(**READ_ONLY).connect() as conn, conn.begin():
+        if org_code is not None and conn.scalar(
             select(Organisation.id).where(Organisation.code == org_code)
         ) is None:
             raise NotFoundError(f"organisation {org_code!r} not found", kind="organisation", id=org_code)
-        cases = session.execute(cases_q.order_by(Case.id)).all()
-        answer_rows = session.execute(answers_q).all()
+        cases = conn.execute(cases_q.order_by(Case.id)).all()
+        answer_rows = conn.execute(answers_q).all()
 
     decoded: dict[str, Any] = {}
     answers_by_case: dict[int, list[tuple[str, Any]]] = {}

@@ -438,7 +438,8 @@ th, td { border: 1px solid #888; padding: 1.2mm 2mm; vertical-align: top; text-a
 th { background: #eef2f7; }
 table.fields th { width: 30%; }
 tr { page-break-inside: avoid; }
-td { white-space: pre-wrap; overflow-wrap: anywhere; }
+td { white-space: pre-wrap; overflow-wrap: break-word; }
+thead th, tbody td:first-child { white-space: nowrap; }
 .note { color: #444; font-size: 9.5pt; }
 @media print { .notice { background: none; } }
 """

@@ -511,6 +511,15 @@ class Services:
                 raise NotFoundError(f"case {case_id} not found", kind="case", id=case_id)
             return self._case_view(s, case)
 
+    def case_version(self, actor: Actor, case_id: int) -> int:
+        """The stored version of a case: one cheap read, so that a caller holding a `CaseView`
+        of that version (the app, on every rerun) can skip reading the whole case again."""
+        with self._read() as s:
+            row = s.execute(select(Case.version, Case.org_id).where(Case.id == case_id)).first()
+            if row is None or row.org_id != actor.org_id:
+                raise NotFoundError(f"case {case_id} not found", kind="case", id=case_id)
+            return row.version
+
     def list_cases(
         self, actor: Actor, mine: bool = False, status: str | None = None,
         level: str | None = None, search: str | None = None,

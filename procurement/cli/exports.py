@@ -20,6 +20,7 @@ message names what is wrong; no file is left behind).
 from __future__ import annotations
 
 import argparse
+import getpass
 import sys
 from datetime import date
 from pathlib import Path
@@ -69,6 +70,14 @@ def parse_day(text: str, *, end: bool) -> date:
     return last if end else first
 
 
+def _operator() -> str:
+    """Who ran the command, for the summary sheet: the operating-system account."""
+    try:
+        return f"CLI ({getpass.getuser()})"
+    except (KeyError, OSError):  # no account name in a bare container
+        return "CLI"
+
+
 def run_export(args: argparse.Namespace) -> int:
     """Write the requested file and print what it holds (see the module docstring)."""
     try:
@@ -108,11 +117,11 @@ def _run(args: argparse.Namespace) -> int:
         registry = PackRegistry.discover()
         if args.case is not None:
             build_case_workbook(engine, args.case, out, registry=registry,
-                                org_codes=filters.org_codes or None, generated_by="CLI")
+                                org_codes=filters.org_codes or None, generated_by=_operator())
             print(f"wrote {out}")
             return 0
         result = build_organisation_workbook(engine, out, filters=filters, registry=registry,
-                                             generated_by="CLI")
+                                             generated_by=_operator())
     finally:
         engine.dispose()
     print(f"wrote {out}")

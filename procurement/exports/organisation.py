@@ -46,7 +46,7 @@ from sqlalchemy.engine import Engine
 import procurement
 from procurement.audit import ChainReport, EventRecord, format_timestamp, verify_chain
 from procurement.errors import InputError, NotFoundError
-from procurement.exports.cells import EXCEL_CELL_LIMIT, FORMULA_STARTS, split_utf16
+from procurement.exports.cells import EXCEL_CELL_LIMIT, FORMULA_STARTS, clean_text, split_utf16
 from procurement.exports.labels import (
     CHECK_JA, DECISION_JA, STATUS_JA, PackTexts, answer_text, decode_answer, en, format_source, ja,
 )
@@ -592,8 +592,12 @@ class _OrganisationExport:
         fy_by_day = _FY_BY_DAY
         row = table.row
         for e in stream(self.conn, stmt):
-            occurred_at = _utc(e.occurred_at)
-            occurred = format_timestamp(occurred_at)
+            occurred_at = e.occurred_at
+            if occurred_at.tzinfo is timezone.utc:  # as the model returns it: skip conversions
+                occurred = occurred_at.strftime(_HASHED_TIME)
+            else:
+                occurred_at = _utc(occurred_at)
+                occurred = format_timestamp(occurred_at)
             serial = occurred_at.timestamp() / 86400 + _SERIAL_SHIFT
             day = int(serial)
             fy = fy_by_day.get(day) or _fy(occurred_at)
@@ -608,7 +612,8 @@ class _OrganisationExport:
             number(row, 4, serial, f_dt)
             string(row, 5, fy, f_text)
             if actor:
-                write_text(sheet, row, 6, actor, f_text, f_quoted)
+                actor = clean_text(actor)
+                string(row, 6, actor, f_quoted if actor[:1] in FORMULA_STARTS else f_text)
             if event_type:
                 string(row, 7, event_type, f_quoted if event_type[:1] in FORMULA_STARTS else f_text)
             if e.case_id is not None:
@@ -740,6 +745,8 @@ def _utc(value: datetime | None) -> datetime | None:
 
 
 _FY_BY_DAY: dict[int, str] = {}
+#: `procurement.audit.format_timestamp` of a UTC datetime (checked by the export tests).
+_HASHED_TIME = "%Y-%m-%dT%H:%M:%S.%fZ"
 #: Add to a Unix time in days to get the Excel serial of the JST wall-clock time.
 _SERIAL_SHIFT = 9 / 24 + 25569
 

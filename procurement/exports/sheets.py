@@ -209,7 +209,3 @@ def setup_print(sheet, *, header_text: str, landscape: bool, repeat_rows: tuple[
     if repeat_rows is not None:
         sheet.repeat_rows(*repeat_rows)
 
-
-def today_jst(now: datetime) -> date:
-    """The JST calendar day of `now`."""
-    return to_jst_naive(now).date()

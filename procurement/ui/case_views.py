@@ -65,11 +65,13 @@ def render_answers(pack, case) -> None:
         if q.id not in applicable and q.id not in case.answers:
             continue
         value = case.answers.get(q.id)
+        # Short columns first, so the answer stays visible in a narrow column.
         rows.append({
-            t("review.col_step"): widgets.step_title(pack, q.step),
-            t("review.col_question"): f"{q.id} {pick(q.text)}",
+            "ID": q.id,
             t("review.col_answer"): widgets.option_label(pack, q.id, value) if value is not None
             else t("review.not_answered"),
+            t("review.col_question"): pick(q.text),
+            t("review.col_step"): widgets.step_title(pack, q.step),
             t("review.col_provenance"): widgets.provenance_label(q.provenance),
         })
     st.dataframe(pd.DataFrame(rows), hide_index=True)
@@ -85,12 +87,13 @@ def checklist_rows(pack, case, checklist) -> list[dict[str, Any]]:
             continue
         entry = case.checklist.get(item.id)
         rows.append({
-            t("checklist.col_item"): f"{item.id} {pick(item.text)}",
-            t("checklist.col_category"): category_label(item.category),
+            "ID": item.id,
+            t("checklist.col_status"): t(f"checklist_status.{entry.status if entry else 'pending'}"),
             t("checklist.col_need"): t("checklist.required") if item.id in required
             else t("checklist.recommended"),
-            t("checklist.col_status"): t(f"checklist_status.{entry.status if entry else 'pending'}"),
             t("checklist.col_evidence"): entry.evidence if entry else "",
+            t("checklist.col_item"): pick(item.text),
+            t("checklist.col_category"): category_label(item.category),
         })
     return rows
 

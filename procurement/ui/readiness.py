@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from procurement.errors import NotFoundError
 from procurement.services import BOARD_REPORT_FIELDS
 
 #: Checklist statuses that settle a required item (`not_applicable` needs a reason as evidence).
@@ -32,7 +33,7 @@ class Gap:
 def _question_step(pack: Any, qid: str, default: str = "classification") -> str:
     try:
         return pack.question(qid).step
-    except Exception:  # noqa: BLE001 - a question gone from the pack still shows as missing
+    except NotFoundError:  # a question gone from the pack still shows as missing
         return default
 
 

@@ -308,7 +308,7 @@ def render_sidebar(actor) -> None:
     with st.sidebar:
         render_language_switch()
         if actor is not None:
-            st.caption(t("auth.signed_in_as", name=plain(actor.display_name), org=actor.org_code))
-            st.caption(" · ".join(t(f"role.{role}") for role in sorted(actor.roles)))
+            st.caption(t("auth.signed_in_as", name=plain(actor.display_name), org=actor.org_code)
+                       + "  \n" + " · ".join(t(f"role.{role}") for role in sorted(actor.roles)))
             st.button(t("auth.sign_out"), key="sign_out", icon=":material/logout:",
                       on_click=_sign_out_clicked)

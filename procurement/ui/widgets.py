@@ -12,10 +12,12 @@ from typing import Any
 
 import streamlit as st
 
+from procurement.errors import NotFoundError
 from procurement.ui.state import lang, pick, plain, t
 
 PROVENANCE_COLORS = {"confirmed": "green", "secondary": "blue", "inferred": "orange"}
 PROVENANCES = tuple(PROVENANCE_COLORS)
+
 
 def source_text(source: Any) -> str:
     """A pack element's `source` ({document, locator, url, note}) as one line of text."""
@@ -84,7 +86,7 @@ def option_label(pack, question_id: str, value: Any) -> str:
     """An answer shown as its option label (the raw value when the pack has no such option)."""
     try:
         question = pack.question(question_id)
-    except Exception:  # noqa: BLE001 - an unknown id is shown as it is
+    except NotFoundError:  # an id the pack no longer has is shown as it is
         return str(value)
     for opt in question.options:
         if opt.value == value:
@@ -96,7 +98,7 @@ def question_title(pack, question_id: str) -> str:
     """`HR-1 利用者の範囲・種別` style title of a question."""
     try:
         return f"{question_id} {pick(pack.question(question_id).text)}"
-    except Exception:  # noqa: BLE001
+    except NotFoundError:
         return question_id
 
 
@@ -104,11 +106,12 @@ def item_title(pack, item_id: str) -> str:
     """`PC-G1 ...` style title of a checklist item."""
     try:
         return f"{item_id} {pick(pack.item(item_id).text)}"
-    except Exception:  # noqa: BLE001
+    except NotFoundError:
         return item_id
 
 
 def step_title(pack, step_id: str) -> str:
+    """The pack's title of a step in the user's language."""
     for step in pack.steps:
         if step.id == step_id:
             return pick(step.title)
@@ -116,7 +119,7 @@ def step_title(pack, step_id: str) -> str:
 
 
 def progress_indicator(pack, steps: Sequence[str], current: str, done: set[str]) -> None:
-    """Where the user is in the steps that apply: a bar and a numbered, ticked list."""
+    """Where the user is in the steps that apply: a bar with "step 3 of 8 (2 done)"."""
     position = steps.index(current) if current in steps else 0
     st.progress((len(done & set(steps))) / max(1, len(steps)),
                 text=t("workspace.progress", current=position + 1, total=len(steps),
@@ -172,8 +175,12 @@ def question_input(pack, question, value: Any, key: str, on_change: Callable[...
         source_caption(question.source, pick(question.help))
 
 
-def result_panel(pack, result) -> None:
-    """The live result: level, why, blocking findings, what is missing, what now applies."""
+def result_panel(pack, result, live: bool = True) -> None:
+    """The result: level, why, blocking findings, what is missing, what now applies.
+
+    `live` says that it follows the answers as they change (the workspace); the review shows
+    the result of a case that cannot change under the reviewer.
+    """
     level = next((lv for lv in pack.levels if lv.id == result.level), None)
     with st.container(border=True, key="result_panel"):
         st.subheader(t("result.title"))
@@ -181,7 +188,7 @@ def result_panel(pack, result) -> None:
             badge_markup(t("result.level", level=level_label(pack, result.level)),
                          level_color(pack, result.level), ":material/shield:")
             + (" " + provenance_markup(level.provenance) if level is not None else "")
-            + "  \n" + t("result.live")
+            + ("  \n" + t("result.live") if live else "")
         )
         if result.complete:
             st.caption(t("result.complete"))

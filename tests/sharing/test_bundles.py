@@ -65,6 +65,12 @@ def test_a_bundle_with_one_top_folder_and_no_manifest_is_accepted():
     bundle = read_bundle(data, source="city.zip")
     assert bundle.files == PACK_FILES
     assert bundle.manifest is None
+    # A published bundle re-zipped inside a folder keeps its manifest (and its checks).
+    built = build_bundle(PACK_FILES, pack_id="demo", version="1.0.0", fingerprint="ab" * 32)
+    with zipfile.ZipFile(io.BytesIO(built)) as archive:
+        wrapped = make_zip([(f"pub/{n}", archive.read(n)) for n in archive.namelist()])
+    again = read_bundle(wrapped, source="wrapped.zip")
+    assert again.files == PACK_FILES and again.manifest.pack_id == "demo"
 
 
 @pytest.mark.parametrize(

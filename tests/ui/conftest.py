@@ -25,9 +25,13 @@ ROLE_USERS = {
 
 
 @pytest.fixture
-def ui_db_url(tmp_path, monkeypatch, fast_password_hashing) -> str:
-    """The app's database: a new SQLite file, named through the environment like in production."""
-    url = f"sqlite:///{tmp_path / 'ui.sqlite'}"
+def ui_db_url(request, tmp_path, monkeypatch, fast_password_hashing) -> str:
+    """The app's database, named through the environment like in production: a new SQLite file,
+    or a new PostgreSQL database for a test parametrized `indirect` with "postgresql"."""
+    if getattr(request, "param", "sqlite") == "postgresql":
+        url = request.getfixturevalue("pg_url")
+    else:
+        url = f"sqlite:///{tmp_path / 'ui.sqlite'}"
     monkeypatch.setenv("PROCUREMENT_DATABASE_URL", url)
     monkeypatch.delenv("PROCUREMENT_SESSION_TIMEOUT_MINUTES", raising=False)
     yield url

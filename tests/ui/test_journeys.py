@@ -65,6 +65,9 @@ def settle_required_items(at, svc, actor, case_id, step_id: str) -> int:
     return len(ids)
 
 
+@pytest.mark.parametrize(
+    "ui_db_url", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
+)
 def test_high_risk_journey_with_return_resubmit_and_approval(ui_actors, ui_services, make_app):
     svc, planner, reviewer = ui_services, ui_actors["a-planner"], ui_actors["a-reviewer"]
 
@@ -268,6 +271,7 @@ def test_concurrent_edit_is_shown_not_overwritten(ui_actors, ui_services, make_a
     stored = svc.get_case(planner, case.id)
     assert stored.answers["SC-2"] == "no" and stored.version == other.version
     assert at.radio(key="answer_SC-2").value == "no"  # the page now shows what is stored
+    assert at.radio(key="workspace_step").value == "scope"  # and the user stays where they were
     # And the next change, made on the fresh page, is saved.
     at.radio(key="answer_SC-2").set_value("yes").run()
     assert svc.get_case(planner, case.id).answers["SC-2"] == "yes"

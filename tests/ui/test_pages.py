@@ -200,3 +200,15 @@ def test_a_case_of_another_organisation_is_not_shown(ui_actors, ui_services, mak
     assert_clean(at)
     assert "対象が見つかりません" in at.error[0].value  # error.not_found, with what to do next
     assert "市の案件" not in texts(at)
+
+
+def test_case_version_is_the_cheap_check_behind_the_workspace_cache(ui_actors, ui_services):
+    from procurement.errors import NotFoundError
+
+    planner = ui_actors["a-planner"]
+    case = ui_services.create_case(planner, "版の確認", "総務課")
+    assert ui_services.case_version(planner, case.id) == case.version == 1
+    saved = ui_services.save_answers(planner, case.id, {"SC-1": "yes"}, case.version)
+    assert ui_services.case_version(planner, case.id) == saved.version == 2
+    with pytest.raises(NotFoundError):
+        ui_services.case_version(ui_actors["x-planner"], case.id)  # another organisation's case

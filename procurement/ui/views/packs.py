@@ -115,8 +115,9 @@ def render_layers(services, actor) -> None:
 
 def _bundle_error_text(exc: BundleError) -> str:
     reason = exc.params.get("reason", "")
-    return t("packs.bundle_error", source=exc.params.get("source", ""),
-             member=exc.params.get("member", "") or "-",
+    # File and member names come from the uploader: shown literally, never as markdown.
+    return t("packs.bundle_error", source=plain(exc.params.get("source", "")),
+             member=plain(exc.params.get("member", "") or "-"),
              reason=t(f"packs.bundle_reason.{reason}") if reason else "",
              detail=exc.params.get("detail", ""))
 
@@ -140,8 +141,9 @@ def render_upload(services, actor) -> None:
             reason = exc.params.get("reason")
             if reason is None:
                 raise
-            st.error(t(f"packs.upload_reason.{reason}", member=exc.params.get("member", ""),
-                       files=", ".join(exc.params.get("files", []))), icon=":material/error:")
+            st.error(t(f"packs.upload_reason.{reason}", member=plain(exc.params.get("member", "")),
+                       files=plain(", ".join(exc.params.get("files", [])))),
+                     icon=":material/error:")
             return
         st.session_state[REPORT_KEY] = {"report": report, "bundle": bundle}
     held = st.session_state.get(REPORT_KEY)
@@ -150,9 +152,9 @@ def render_upload(services, actor) -> None:
     report = held["report"]
     status_kind = {"ok": st.success, "already_installed": st.info}.get(report.status, st.error)
     status_kind(t(f"packs.status.{report.status}", pack=report.pack_key or "-",
-                  source=report.source_name, run=report.tests_run,
+                  source=plain(report.source_name), run=report.tests_run,
                   failed=len(report.test_failures)))
-    st.caption(t("packs.files", files=", ".join(report.files)))
+    st.caption(t("packs.files", files=plain(", ".join(report.files))))
     if report.errors:
         st.markdown(t("packs.errors_heading"))
         st.code("\n".join(report.errors), language=None)

@@ -67,7 +67,7 @@ def body(actor) -> None:
     with left:
         st.subheader(t("review.answers"))
         case_views.render_answers(pack, case)
-        widgets.result_panel(pack, case.classification)
+        widgets.result_panel(pack, case.classification, live=False)
     with right:
         st.subheader(t("review.checklists"))
         case_views.render_checklists(pack, case)

@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 SEEN_KEY = "_workspace_seen"  # (case id, version) the widgets were last filled from
 STEP_KEY = "workspace_step"
 TAB_KEY = "workspace_tab"
-VIEW_KEY = "_workspace_view"  # the case as returned by this session's last save
+VIEW_KEY = "_workspace_view"  # the case as last read or saved by this session
 WIDGET_PREFIXES = ("answer_", "item_status_", "item_evidence_", "board_", STEP_KEY)
 
 
@@ -53,17 +53,31 @@ def _write(case_id: int, action) -> None:
         view = action(get_services(), actor, seen[1])
     except ProcurementError as exc:
         flash("error", exc)
-        st.session_state[SEEN_KEY] = None
+        st.session_state[SEEN_KEY] = (case_id, None)  # refill every widget, stay on this step
         return
     except Exception:  # noqa: BLE001 - a callback error would otherwise reach the browser
         log.exception("unexpected error while saving case %s", case_id)
         flash("error", "error.unexpected")
-        st.session_state[SEEN_KEY] = None
+        st.session_state[SEEN_KEY] = (case_id, None)
         return
     st.session_state[SEEN_KEY] = (view.id, view.version)
     # The view the write returned is what is stored now: the run that follows shows it
     # instead of reading the case again.
     st.session_state[VIEW_KEY] = view
+
+
+def load_case(svc, actor, case_id: int):
+    """The case as stored now; re-read only when its version moved on since this session saw it.
+
+    Every rerun (a click on a step, a tab) checks the stored version, a single cheap query, so
+    someone else's save is always shown; the whole case is read again only when it changed.
+    """
+    held = st.session_state.get(VIEW_KEY)
+    if held is not None and held.id == case_id and svc.case_version(actor, case_id) == held.version:
+        return held
+    case = svc.get_case(actor, case_id)
+    st.session_state[VIEW_KEY] = case
+    return case
 
 
 def save_answer(case_id: int, qid: str) -> None:
@@ -94,7 +108,7 @@ def sync_widgets(case) -> None:
     seen = st.session_state.get(SEEN_KEY)
     if not seen or seen[0] != case.id:
         st.session_state.pop(STEP_KEY, None)
-    elif seen[1] != case.version:
+    elif seen[1] is not None:  # moved on without this session: someone else saved
         st.info(t("workspace.reloaded", version=case.version), icon=":material/sync:")
     st.session_state[SEEN_KEY] = (case.id, case.version)
 
@@ -258,8 +272,7 @@ def body(actor) -> None:
         st.info(t("workspace.no_case"))
         st.page_link("procurement/ui/pages/cases.py", label=t("nav.cases"), icon=":material/folder_open:")
         return
-    saved = st.session_state.pop(VIEW_KEY, None)
-    case = saved if saved is not None and saved.id == case_id else svc.get_case(actor, case_id)
+    case = load_case(svc, actor, case_id)
     pack = svc.registry.resolve(f"{case.pack_id}@{case.pack_version}")
     sync_widgets(case)
 
