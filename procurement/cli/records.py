@@ -80,12 +80,11 @@ def register(sub) -> None:
     oadd.set_defaults(handler=_orgs_add)
 
 
-def _services():
-    from procurement.db import create_db_engine
-    from procurement.packs import PackRegistry
-    from procurement.services import Services
+def _services(args: argparse.Namespace):
+    """Services on the configured database, with the shipped and the installed packs."""
+    from procurement.runtime import open_services
 
-    return Services(create_db_engine(), PackRegistry.discover())
+    return open_services(rules_dir=args.rules_dir, warn=lambda m: print(f"warning: {m}", file=sys.stderr))
 
 
 def _fail(exc: ProcurementError) -> int:
@@ -114,7 +113,7 @@ def _demo_seed(args: argparse.Namespace) -> int:
     from procurement.demo import seed_demo
 
     try:
-        svc = _services()
+        svc = _services(args)
         summary = seed_demo(svc)
     except ProcurementError as exc:
         return _fail(exc)
@@ -140,7 +139,7 @@ def _cases_import(args: argparse.Namespace) -> int:
               f"{exc.colno}", file=sys.stderr)
         return 1
     try:
-        svc = _services()
+        svc = _services(args)
         actor = _import_actor(svc, args.org, args.as_user)
         views = svc.import_cases(actor, entries)
     except InputError as exc:
@@ -194,7 +193,7 @@ def _read_password(args: argparse.Namespace) -> str:
 def _users_add(args: argparse.Namespace) -> int:
     try:
         password = _read_password(args)
-        svc = _services()
+        svc = _services(args)
         user = svc.create_user(
             svc.system_actor(args.org), args.org, args.username, args.display_name, password,
             [r.strip() for r in args.roles.split(",") if r.strip()],
@@ -207,7 +206,7 @@ def _users_add(args: argparse.Namespace) -> int:
 
 def _orgs_add(args: argparse.Namespace) -> int:
     try:
-        svc = _services()
+        svc = _services(args)
         org = _create_org_as_system(svc, args.code, args.name, args.kind, args.pack)
     except ProcurementError as exc:
         return _fail(exc)

@@ -84,17 +84,11 @@ def register_store(packs_sub) -> None:
 # helpers
 
 
-def _services():
-    """Services on the configured database, with the installed packs loaded."""
-    from procurement import packstore
-    from procurement.db import create_db_engine
-    from procurement.packs import PackRegistry
-    from procurement.services import Services
+def _services(args: argparse.Namespace):
+    """Services on the configured database, with the shipped and the installed packs."""
+    from procurement.runtime import open_services
 
-    svc = Services(create_db_engine(), PackRegistry.discover())
-    for problem in packstore.load_installed_packs(svc):
-        print(f"warning: {problem}", file=sys.stderr)
-    return svc
+    return open_services(rules_dir=args.rules_dir, warn=lambda m: print(f"warning: {m}", file=sys.stderr))
 
 
 def _fail(exc: ProcurementError, code: int = 1) -> int:
@@ -177,7 +171,7 @@ def _reassess(args: argparse.Namespace) -> int:
     from procurement import reassess
 
     try:
-        svc = _services()
+        svc = _services(args)
         plan = reassess.plan_reassessment(svc, args.pack, org_code=args.org)
     except ProcurementError as exc:
         return _fail(exc)
@@ -214,7 +208,7 @@ def _install(args: argparse.Namespace) -> int:
     from procurement import packstore
 
     try:
-        svc = _services()
+        svc = _services(args)
         bundle, source = packstore.files_from_paths(args.files)
         if args.dry_run:
             report = packstore.check_upload(svc, bundle, source_name=source)
@@ -246,7 +240,7 @@ def _installed(args: argparse.Namespace) -> int:
     from procurement import packstore
 
     try:
-        svc = _services()
+        svc = _services(args)
         views = packstore.list_installed(svc)
     except ProcurementError as exc:
         return _fail(exc, _PACKS_ERROR)
@@ -262,7 +256,7 @@ def _bundle(args: argparse.Namespace) -> int:
     from procurement import packstore
 
     try:
-        svc = _services()
+        svc = _services(args)
         _name, data = packstore.export_bundle(svc, args.ref, created_by=os.environ.get("USER", ""))
     except ProcurementError as exc:
         return _fail(exc, _PACKS_ERROR)
@@ -289,7 +283,7 @@ def _select(args: argparse.Namespace) -> int:
         print("error: give a pack REF or --clear", file=sys.stderr)
         return 2
     try:
-        svc = _services()
+        svc = _services(args)
         change = packstore.select_pack(svc, svc.system_actor(args.org), args.org,
                                        None if args.clear else args.ref)
     except ProcurementError as exc:

@@ -1,0 +1,34 @@
+"""Wiring for a running process: the services on the configured database, with every pack.
+
+The app, every CLI command and the benchmarks build their `Services` here, so that each of them
+sees the same packs: the ones shipped under the rules directory and the ones installed into the
+database (`procurement.packstore`). Building services anywhere else would miss the installed ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from procurement import packstore
+from procurement.db import create_db_engine
+from procurement.packs import PackRegistry
+from procurement.services import Services
+
+
+def open_services(
+    database_url: str | None = None,
+    rules_dir: str | None = None,
+    *,
+    warn: Callable[[str], None] | None = None,
+) -> Services:
+    """Services on `database_url` (default: the configured one), migrated to the newest schema,
+    with the packs under `rules_dir` and every pack installed in the database.
+
+    An installed pack that no longer loads (say its parent was removed from the rules directory)
+    is reported through `warn` and left out; it never stops the others from loading.
+    """
+    svc = Services(create_db_engine(database_url), PackRegistry.discover(rules_dir))
+    for problem in packstore.load_installed_packs(svc):
+        if warn is not None:
+            warn(str(problem))
+    return svc
