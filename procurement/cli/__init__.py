@@ -25,7 +25,26 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
     for group in GROUPS:
         group.register(sub)
+    _add_rules_dir_everywhere(parser)
     return parser
+
+
+def _add_rules_dir_everywhere(parser: argparse.ArgumentParser) -> None:
+    """Give every command `--rules-dir DIR`, so any command that reads packs honours it.
+
+    A group may declare the option itself (with its own help); the rest get it here, so no
+    command can forget it.
+    """
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                _add_rules_dir_everywhere(child)
+            return
+    if "--rules-dir" not in parser._option_string_actions:
+        parser.add_argument(
+            "--rules-dir", metavar="DIR", default=None,
+            help="folder searched for rule packs (default: $PROCUREMENT_RULES_DIR, else rules/)",
+        )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

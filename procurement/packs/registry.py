@@ -52,8 +52,13 @@ class PackRegistry:
     @classmethod
     def discover(cls, rules_dir: str | os.PathLike[str] | None = None, *, strict: bool = True) -> PackRegistry:
         """All packs under the rules folder (`config.rules_dir`: `--rules-dir`, then
-        `PROCUREMENT_RULES_DIR`, then the repository's `rules/`)."""
-        return cls.from_roots([config.rules_dir(rules_dir)], strict=strict)
+        `PROCUREMENT_RULES_DIR`, then the repository's `rules/`). A folder that does not exist is
+        an error, never an empty registry: a typo must not look like "no packs"."""
+        root = config.rules_dir(rules_dir)
+        if not Path(root).is_dir():
+            raise NotFoundError(f"rules folder {root} does not exist or is not a folder",
+                                path=str(root))
+        return cls.from_roots([root], strict=strict)
 
     @classmethod
     def from_roots(cls, roots: Iterable[str | os.PathLike[str]], *, strict: bool = True) -> PackRegistry:

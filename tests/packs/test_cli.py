@@ -57,6 +57,7 @@ def test_validate_with_tests_reports_failing_cases(capsys, tmp_path):
     case_file = tmp_path / "vocab" / "tests" / "vocabulary.yaml"
     case_file.write_text(case_file.read_text(encoding="utf-8").replace(
         "expect: {level: high, reasons: [R-ANY]}", "expect: {level: mid, reasons: [R-ANY]}", 1), encoding="utf-8")
+    (tmp_path / "empty").mkdir()
     code, out, _ = run(capsys, "packs", "validate", "--rules-dir", str(tmp_path / "empty"), str(tmp_path / "vocab"), "--tests")
     assert code == 1
     assert out.strip() == f"{case_file}:3: cases[any fires when one branch is true]: level: expected 'mid', got 'high'"
@@ -164,3 +165,10 @@ def test_the_console_entry_point_runs_classify():
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     assert "UR-5" in data["required_items"] and data["pack"]["id"] == "city-strict"
+
+
+def test_a_rules_dir_that_does_not_exist_is_an_error_not_an_empty_list(capsys, tmp_path):
+    code, out, err = run(capsys, "packs", "list", "--rules-dir", str(tmp_path / "typo"))
+    assert code == 2
+    assert out == ""
+    assert f"rules folder {tmp_path / 'typo'} does not exist" in err
