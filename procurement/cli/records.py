@@ -15,6 +15,7 @@ import os
 import sys
 from pathlib import Path
 
+from procurement.cli.common import services_for
 from procurement.errors import InputError, ProcurementError
 
 #: Environment variable read by `users add` when neither --password-stdin nor a terminal is there.
@@ -80,13 +81,6 @@ def register(sub) -> None:
     oadd.set_defaults(handler=_orgs_add)
 
 
-def _services(args: argparse.Namespace):
-    """Services on the configured database, with the shipped and the installed packs."""
-    from procurement.runtime import open_services
-
-    return open_services(rules_dir=args.rules_dir, warn=lambda m: print(f"warning: {m}", file=sys.stderr))
-
-
 def _fail(exc: ProcurementError) -> int:
     print(f"error: {exc.message}", file=sys.stderr)
     return 1
@@ -113,7 +107,7 @@ def _demo_seed(args: argparse.Namespace) -> int:
     from procurement.demo import seed_demo
 
     try:
-        svc = _services(args)
+        svc = services_for(args)
         summary = seed_demo(svc)
     except ProcurementError as exc:
         return _fail(exc)
@@ -139,7 +133,7 @@ def _cases_import(args: argparse.Namespace) -> int:
               f"{exc.colno}", file=sys.stderr)
         return 1
     try:
-        svc = _services(args)
+        svc = services_for(args)
         actor = _import_actor(svc, args.org, args.as_user)
         views = svc.import_cases(actor, entries)
     except InputError as exc:
@@ -193,7 +187,7 @@ def _read_password(args: argparse.Namespace) -> str:
 def _users_add(args: argparse.Namespace) -> int:
     try:
         password = _read_password(args)
-        svc = _services(args)
+        svc = services_for(args)
         user = svc.create_user(
             svc.system_actor(args.org), args.org, args.username, args.display_name, password,
             [r.strip() for r in args.roles.split(",") if r.strip()],
@@ -206,7 +200,7 @@ def _users_add(args: argparse.Namespace) -> int:
 
 def _orgs_add(args: argparse.Namespace) -> int:
     try:
-        svc = _services(args)
+        svc = services_for(args)
         org = _create_org_as_system(svc, args.code, args.name, args.kind, args.pack)
     except ProcurementError as exc:
         return _fail(exc)

@@ -18,6 +18,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from procurement.cli.common import services_for
 from procurement.errors import InputError, ProcurementError
 
 
@@ -50,13 +51,6 @@ def register(sub) -> None:
     board.set_defaults(handler=_board)
 
 
-def _services(args: argparse.Namespace):
-    """Services on the configured database, with the shipped and the installed packs."""
-    from procurement.runtime import open_services
-
-    return open_services(rules_dir=args.rules_dir, warn=lambda m: print(f"warning: {m}", file=sys.stderr))
-
-
 def _fail(message: str) -> int:
     print(f"error: {message}", file=sys.stderr)
     return 1
@@ -83,7 +77,7 @@ def _periodic(args: argparse.Namespace) -> int:
         return _fail(f"--fy: {exc}")
     try:
         out = _check_out(args.out, (".xlsx",))
-        svc = _services(args)
+        svc = services_for(args)
         actor = svc.system_actor(args.org)
         result = write_periodic_report_for(svc, actor, fy, out, org_code=args.org, lang=args.lang)
     except ProcurementError as exc:
@@ -101,7 +95,7 @@ def _board(args: argparse.Namespace) -> int:
 
     try:
         out = _check_out(args.out, (".xlsx", ".html", ".htm"))
-        svc = _services(args)
+        svc = services_for(args)
         org_code = case_org_code(svc, args.case)
         actor = svc.system_actor(org_code)
         write_board_report(svc, actor, args.case, out, lang=args.lang)

@@ -22,6 +22,7 @@ import sys
 import unicodedata
 from pathlib import Path
 
+from procurement.cli.common import services_for
 from procurement.errors import NotFoundError, ProcurementError
 
 
@@ -82,13 +83,6 @@ def register_store(packs_sub) -> None:
 
 # --------------------------------------------------------------------------------------------
 # helpers
-
-
-def _services(args: argparse.Namespace):
-    """Services on the configured database, with the shipped and the installed packs."""
-    from procurement.runtime import open_services
-
-    return open_services(rules_dir=args.rules_dir, warn=lambda m: print(f"warning: {m}", file=sys.stderr))
 
 
 def _fail(exc: ProcurementError, code: int = 1) -> int:
@@ -171,7 +165,7 @@ def _reassess(args: argparse.Namespace) -> int:
     from procurement import reassess
 
     try:
-        svc = _services(args)
+        svc = services_for(args)
         plan = reassess.plan_reassessment(svc, args.pack, org_code=args.org)
     except ProcurementError as exc:
         return _fail(exc)
@@ -208,7 +202,7 @@ def _install(args: argparse.Namespace) -> int:
     from procurement import packstore
 
     try:
-        svc = _services(args)
+        svc = services_for(args)
         bundle, source = packstore.files_from_paths(args.files)
         if args.dry_run:
             report = packstore.check_upload(svc, bundle, source_name=source)
@@ -240,7 +234,7 @@ def _installed(args: argparse.Namespace) -> int:
     from procurement import packstore
 
     try:
-        svc = _services(args)
+        svc = services_for(args)
         views = packstore.list_installed(svc)
     except ProcurementError as exc:
         return _fail(exc, _PACKS_ERROR)
@@ -256,7 +250,7 @@ def _bundle(args: argparse.Namespace) -> int:
     from procurement import packstore
 
     try:
-        svc = _services(args)
+        svc = services_for(args)
         _name, data = packstore.export_bundle(svc, args.ref, created_by=os.environ.get("USER", ""))
     except ProcurementError as exc:
         return _fail(exc, _PACKS_ERROR)
@@ -283,7 +277,7 @@ def _select(args: argparse.Namespace) -> int:
         print("error: give a pack REF or --clear", file=sys.stderr)
         return 2
     try:
-        svc = _services(args)
+        svc = services_for(args)
         change = packstore.select_pack(svc, svc.system_actor(args.org), args.org,
                                        None if args.clear else args.ref)
     except ProcurementError as exc:
