@@ -204,7 +204,13 @@ def result_panel(pack, result, live: bool = True) -> None:
                          icon=":material/block:")
 
         st.markdown(f"**{t('result.why')}**")
-        if not result.reasons:
+        if not result.reasons and result.complete:
+            # No rule fired on a complete case: the pack's default level applies. Say so, with
+            # the level's own explanation from the pack, rather than leaving "why" empty.
+            st.markdown(t("result.default_level", level=level_label(pack, result.level)))
+            if level is not None and level.help:
+                st.caption(pick(level.help))
+        elif not result.reasons:
             st.caption(t("result.no_reasons"))
         for reason in result.reasons:
             st.markdown(f"- {pick(reason.message)} → **{plain(level_label(pack, reason.level))}** "
