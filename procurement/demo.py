@@ -15,8 +15,9 @@ from typing import Any
 
 from sqlalchemy import select
 
+from procurement import readiness
 from procurement.models import Organisation
-from procurement.services import Actor, Services
+from procurement.services import Actor, CaseView, Services
 
 #: Every demo account has this password (documented in docs/operations.md; demo only).
 DEMO_PASSWORD = "demo-pass"
@@ -68,7 +69,16 @@ BOARD_REPORT = {
     "contact": "デジタル推進課 企画係(内線 1234)",
 }
 
-#: (owner, title, department, answers, final status, checklist {item: status}, board report?)
+#: Evidence of the items the demo marks `met`, per checklist.
+EVIDENCE = "契約書案 第5条にて確認"
+CHECKLIST_EVIDENCE = {
+    "procurement": "調達仕様書 第3章にて確認",
+    "contract": EVIDENCE,
+    "usage_rules": "生成AI利用規程 第2条に規定",
+}
+
+#: (owner, title, department, answers, final status, checklist {item: status}, board report?).
+#: A case that gets submitted has every other required item settled first (`complete_checklist`).
 _MINISTRY_V1 = (
     ("ministry-planner", "議事録要約ツールの試行", "大臣官房 総務課", LOW, "approved",
      {"PC-G1": "met", "PC-D1": "met"}, False),
@@ -154,10 +164,14 @@ def _seed_case(
     answers: Mapping[str, Any], status: str, checklist: Mapping[str, str], report: bool,
 ) -> int:
     view = svc.create_case(owner, title, department, answers=dict(answers))
+    # An item left open on a returned case was reopened after the return (the reviewer asked for
+    # its evidence): the case itself was complete when it was submitted.
+    reopened = {i: st for i, st in checklist.items()
+                if status == "returned" and st not in readiness.SETTLED_STATUSES}
     for item_id, item_status in checklist.items():
-        view = svc.set_checklist_item(owner, view.id, item_id, item_status,
-                                      "契約書案 第5条にて確認" if item_status == "met" else "",
-                                      view.version)
+        if item_id not in reopened:
+            view = svc.set_checklist_item(owner, view.id, item_id, item_status,
+                                          EVIDENCE if item_status == "met" else "", view.version)
     if report:
         view = svc.save_board_report(owner, view.id, BOARD_REPORT, view.version)
     if status in ("draft",):
@@ -165,15 +179,29 @@ def _seed_case(
     if status == "withdrawn":
         svc.withdraw(owner, view.id, view.version, "事業計画の見直しにより取り下げ")
         return view.id
+    view = complete_checklist(svc, owner, view)
     view = svc.submit(owner, view.id, view.version)
     if status == "submitted":
         return view.id
     if status == "returned":
-        svc.return_case(reviewer, view.id, "品質評価計画(PC-Q3)の根拠資料を添付してください",
-                        view.version)
+        view = svc.return_case(reviewer, view.id, "品質評価計画(PC-Q3)の根拠資料を添付してください",
+                               view.version)
+        for item_id, item_status in reopened.items():
+            view = svc.set_checklist_item(owner, view.id, item_id, item_status,
+                                          "根拠資料を準備中", view.version)
         return view.id
     view = svc.approve(reviewer, view.id, view.version, "承認します")
     if status == "voided":
         # A change after approval voids it: the case is back to draft, with the void on record.
         svc.set_checklist_item(owner, view.id, "PC-G1", "not_met", "体制図の更新待ち", view.version)
     return view.id
+
+
+def complete_checklist(svc: Services, owner: Actor, view: CaseView) -> CaseView:
+    """Settle every required checklist item still open (`met`, with evidence naming where it is
+    shown), so the case may be submitted (`procurement.readiness`)."""
+    pack = svc.registry.resolve(view.pack_ref)
+    for gap in readiness.item_gaps(pack, view):
+        evidence = CHECKLIST_EVIDENCE.get(pack.item(gap.id).checklist, EVIDENCE)
+        view = svc.set_checklist_item(owner, view.id, gap.id, "met", evidence, view.version)
+    return view

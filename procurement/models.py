@@ -41,6 +41,10 @@ CHECKLIST_STATUSES = ("met", "not_met", "not_applicable", "pending")
 DECISION_KINDS = (
     "classification", "submission", "return", "approval", "withdrawal", "reassessment", "void",
 )
+#: The fields of a board report (報告書), in display order: the text columns of `BoardReport`.
+BOARD_REPORT_FIELDS = (
+    "project_details", "objectives", "risk_mitigation", "qa_plan", "schedule", "contact",
+)
 
 
 class UTCDateTime(TypeDecorator):

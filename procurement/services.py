@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from procurement import audit
+from procurement import audit, readiness
 from procurement.db import READ_ONLY
 from procurement.errors import (
     AuthenticationError,
@@ -36,6 +36,7 @@ from procurement.errors import (
     WorkflowError,
 )
 from procurement.models import (
+    BOARD_REPORT_FIELDS,
     CASE_STATUSES,
     CHECKLIST_STATUSES,
     ORG_KINDS,
@@ -58,10 +59,6 @@ LOCK_DURATION = timedelta(minutes=15)
 JST = ZoneInfo("Asia/Tokyo")
 #: The national pack chosen by date when neither the case nor its organisation names one.
 NATIONAL_PACK_ID = "jp-national"
-#: The fields of a board report (報告書), in display order.
-BOARD_REPORT_FIELDS = (
-    "project_details", "objectives", "risk_mitigation", "qa_plan", "schedule", "contact",
-)
 #: Statuses in which answers, checklist and board report may be edited.
 EDITABLE_STATUSES = frozenset({"draft", "returned", "approved", "in_operation"})
 #: Statuses holding an approval that a later change voids (a running system keeps running; the
@@ -168,6 +165,10 @@ class CaseSummary:
     updated_at: datetime
     submitted_at: datetime | None
     approved_at: datetime | None
+    #: When and why a later change (or a re-assessment) voided the case's approval; cleared by
+    #: the next approval. Lists show it so a lost approval is never missed.
+    approval_voided_at: datetime | None = None
+    approval_voided_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -179,8 +180,6 @@ class CaseView(CaseSummary):
     classification: Any = None  # procurement.packs.Classification, None if the pack is gone
     pack_matches: bool = True
     answers_hash: str = ""
-    approval_voided_at: datetime | None = None
-    approval_voided_reason: str | None = None
     decisions: tuple[DecisionView, ...] = ()
 
 
@@ -599,8 +598,6 @@ class Services:
             classification=classification,
             pack_matches=pack is not None and pack.fingerprint == case.pack_fingerprint,
             answers_hash=case.answers_hash,
-            approval_voided_at=case.approval_voided_at,
-            approval_voided_reason=case.approval_voided_reason,
             decisions=decisions,
         )
 
@@ -771,23 +768,31 @@ class Services:
             return self._case_view(s, case)
 
     def submit(self, actor: Actor, case_id: int, expected_version: int, comment: str = "") -> CaseView:
-        """Send a complete, unblocked draft (or returned) case for approval (planner)."""
+        """Send a draft (or returned) case for approval (planner), refused unless nothing is
+        missing by `procurement.readiness.submission_gaps`: every applicable question answered,
+        no blocking finding, every required checklist item settled, the board report filled in
+        when that step applies.
+
+        A refusal is a WorkflowError whose params carry `gaps` (`[{"kind", "id", "step"}]`, in
+        the order the app lists them), `gap_count`, and the `unanswered` questions and
+        `blocking` findings among them; its message lists every gap.
+        """
         with self.unit_of_work(actor, roles={"planner"}) as uow:
             case = uow.load_case(case_id, expected_version)
             if case.status not in ("draft", "returned"):
                 raise WorkflowError(f"case {case.id} is {case.status}; only a draft or returned "
                                     "case can be submitted", case_id=case.id, status=case.status)
             pack = self._require_same_pack(case)
-            result = _classify(pack, _load_answers(uow.session, case.id))
-            if not result.complete:
+            # The stored case as the app shows it: the same facts, the same rules.
+            gaps = readiness.submission_gaps(pack, self._case_view(uow.session, case))
+            if gaps:
                 raise WorkflowError(
-                    f"case {case.id} is incomplete: unanswered {', '.join(result.unanswered)}",
-                    case_id=case.id, unanswered=list(result.unanswered),
+                    f"case {case.id} cannot be submitted; {len(gaps)} thing(s) missing: "
+                    f"{readiness.describe_gaps(gaps)}",
+                    case_id=case.id, gaps=[g.to_dict() for g in gaps], gap_count=len(gaps),
+                    unanswered=[g.id for g in gaps if g.kind == "question"],
+                    blocking=[g.id for g in gaps if g.kind == "blocking"],
                 )
-            if result.blocking:
-                ids = [f.id for f in result.blocking]
-                raise WorkflowError(f"case {case.id} has blocking finding(s) {', '.join(ids)}",
-                                    case_id=case.id, blocking=ids)
             return self._transition(uow, case, "submitted", "submission", comment)
 
     def return_case(self, actor: Actor, case_id: int, comment: str, expected_version: int) -> CaseView:
@@ -1135,7 +1140,8 @@ def _summary(c: Case, owner_name: str, org_code: str) -> CaseSummary:
     return CaseSummary(
         c.id, org_code, c.title, c.department, c.owner_id, owner_name, c.status, c.pack_id,
         c.pack_version, c.pack_fingerprint, c.level, c.is_complete, c.has_blocking, c.version,
-        c.created_at, c.updated_at, c.submitted_at, c.approved_at,
+        c.created_at, c.updated_at, c.submitted_at, c.approved_at, c.approval_voided_at,
+        c.approval_voided_reason,
     )
 
 

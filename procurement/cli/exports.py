@@ -88,12 +88,11 @@ def run_export(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from procurement.db import create_db_engine
+    from procurement.cli.common import services_for
     from procurement.exports import (
         ExportFilters, build_case_workbook, build_organisation_workbook, write_answers_csv,
         write_audit_csv,
     )
-    from procurement.packs import PackRegistry
 
     out = Path(args.out)
     if not out.parent.is_dir():
@@ -106,15 +105,18 @@ def _run(args: argparse.Namespace) -> int:
         statuses=tuple(dict.fromkeys(args.status)),
         pack_id=args.pack,
     )
-    engine = create_db_engine()
+    # The packs of --rules-dir and those installed in the database: question texts and the
+    # rule-pack sheet must know every pack a stored case may reference.
+    services = services_for(args)
+    engine, registry = services.engine, services.registry
     try:
-        if args.csv:
-            writer = write_audit_csv if args.csv == "audit" else write_answers_csv
-            extra = {} if args.csv == "audit" else {"registry": PackRegistry.discover()}
-            count = writer(engine, out, filters=filters, **extra)
+        if args.csv == "audit":
+            print(f"wrote {out}: {write_audit_csv(engine, out, filters=filters)} rows")
+            return 0
+        if args.csv == "answers":
+            count = write_answers_csv(engine, out, filters=filters, registry=registry)
             print(f"wrote {out}: {count} rows")
             return 0
-        registry = PackRegistry.discover()
         if args.case is not None:
             build_case_workbook(engine, args.case, out, registry=registry,
                                 org_codes=filters.org_codes or None, generated_by=_operator())

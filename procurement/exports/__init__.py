@@ -9,10 +9,12 @@ Parts: `cells` (what makes a value safe in a spreadsheet), `sheets` (streaming t
 bilingual headers, print layout), `snapshot` (one consistent read-only view of the database),
 `organisation` and `case` (the two workbooks), `csvfiles`, `auditsheet` (read back and verify).
 
-Writer choice, on evidence (`bench/export.py`, 2 cores): XlsxWriter's `constant_memory` mode
-writes the same rows about twice as fast as openpyxl's write-only mode with lxml, and both keep
-memory flat; so the workbooks are written with XlsxWriter, and openpyxl (with pandas) is used to
-read them back.
+Writer choice, on evidence (`bench/export.py`, 2 shared cores, 100,000-200,000 rows):
+XlsxWriter's `constant_memory` mode was the faster bare writer in the median of every size we ran
+at 100,000 rows and more (1.02-1.3x less time and CPU than openpyxl's write-only mode with lxml;
+the shared field notes saw 1.5-2x on a quieter machine; single runs under load vary) and used
+~9 MB less; both stay flat as rows grow. So workbooks are written with XlsxWriter, and openpyxl
+(with pandas) reads them back.
 """
 
 from procurement.exports.auditsheet import read_audit_sheet, verify_workbook

@@ -591,51 +591,55 @@ class _OrganisationExport:
         f_dt, f_quoted = s.datetime, s.text_quoted
         fy_by_day = _FY_BY_DAY
         row = table.row
+        progress, done, total = self.progress, self.done, self.total
+        quoted = FORMULA_STARTS.__contains__
         for e in stream(self.conn, stmt):
-            occurred_at = e.occurred_at
+            (event_id, chain, seq, occurred_at, actor_stored, event_type_stored, case_id,
+             payload, prev_hash, digest) = e
             if occurred_at.tzinfo is timezone.utc:  # as the model returns it: skip conversions
                 occurred = occurred_at.strftime(_HASHED_TIME)
             else:
                 occurred_at = _utc(occurred_at)
                 occurred = format_timestamp(occurred_at)
             serial = occurred_at.timestamp() / 86400 + _SERIAL_SHIFT
-            day = int(serial)
-            fy = fy_by_day.get(day) or _fy(occurred_at)
-            payload = e.payload or ""
+            fy = fy_by_day.get(int(serial)) or _fy(occurred_at)
+            payload = payload or ""
             parts = split_utf16(payload) if len(payload) * 2 > EXCEL_CELL_LIMIT else None
-            chain, actor, event_type = e.chain, e.actor or "", e.event_type or ""
-            prev_hash, digest = e.prev_hash or "", e.hash or ""
-            number(row, 0, e.id, f_int)
-            string(row, 1, chain, f_quoted if chain[:1] in FORMULA_STARTS else f_text)
-            number(row, 2, e.seq, f_int)
+            actor, event_type = actor_stored or "", event_type_stored or ""
+            prev_hash, digest = prev_hash or "", digest or ""
+            number(row, 0, event_id, f_int)
+            string(row, 1, chain, f_quoted if quoted(chain[:1]) else f_text)
+            number(row, 2, seq, f_int)
             string(row, 3, occurred, f_text)
             number(row, 4, serial, f_dt)
             string(row, 5, fy, f_text)
             if actor:
                 actor = clean_text(actor)
-                string(row, 6, actor, f_quoted if actor[:1] in FORMULA_STARTS else f_text)
+                string(row, 6, actor, f_quoted if quoted(actor[:1]) else f_text)
             if event_type:
-                string(row, 7, event_type, f_quoted if event_type[:1] in FORMULA_STARTS else f_text)
-            if e.case_id is not None:
-                number(row, 8, e.case_id, f_int)
+                string(row, 7, event_type, f_quoted if quoted(event_type[:1]) else f_text)
+            if case_id is not None:
+                number(row, 8, case_id, f_int)
             first = parts[0] if parts else payload
             if first:
-                string(row, 9, first, f_quoted if first[:1] in FORMULA_STARTS else f_text)
+                string(row, 9, first, f_quoted if quoted(first[:1]) else f_text)
             if parts:
                 number(row, 10, len(parts), f_int)
                 self._write_more(e, parts)
             if prev_hash:
-                string(row, 11, prev_hash, f_quoted if prev_hash[:1] in FORMULA_STARTS else f_text)
+                string(row, 11, prev_hash, f_quoted if quoted(prev_hash[:1]) else f_text)
             if digest:
-                string(row, 12, digest, f_quoted if digest[:1] in FORMULA_STARTS else f_text)
+                string(row, 12, digest, f_quoted if quoted(digest[:1]) else f_text)
             row += 1
             table.row = row
-            self.done += 1
-            if self.progress is not None and not self.done % 2000:
-                self.progress(self.done, self.total, AUDIT)
+            done += 1
+            if progress is not None and not done % 2000:
+                self.done = done
+                progress(done, total, AUDIT)
             # Built directly (the row is already typed): the verifier re-hashes exactly this.
-            yield EventRecord(chain, e.seq, occurred, e.actor, e.event_type, e.case_id,
+            yield EventRecord(chain, seq, occurred, actor_stored, event_type_stored, case_id,
                               payload, prev_hash.strip().lower(), digest.strip().lower())
+        self.done = done
 
     def _write_more(self, event, parts: list[str]) -> None:
         if self.more is None:

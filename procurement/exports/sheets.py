@@ -1,8 +1,8 @@
 """Streaming worksheet tables: typed columns, bilingual header, safe cells, print layout.
 
 The writer is XlsxWriter in `constant_memory` mode. `bench/export.py` measured it against
-openpyxl's write-only mode (with lxml) on the same rows: about twice as fast, with the same flat
-memory (see the module docstring of `procurement.exports`). In that mode each sheet streams to
+openpyxl's write-only mode (with lxml) on the same rows: faster in the medians, with the same flat
+memory (figures in the module docstring of `procurement.exports`). In that mode each sheet streams to
 its own temporary file, so sheets may be filled in any interleaving as long as each one's rows
 only go forward; the summary sheet is created first (so it is the first tab) and filled last.
 

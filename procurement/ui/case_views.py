@@ -151,6 +151,8 @@ KNOWN_EVENTS = (
     "case.created", "case.answers_saved", "case.classified", "case.checklist_set",
     "case.board_report_saved", "case.submitted", "case.returned", "case.approved",
     "case.withdrawn", "approval.voided",
+    "operation.started", "operation.updated", "operation.reviewed", "operation.ended",
+    "incident.created", "incident.updated", "incident.closed",
 )
 
 

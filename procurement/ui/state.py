@@ -48,13 +48,11 @@ DEFAULT_TIMEOUT_MINUTES = 30
 def _build_services(database_url: str, rules_dir: str):
     # Imported here so that a page importing `state` does not pay for the whole stack twice,
     # and cached per (URL, rules folder): one engine per database for the whole server.
-    from procurement.db import create_db_engine
-    from procurement.packs import PackRegistry
-    from procurement.services import Services
+    # `open_services` is the one place services are built, so the app sees the packs installed
+    # in the database as well as the shipped ones; a pack that no longer loads is logged.
+    from procurement.runtime import open_services
 
-    engine = create_db_engine(database_url)
-    registry = PackRegistry.discover(rules_dir)
-    return Services(engine, registry)
+    return open_services(database_url, rules_dir, warn=log.warning)
 
 
 def get_services():

@@ -8,12 +8,13 @@ import pytest
 
 from procurement import operation
 from procurement.demo import HIGH, LOW
+from tests.fixtures.services import submit_filled
 
 
 def approve_case(svc, planner, reviewer, title="議事録要約", department="総務課", answers=LOW):
     """A case taken through submission and approval; returns its CaseView."""
     view = svc.create_case(planner, title, department, answers=dict(answers))
-    view = svc.submit(planner, view.id, view.version)
+    view = submit_filled(svc, planner, view)
     return svc.approve(reviewer, view.id, view.version, "承認します")
 
 

@@ -20,6 +20,7 @@ from procurement.errors import (
     WorkflowError,
 )
 from procurement.models import AuditEvent
+from tests.fixtures.services import submit_filled
 
 JST = timezone(timedelta(hours=9))
 
@@ -270,7 +271,7 @@ def test_a_system_that_kept_running_resumes_after_reapproval(services, planner, 
     portfolio = compute_portfolio(load_portfolio_rows(svc, reviewer), now=svc.clock())
     assert [c.id for c in portfolio.running_unapproved] == [case_id]
 
-    view = svc.submit(planner, case_id, view.version)
+    view = submit_filled(svc, planner, view)
     view = svc.approve(reviewer, case_id, view.version)
     resumed = start(svc, planner, view, started_on=date(2026, 8, 1), model_version="2")
     assert (resumed.started_on, resumed.last_reviewed_on, resumed.model_version) == (

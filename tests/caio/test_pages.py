@@ -7,6 +7,7 @@ import pytest
 from procurement import operation
 from procurement.demo import HIGH, LOW
 from procurement.fiscal import to_jst
+from tests.fixtures.services import submit_filled
 from tests.ui.conftest import ROLE_USERS
 from tests.ui.helpers import assert_clean, texts
 
@@ -25,7 +26,7 @@ def cases(ui_services, ui_actors):
 
     def approved(title, answers):
         view = svc.create_case(planner, title, "広報室", answers=dict(answers))
-        view = svc.submit(planner, view.id, view.version)
+        view = submit_filled(svc, planner, view)
         return svc.approve(reviewer, view.id, view.version)
 
     high = approved("国民向けFAQ", HIGH)

@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import text
 
 from procurement.demo import HIGH, LOW
+from tests.fixtures.services import submit_filled
 
 #: One of each kind of text a spreadsheet must keep as text.
 HOSTILE = (
@@ -96,7 +97,7 @@ def seed_hostile(engine, records_registry, service_clock) -> Seeded:
         case_ids.append(case.id)
     # One case goes through review with a hostile comment (a decision row with user text).
     first = svc.get_case(planner, case_ids[0])
-    first = svc.submit(planner, first.id, first.version, comment="=提出します")
+    first = submit_filled(svc, planner, first, comment="=提出します")
     svc.return_case(reviewer, first.id, "=HYPERLINK(\"x\") 直してください", first.version)
     long_case = svc.create_case(planner, "長い根拠の案件", "総務課", answers=LOW)
     long_case = svc.set_checklist_item(planner, long_case.id, "PC-G1", "met", LONG_TEXT,

@@ -3,6 +3,7 @@ passwords, and audit chains that verify."""
 
 from procurement import audit
 from procurement.demo import DEMO_PASSWORD, DEMO_USERS
+from procurement.readiness import Gap, submission_gaps
 
 
 def test_demo_covers_every_status_level_and_edition(demo_services):
@@ -37,3 +38,23 @@ def test_demo_audit_chains_verify(demo_services):
     reports = audit.verify_database(demo_services.engine)
     assert {r.chain for r in reports} == {"demo-ministry", "demo-city"}
     assert all(r.ok for r in reports), reports
+
+
+def test_demo_cases_that_were_submitted_were_complete(demo_services):
+    """Submission needs every required item settled and, for high cases, the board report: the
+    demo's submitted and approved cases hold them; the returned case reopened one item."""
+    svc = demo_services
+    seen = set()
+    for username in ("ministry-auditor", "city-auditor"):
+        auditor = svc.actor_for(username)
+        for summary in svc.list_cases(auditor):
+            case = svc.get_case(auditor, summary.id)
+            pack = svc.registry.resolve(case.pack_ref)
+            gaps = submission_gaps(pack, case)
+            if case.status in ("submitted", "approved"):
+                assert gaps == [], (case.title, gaps)
+                seen.add((case.status, case.level))
+            if case.title == "補助金審査の一次チェック":
+                assert case.status == "returned"
+                assert gaps == [Gap("item_pending", "PC-Q3", "procurement_checklist")]
+    assert {("submitted", "high"), ("approved", "high"), ("approved", "low")} <= seen

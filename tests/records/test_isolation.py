@@ -6,6 +6,7 @@ import pytest
 
 from procurement.demo import HIGH
 from procurement.errors import NotFoundError, PermissionDeniedError
+from tests.fixtures.services import submit_filled
 
 #: Every case function, called on case `c` (a submitted case of org-a, version `v`).
 WRITES = {
@@ -35,8 +36,7 @@ CASE_WRITES = [name for name in WRITES if name not in ("create_case", "import_ca
 
 @pytest.fixture
 def case(services, planner):
-    view = services.create_case(planner, "t", "d", answers=HIGH)
-    return services.submit(planner, view.id, view.version)
+    return submit_filled(services, planner, services.create_case(planner, "t", "d", answers=HIGH))
 
 
 def test_another_organisation_can_neither_read_nor_change_a_case(

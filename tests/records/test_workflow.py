@@ -5,6 +5,8 @@ import pytest
 
 from procurement.demo import BLOCKED, HIGH, INCOMPLETE, LOW
 from procurement.errors import InputError, WorkflowError
+from procurement.services import BOARD_REPORT_FIELDS
+from tests.fixtures.services import fill_for_submission, submit_filled
 
 
 def _history(svc, actor, case_id):
@@ -14,22 +16,85 @@ def _history(svc, actor, case_id):
 @pytest.fixture
 def submitted(services, planner):
     view = services.create_case(planner, "国民向けFAQ", "広報室", answers=HIGH)
-    return services.submit(planner, view.id, view.version)
+    return submit_filled(services, planner, view)
 
 
 def test_submit_needs_a_complete_case(services, planner):
-    view = services.create_case(planner, "t", "d", answers=INCOMPLETE)
+    view = fill_for_submission(services, planner,
+                               services.create_case(planner, "t", "d", answers=INCOMPLETE))
     with pytest.raises(WorkflowError) as err:
         services.submit(planner, view.id, view.version)
     assert "HR-2" in err.value.params["unanswered"]
+    assert {"kind": "question", "id": "HR-2", "step": "classification"} in err.value.params["gaps"]
+    assert "question HR-2 is not answered (step classification)" in str(err.value)
     assert services.get_case(planner, view.id).status == "draft"
 
 
 def test_submit_needs_no_blocking_finding(services, planner):
-    view = services.create_case(planner, "t", "d", answers=BLOCKED)
+    view = fill_for_submission(services, planner,
+                               services.create_case(planner, "t", "d", answers=BLOCKED))
     with pytest.raises(WorkflowError) as err:
         services.submit(planner, view.id, view.version)
     assert err.value.params["blocking"]
+    assert [g["kind"] for g in err.value.params["gaps"]] == ["blocking"]
+
+
+def test_submit_refuses_a_high_case_with_open_checklist_items_naming_them(services, planner,
+                                                                          auditor):
+    view = fill_for_submission(services, planner,
+                               services.create_case(planner, "国民向けFAQ", "広報室", answers=HIGH))
+    for item_id, status, evidence in (("PC-G1", "not_applicable", "  "), ("PC-Q3", "pending", ""),
+                                      ("CC-4", "not_met", "交渉中")):
+        view = services.set_checklist_item(planner, view.id, item_id, status, evidence, view.version)
+    with pytest.raises(WorkflowError) as err:
+        services.submit(planner, view.id, view.version)
+    assert err.value.params["gaps"] == [
+        {"kind": "item_reason", "id": "PC-G1", "step": "procurement_checklist"},
+        {"kind": "item_pending", "id": "PC-Q3", "step": "procurement_checklist"},
+        {"kind": "item_not_met", "id": "CC-4", "step": "contract_checklist"},
+    ]
+    assert err.value.params["gap_count"] == 3 and err.value.params["case_id"] == view.id
+    message = str(err.value)
+    assert message.startswith(f"case {view.id} cannot be submitted; 3 thing(s) missing: ")
+    for text in ("checklist item PC-G1 is not applicable without a reason (step "
+                 "procurement_checklist)", "checklist item PC-Q3 is pending",
+                 "checklist item CC-4 is not met (step contract_checklist)"):
+        assert text in message
+    stored = services.get_case(planner, view.id)
+    assert (stored.status, stored.version) == ("draft", view.version)
+    assert "case.submitted" not in _history(services, auditor, view.id)
+
+
+def test_submit_refuses_a_high_case_with_an_empty_board_report_field(services, planner):
+    view = services.create_case(planner, "国民向けFAQ", "広報室", answers=HIGH)
+    for item_id in view.classification.required_items:
+        view = services.set_checklist_item(planner, view.id, item_id, "met", "仕様書", view.version)
+    with pytest.raises(WorkflowError) as err:  # every item settled, no board report at all
+        services.submit(planner, view.id, view.version)
+    assert err.value.params["gaps"] == [
+        {"kind": "board_field", "id": name, "step": "board_report"} for name in BOARD_REPORT_FIELDS]
+    report = {name: f"{name} の記載" for name in BOARD_REPORT_FIELDS} | {"qa_plan": "   "}
+    view = services.save_board_report(planner, view.id, report, view.version)
+    with pytest.raises(WorkflowError) as err:
+        services.submit(planner, view.id, view.version)
+    assert err.value.params["gaps"] == [{"kind": "board_field", "id": "qa_plan",
+                                         "step": "board_report"}]
+    assert "board report field qa_plan is empty (step board_report)" in str(err.value)
+    view = services.save_board_report(planner, view.id, {"qa_plan": "想定問答500件で評価"},
+                                      view.version)
+    assert services.submit(planner, view.id, view.version).status == "submitted"
+
+
+def test_a_low_case_needs_its_items_but_no_board_report(services, planner):
+    view = services.create_case(planner, "議事録要約", "総務課", answers=LOW)
+    with pytest.raises(WorkflowError) as err:
+        services.submit(planner, view.id, view.version)
+    kinds = {g["kind"] for g in err.value.params["gaps"]}
+    assert kinds == {"item_pending"}
+    assert {g["id"] for g in err.value.params["gaps"]} == set(view.classification.required_items)
+    view = fill_for_submission(services, planner, view)
+    assert view.board_report is None
+    assert services.submit(planner, view.id, view.version).status == "submitted"
 
 
 def test_submitted_case_is_frozen_until_returned(services, planner, reviewer, submitted):
@@ -67,8 +132,7 @@ def test_approval_is_pinned_to_answers_and_pack(services, reviewer, submitted):
 def test_owner_cannot_approve_own_case(services, admin, planner):
     services.create_user(admin, "org-a", "both", "B", "correct horse battery", ["planner", "reviewer"])
     both = services.actor_for("both")
-    view = services.create_case(both, "t", "d", answers=LOW)
-    view = services.submit(both, view.id, view.version)
+    view = submit_filled(services, both, services.create_case(both, "t", "d", answers=LOW))
     with pytest.raises(WorkflowError):
         services.approve(both, view.id, view.version)
 
@@ -86,8 +150,8 @@ def test_any_later_change_voids_the_approval(services, planner, reviewer, audito
     assert after.approval_voided_at is not None and after.approval_voided_reason
     assert after.decisions[-1].kind == "void"
     assert _history(services, auditor, after.id)[-1] == "approval.voided"
-    # Resubmitting and approving again works, and clears the void.
-    again = services.approve(reviewer, after.id, services.submit(planner, after.id, after.version).version)
+    # Resubmitting (once the change is settled again) and approving again clears the void.
+    again = services.approve(reviewer, after.id, submit_filled(services, planner, after).version)
     assert again.status == "approved" and again.approval_voided_at is None
 
 
@@ -113,10 +177,14 @@ def test_history_records_the_whole_workflow(services, planner, reviewer, auditor
     returned = services.return_case(reviewer, submitted.id, "修正を", submitted.version)
     resubmitted = services.submit(planner, returned.id, returned.version)
     services.approve(reviewer, resubmitted.id, resubmitted.version)
-    events = services.case_history(auditor, submitted.id)
+    history = services.case_history(auditor, submitted.id)
+    filled = ("case.checklist_set", "case.board_report_saved")  # before the first submission
+    first_submission = [e.event_type for e in history].index("case.submitted")
+    assert {e.event_type for e in history[1:first_submission]} == set(filled)
+    events = [e for e in history if e.event_type not in filled]
     assert [e.event_type for e in events] == [
         "case.created", "case.submitted", "case.returned", "case.submitted", "case.approved"]
-    assert [e.seq for e in events] == sorted(e.seq for e in events)
+    assert [e.seq for e in history] == sorted(e.seq for e in history)
     assert events[2].payload["comment"] == "修正を" and events[2].actor == "a-reviewer"
     assert events[-1].payload["answers_hash"] == resubmitted.answers_hash
 

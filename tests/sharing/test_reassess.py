@@ -10,6 +10,7 @@ import pytest
 from procurement import audit, reassess
 from procurement.demo import BLOCKED, HIGH, LOW
 from procurement.packs import classify
+from tests.fixtures.services import submit_filled
 
 #: Reading and refusing are database-neutral; the apply test (chains) runs on both databases.
 SQLITE_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
@@ -74,7 +75,7 @@ def demo_v1_cases(demo_services):
     planner = svc.actor_for("ministry-planner")
     reviewer = svc.actor_for("ministry-reviewer")
     high = svc.create_case(planner, "住民向け回答生成", "市民相談室", "jp-national@1", HIGH)
-    high = svc.submit(planner, high.id, high.version)
+    high = submit_filled(svc, planner, high)
     high = svc.approve(reviewer, high.id, high.version, "承認")
     partial = svc.create_case(planner, "公開チャットの構想", "広報室", "jp-national@1", HIGH_INCOMPLETE)
     closed = svc.create_case(planner, "取り下げた構想", "広報室", "jp-national@1", HIGH)

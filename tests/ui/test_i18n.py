@@ -44,8 +44,9 @@ def family_members() -> dict[str, set[str]]:
             yield from subclasses(sub)
 
     codes = {ProcurementError.code} | {c.code for c in subclasses(ProcurementError)}
-    gap_kinds = {"question", "blocking", "item_pending", "item_not_met", "item_reason",
-                 "board_field"}
+    from procurement.readiness import GAP_PHRASES
+
+    gap_kinds = set(GAP_PHRASES)
     return {
         "status.": {f"status.{s}" for s in CASE_STATUSES},
         "role.": {f"role.{r}" for r in ROLES},

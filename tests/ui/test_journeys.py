@@ -51,7 +51,7 @@ def settle_required_items(at, svc, actor, case_id, step_id: str) -> int:
     open_step(at, step_id)
     case = svc.get_case(actor, case_id)
     pack = svc.registry.resolve(f"{case.pack_id}@{case.pack_version}")
-    from procurement.ui.readiness import item_step
+    from procurement.readiness import item_step
 
     ids = [i for i in case.classification.required_items if item_step(pack, i) == step_id]
     assert ids, f"no required item on {step_id}"

@@ -1,4 +1,10 @@
-"""Case list: my cases or my organisation's, with search and filters; open or start a case."""
+"""Case list: my cases or my organisation's, with search and filters; open or start a case.
+
+A case whose approval was voided (by a later change or a re-assessment) says so in the list, with
+when and why, so a lost approval is never missed.
+"""
+
+import re
 
 import pandas as pd
 import streamlit as st
@@ -16,6 +22,34 @@ def level_names(svc) -> dict[str, str]:
         for lv in pack.levels:
             names[lv.id] = pick(lv.label)
     return names
+
+
+#: The forms in which the services (`Services._void_approval`) and the re-assessment
+#: (`procurement.reassess`) record why an approval was voided; anything else is shown as stored.
+_CHECKLIST_VOID = re.compile(r"checklist item (?P<item>\S+) changed")
+_REASSESS_VOID = re.compile(r"re-assessment under (?P<pack>[^\s:]+)")
+
+
+def void_cause(reason: str | None) -> str:
+    """Why an approval was voided, in the user's language (the stored text when unknown)."""
+    reason = (reason or "").strip()
+    if reason == "answers changed":
+        return t("cases.void_answers")
+    if reason == "board report changed":
+        return t("cases.void_board_report")
+    if match := _CHECKLIST_VOID.fullmatch(reason):
+        return t("cases.void_checklist", item=match["item"])
+    if match := _REASSESS_VOID.match(reason):
+        return t("cases.void_reassessment", pack=match["pack"])
+    return reason or "-"
+
+
+def voided_text(case) -> str:
+    """The list's mark for a case whose approval was voided (empty when it was not)."""
+    if case.approval_voided_at is None:
+        return ""
+    return t("cases.voided", time=format_jst(case.approval_voided_at),
+             cause=void_cause(case.approval_voided_reason))
 
 
 def open_case(case_id: int) -> None:
@@ -67,6 +101,9 @@ def body(actor) -> None:
     if not cases:
         st.info(t("cases.empty"))
         return
+    voided = sum(1 for c in cases if c.approval_voided_at is not None)
+    if voided:
+        st.warning(t("cases.voided_notice", count=voided), icon=":material/gpp_maybe:")
     table = pd.DataFrame(
         [
             {
@@ -75,6 +112,7 @@ def body(actor) -> None:
                 t("cases.col_department"): c.department,
                 t("cases.col_owner"): c.owner_name,
                 t("cases.col_status"): t(f"status.{c.status}"),
+                t("cases.col_voided"): voided_text(c),
                 t("cases.col_level"): levels.get(c.level, c.level or "-"),
                 t("cases.col_complete"): t("common.yes") if c.is_complete else t("common.no"),
                 t("cases.col_blocking"): t("common.yes") if c.has_blocking else "",

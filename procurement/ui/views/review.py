@@ -3,7 +3,8 @@ side, then approve, or return it to the planner with a required comment."""
 
 import streamlit as st
 
-from procurement.ui import case_views, readiness, widgets
+from procurement import readiness
+from procurement.ui import case_views, widgets
 from procurement.ui.state import flash, format_jst, get_services, run_page, t
 
 PICK_KEY = "review_case"

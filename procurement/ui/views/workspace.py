@@ -10,10 +10,11 @@ import logging
 
 import streamlit as st
 
-from procurement.errors import ProcurementError
+from procurement import readiness
+from procurement.errors import ProcurementError, WorkflowError
 from procurement.models import CHECKLIST_STATUSES
 from procurement.services import BOARD_REPORT_FIELDS, EDITABLE_STATUSES
-from procurement.ui import case_views, readiness, widgets
+from procurement.ui import case_views, widgets
 from procurement.ui.state import (
     CASE_KEY,
     current_actor,
@@ -211,15 +212,17 @@ def render_submission(pack, case, editable: bool) -> None:
         st.success(t("submit.ready"))
     comment = st.text_area(t("submit.comment"), key="submit_comment", max_chars=2000)
     if st.button(t("submit.button"), key="submit_case", type="primary", icon=":material/send:"):
-        # Re-read: the check must see what is stored now, not what this page showed.
-        svc, actor = get_services(), current_actor()
-        fresh = svc.get_case(actor, case.id)
-        gaps = readiness.submission_gaps(pack, fresh)
-        if gaps:
+        # The service decides, on what is stored now (readiness.submission_gaps, the same rules
+        # as the list above); a refusal carries the gaps, shown here in the user's language.
+        try:
+            view = get_services().submit(current_actor(), case.id, case.version,
+                                         comment=comment or "")
+        except WorkflowError as exc:
+            if "gaps" not in exc.params:
+                raise
             st.error(t("submit.refused"), icon=":material/block:")
-            render_gaps(pack, gaps)
+            render_gaps(pack, [readiness.Gap(**g) for g in exc.params["gaps"]])
             return
-        view = svc.submit(actor, case.id, case.version, comment=comment or "")
         st.session_state[SEEN_KEY] = (view.id, view.version)  # our own change, not someone else's
         flash("success", "submit.done")
         st.rerun()
@@ -283,6 +286,9 @@ def body(actor) -> None:
         st.info(t("workspace.read_only", status=t(f"status.{case.status}")))
     elif case.status == "approved":
         st.warning(t("workspace.approved_edit_voids"))
+    elif case.status == "in_operation":
+        # The system keeps running, but without the approval it ran under (services.VOIDABLE_STATUSES).
+        st.warning(t("workspace.in_operation_edit_voids"))
 
     # Only the open tab runs (on_change="rerun"): the history is read when someone looks at it.
     work, history = st.tabs([t("workspace.tab_work"), t("workspace.tab_history")],

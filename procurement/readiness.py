@@ -1,10 +1,14 @@
 """What a case still lacks: which steps are done, and what stops it from being submitted.
 
-Plain Python (no streamlit), computed from the case's pack and its live classification, so the
-progress indicator and the refusal list read the same facts. A case can be submitted when every
-required, applicable question is answered, nothing is blocking, every required checklist item is
-`met` or `not_applicable` with a reason, and, when the board report step applies, every field of
-the report is filled in.
+The one place the submission rules live: `Services.submit` refuses a case for which
+`submission_gaps` is not empty, and the app shows the same list (progress indicator, refusal
+list), so a script, the CLI and the browser all apply the same rules. A case can be submitted
+when every required, applicable question is answered, nothing is blocking, every required
+checklist item is `met` or `not_applicable` with a reason, and, when the board report step
+applies, every field of the report is filled in.
+
+Plain Python (no streamlit, no database): it reads a case view (`procurement.services.CaseView`
+or anything with the same attributes) and its pack.
 """
 
 from __future__ import annotations
@@ -13,12 +17,21 @@ from dataclasses import dataclass
 from typing import Any
 
 from procurement.errors import NotFoundError
-from procurement.services import BOARD_REPORT_FIELDS
+from procurement.models import BOARD_REPORT_FIELDS
 
 #: Checklist statuses that settle a required item (`not_applicable` needs a reason as evidence).
 SETTLED_STATUSES = frozenset({"met", "not_applicable"})
 #: Steps a planner works through; `approval` belongs to the reviewer.
 REVIEWER_STEPS = frozenset({"approval"})
+#: Gap kinds, in the order `submission_gaps` lists them, with the English phrase for messages.
+GAP_PHRASES = {
+    "question": "question {id} is not answered",
+    "blocking": "blocking finding {id}",
+    "board_field": "board report field {id} is empty",
+    "item_pending": "checklist item {id} is pending",
+    "item_not_met": "checklist item {id} is not met",
+    "item_reason": "checklist item {id} is not applicable without a reason",
+}
 
 
 @dataclass(frozen=True)
@@ -28,6 +41,14 @@ class Gap:
     kind: str  # question | blocking | item_pending | item_not_met | item_reason | board_field
     id: str  # question id, finding id, item id or board report field
     step: str
+
+    def to_dict(self) -> dict[str, str]:
+        """`{"kind", "id", "step"}`: the shape carried by a refused submission's error."""
+        return {"kind": self.kind, "id": self.id, "step": self.step}
+
+    def describe(self) -> str:
+        """One English line, e.g. "checklist item PC-Q3 is pending (step procurement_checklist)"."""
+        return f"{GAP_PHRASES[self.kind].format(id=self.id)} (step {self.step})"
 
 
 def _question_step(pack: Any, qid: str, default: str = "classification") -> str:
@@ -83,6 +104,11 @@ def submission_gaps(pack: Any, case: Any) -> list[Gap]:
     gaps += board_report_gaps(case)
     gaps += item_gaps(pack, case)
     return gaps
+
+
+def describe_gaps(gaps: list[Gap]) -> str:
+    """The gaps as one English sentence part, "a; b; c" (for error messages and logs)."""
+    return "; ".join(g.describe() for g in gaps)
 
 
 def completed_steps(pack: Any, case: Any) -> set[str]:

@@ -1,4 +1,5 @@
-"""What stops a submission, and which steps are done (plain Python, no Streamlit)."""
+"""What stops a submission, and which steps are done (plain Python, no Streamlit): the rules
+`Services.submit` enforces and the app shows."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import pytest
 
 from procurement.packs import classify
 from procurement.services import BOARD_REPORT_FIELDS, CaseView, ChecklistEntry
-from procurement.ui.readiness import Gap, completed_steps, item_step, submission_gaps
+from procurement.readiness import Gap, completed_steps, describe_gaps, item_step, submission_gaps
 
 NOW = datetime(2026, 7, 1, tzinfo=timezone.utc)
 LOW = {"SC-1": "yes", "SC-2": "no", "SC-3": "fy2026_or_later", "SC-4": "in_house",
@@ -86,3 +87,32 @@ def test_usage_rules_are_worked_on_at_submission(pack):
     case = case_of(pack, LOW, all_met(pack, LOW), status="submitted")
     assert "submission" in completed_steps(pack, case)
     assert "approval" not in completed_steps(pack, case)
+
+
+def test_gaps_travel_as_dicts_and_read_as_english(pack):
+    gaps = [Gap("question", "SC-3", "scope"), Gap("item_reason", "PC-G1", "procurement_checklist")]
+    assert [g.to_dict() for g in gaps] == [
+        {"kind": "question", "id": "SC-3", "step": "scope"},
+        {"kind": "item_reason", "id": "PC-G1", "step": "procurement_checklist"}]
+    assert Gap(**gaps[0].to_dict()) == gaps[0]
+    assert describe_gaps(gaps) == ("question SC-3 is not answered (step scope); checklist item "
+                                   "PC-G1 is not applicable without a reason (step "
+                                   "procurement_checklist)")
+
+
+def test_only_the_ui_package_imports_streamlit():
+    """The rules (and everything else outside procurement/ui) are plain Python."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "procurement"
+    offenders = []
+    for path in sorted(root.rglob("*.py")):
+        if (root / "ui") in path.parents:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            if any(n == "streamlit" or n.startswith("streamlit.") for n in names):
+                offenders.append(f"{path.relative_to(root.parent)}:{node.lineno}")
+    assert offenders == []
