@@ -150,7 +150,7 @@ DECISION_KINDS = ("classification", "submission", "return", "approval", "withdra
 KNOWN_EVENTS = (
     "case.created", "case.answers_saved", "case.classified", "case.checklist_set",
     "case.board_report_saved", "case.submitted", "case.returned", "case.approved",
-    "case.withdrawn", "approval.voided",
+    "case.withdrawn", "case.reassessed", "approval.voided",
     "operation.started", "operation.updated", "operation.reviewed", "operation.ended",
     "incident.created", "incident.updated", "incident.closed",
 )
@@ -178,6 +178,10 @@ def event_details(pack, event) -> str:
     kind = event.event_type
     if kind == "case.created":
         return t("event.detail_created", title=p.get("title", ""), level=widgets.level_label(pack, p.get("level")))
+    if kind == "case.reassessed":
+        return t("event.detail_reassessed", old=p.get("old_pack", "-"), new=p.get("new_pack", "-"),
+                 old_level=widgets.level_label(pack, p.get("old_level")),
+                 new_level=widgets.level_label(pack, p.get("new_level")))
     if kind == "case.answers_saved":
         return "; ".join(
             f"{qid}: {widgets.option_label(pack, qid, ch.get('old')) if ch.get('old') is not None else '-'}"

@@ -143,3 +143,17 @@ def test_the_app_offers_the_packs_installed_in_the_database(ui_services, ui_acto
     at = go(make_app(ui_actors["a-planner"]), "cases")
     assert_clean(at)
     assert "city-shared@1.0.0" in at.selectbox(key="new_case_pack").options
+
+
+def test_the_history_names_a_reassessment_with_both_packs(standing, ui_actors, make_app):
+    at = make_app(ui_actors["a-planner"])
+    at.session_state["case_id"] = standing["reassessed"]
+    at.session_state["workspace_tab"] = "履歴"
+    go(at, "workspace")
+    assert_clean(at)
+    table = at.dataframe[-1].value
+    rows = [tuple(r) for r in table.itertuples(index=False)]
+    reassessed = [r for r in rows if "ルールパックで再判定" in r]
+    assert len(reassessed) == 1, rows
+    assert any("jp-national@1.0.0" in str(cell) and "jp-national@2.0.0" in str(cell)
+               for cell in reassessed[0]), reassessed
