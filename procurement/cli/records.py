@@ -105,10 +105,13 @@ def _db_upgrade(args: argparse.Namespace) -> int:
 
 def _demo_seed(args: argparse.Namespace) -> int:
     from procurement.demo import seed_demo
+    from procurement.demo_caio import seed_demo_operations
 
     try:
         svc = services_for(args)
         summary = seed_demo(svc)
+        # Systems in operation and incidents, so the CAIO's pages and reports have content.
+        running = seed_demo_operations(svc) if summary is not None else 0
     except ProcurementError as exc:
         return _fail(exc)
     if summary is None:
@@ -116,6 +119,7 @@ def _demo_seed(args: argparse.Namespace) -> int:
         return 0
     for org_code, count in summary.cases_by_org.items():
         print(f"seeded {org_code}: {summary.users_by_org[org_code]} users, {count} cases")
+    print(f"seeded operation: {running} systems in operation, with their incidents")
     print("demo passwords: see docs/operations.md")
     return 0
 
