@@ -26,6 +26,7 @@ from procurement.errors import (
 )
 from procurement.models import Answer, Case, Decision, Organisation
 from procurement.packs import classify
+from procurement.services import void_reason
 
 #: The keys of one row in the JSON output of `procurement reassess` (a contract: keep them).
 ROW_KEYS = (
@@ -381,8 +382,8 @@ def apply_reassessment(svc, plan: ReassessmentPlan, actor_for: Callable[[str], A
                     **{k: v for k, v in row.to_dict().items() if k not in ("case_id", "title")},
                 })
                 if row.obligations_grew and case.status in APPROVED_STATUSES:
-                    reason = (f"re-assessment under {new_pack.key}: obligations grew "
-                              f"({_growth_text(row)}); the case needs approval again")
+                    reason = void_reason("reassessment", pack=new_pack.key,
+                                         growth=_growth_text(row))
                     old_status = case.status
                     case.status = "draft"
                     case.approval_voided_at = uow.now

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -699,7 +700,7 @@ class Services:
             if old_level != case.level:
                 self._add_decision(uow, case, "classification", "")
                 uow.audit("case.classified", case.id, {"old": old_level, "new": case.level})
-            self._void_approval(uow, case, "answers changed")
+            self._void_approval(uow, case, void_reason("answers"))
             return self._case_view(s, case)
 
     def set_checklist_item(
@@ -728,7 +729,7 @@ class Services:
                 row.updated_by, row.updated_at = _user_id(actor), uow.now
             uow.touch(case)
             uow.audit("case.checklist_set", case.id, {"item_id": item_id, "old": old, "new": new})
-            self._void_approval(uow, case, f"checklist item {item_id} changed")
+            self._void_approval(uow, case, void_reason("checklist", item=item_id))
             return self._case_view(s, case)
 
     def save_board_report(
@@ -764,7 +765,7 @@ class Services:
             report.updated_by, report.updated_at = _user_id(actor), uow.now
             uow.touch(case)
             uow.audit("case.board_report_saved", case.id, {"changes": changes})
-            self._void_approval(uow, case, "board report changed")
+            self._void_approval(uow, case, void_reason("board_report"))
             return self._case_view(s, case)
 
     def submit(self, actor: Actor, case_id: int, expected_version: int, comment: str = "") -> CaseView:
@@ -965,6 +966,35 @@ class Services:
 
 # --------------------------------------------------------------------------------------------
 # Module helpers
+
+
+#: Why an approval was voided, as stored in `cases.approval_voided_reason` and the `void`
+#: decision. Written by `void_reason` and read back by `parse_void_reason` only, so a reader (the
+#: case list translates the cause) never depends on the wording.
+VOID_REASONS = {
+    "answers": "answers changed",
+    "board_report": "board report changed",
+    "checklist": "checklist item {item} changed",
+    "reassessment": "re-assessment under {pack}: obligations grew ({growth}); the case needs "
+                    "approval again",
+}
+_VOID_PATTERNS = {
+    kind: re.compile(re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>.+?)", re.escape(template)))
+    for kind, template in VOID_REASONS.items()
+}
+
+
+def void_reason(kind: str, **params: str) -> str:
+    """The stored text saying why an approval was voided (`kind` is a key of VOID_REASONS)."""
+    return VOID_REASONS[kind].format(**params)
+
+
+def parse_void_reason(text: str | None) -> tuple[str, dict[str, str]] | None:
+    """The kind and parameters of a stored void reason, or None for text of another form."""
+    for kind, pattern in _VOID_PATTERNS.items():
+        if match := pattern.fullmatch((text or "").strip()):
+            return kind, match.groupdict()
+    return None
 
 
 def national_edition_on(registry: Any, on: date):

@@ -211,3 +211,20 @@ def test_no_decision_under_a_pack_whose_content_changed_under_the_same_version(
     assert err.value.params["stored"] == submitted.pack_fingerprint
     assert services.get_case(planner, submitted.id).status == "submitted"
     assert services.approve(reviewer, submitted.id, submitted.version).status == "approved"
+
+
+@pytest.mark.parametrize("kind, params", [
+    ("answers", {}), ("board_report", {}), ("checklist", {"item": "PC-G1"}),
+    ("reassessment", {"pack": "jp-national@2.0.0", "growth": "+PC-T2 required"}),
+])
+def test_every_void_reason_reads_back_as_its_kind_and_parameters(kind, params):
+    from procurement.services import parse_void_reason, void_reason
+
+    assert parse_void_reason(void_reason(kind, **params)) == (kind, params)
+
+
+def test_a_reason_of_another_form_is_not_parsed():
+    from procurement.services import parse_void_reason
+
+    assert parse_void_reason("voided by hand") is None
+    assert parse_void_reason(None) is None

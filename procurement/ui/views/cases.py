@@ -4,12 +4,11 @@ A case whose approval was voided (by a later change or a re-assessment) says so 
 when and why, so a lost approval is never missed.
 """
 
-import re
-
 import pandas as pd
 import streamlit as st
 
 from procurement.models import CASE_STATUSES
+from procurement.services import parse_void_reason
 from procurement.ui.state import CASE_KEY, flash, format_jst, get_services, pick, plain, run_page, t
 
 WORKSPACE = "procurement/ui/pages/workspace.py"
@@ -24,24 +23,13 @@ def level_names(svc) -> dict[str, str]:
     return names
 
 
-#: The forms in which the services (`Services._void_approval`) and the re-assessment
-#: (`procurement.reassess`) record why an approval was voided; anything else is shown as stored.
-_CHECKLIST_VOID = re.compile(r"checklist item (?P<item>\S+) changed")
-_REASSESS_VOID = re.compile(r"re-assessment under (?P<pack>[^\s:]+)")
-
-
 def void_cause(reason: str | None) -> str:
     """Why an approval was voided, in the user's language (the stored text when unknown)."""
-    reason = (reason or "").strip()
-    if reason == "answers changed":
-        return t("cases.void_answers")
-    if reason == "board report changed":
-        return t("cases.void_board_report")
-    if match := _CHECKLIST_VOID.fullmatch(reason):
-        return t("cases.void_checklist", item=match["item"])
-    if match := _REASSESS_VOID.match(reason):
-        return t("cases.void_reassessment", pack=match["pack"])
-    return reason or "-"
+    parsed = parse_void_reason(reason)
+    if parsed is None:
+        return (reason or "").strip() or "-"
+    kind, params = parsed
+    return t(f"cases.void_{kind}", **params)
 
 
 def voided_text(case) -> str:
