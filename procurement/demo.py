@@ -77,6 +77,39 @@ CHECKLIST_EVIDENCE = {
     "usage_rules": "生成AI利用規程 第2条に規定",
 }
 
+#: Each demo case's purpose (利用目的), by title: what the system is used for, as a planner
+#: writes it at intake (the periodic report to the Digital Agency shows it).
+PURPOSES = {
+    "議事録要約ツールの試行": "庁内会議の録音から議事録の要約案を作成し、職員が確認・修正したうえで"
+                              "共有することで、議事録作成の時間を短縮する。",
+    "法令検索アシスタント": "職員が法令・通知を調べる際に、関連する条文と解説資料の候補を提示し、"
+                            "調査時間を短縮する。最終的な解釈は職員が原文で確認する。",
+    "白書ドラフト作成支援": "公表済みの統計と過去の白書を基に章立てと本文の下書きを作成し、"
+                            "執筆担当者の作業を支援する。",
+    "国民向けFAQチャットボット": "ホームページ上で制度や手続に関する国民からの問い合わせに、"
+                                  "公開情報を根拠とした回答案を24時間自動で示す。",
+    "翻訳支援サービスの利用": "海外機関とのやり取りに用いる文書(機密情報を含むものがある)の"
+                              "翻訳案を外部の翻訳サービスで作成する。",
+    "補助金審査の一次チェック": "補助金の申請書類について、記載漏れや要件との不一致の可能性を"
+                                "洗い出し、審査担当者の一次確認を支援する。採否は職員が判断する。",
+    "職員向け文書作成支援": "通知文、案内文、起案文書などの定型的な文書の下書きを作成し、"
+                            "職員の文書作成を効率化する。",
+    "コード生成支援ツール": "業務システムの改修で、プログラムの雛形やテストコードの案を作成し、"
+                            "開発担当職員の作業を支援する。",
+    "統計資料の要約": "公表予定の統計資料から要点をまとめた概要資料の案を作成し、"
+                      "担当者が確認して公表資料に用いる。",
+    "窓口案内AIチャット": "市民課の窓口や電話で多い手続の案内(必要書類、受付時間など)を、"
+                          "市民がチャットで24時間確認できるようにする。",
+    "広報誌の原稿作成支援": "市の広報誌の記事について、取材メモと公表資料から原稿の下書きを"
+                            "作成し、広報担当の執筆時間を短縮する。",
+    "会議録作成支援": "議会の会議の音声から会議録の素案を作成し、議会事務局職員が発言内容を"
+                      "確認・校正して正式な会議録とする。",
+    "外部翻訳サービス": "外国人住民向けのお知らせを多言語に翻訳する際に、外部の翻訳サービスで"
+                        "訳文案を作成する。",
+    "庁内FAQ検索": "職員向けの庁内規程やシステム操作のFAQを検索し、該当する回答を"
+                   "すばやく見つけられるようにする。",
+}
+
 #: (owner, title, department, answers, final status, checklist {item: status}, board report?).
 #: A case that gets submitted has every other required item settled first (`complete_checklist`).
 _MINISTRY_V1 = (
@@ -163,7 +196,8 @@ def _seed_case(
     svc: Services, owner: Actor, reviewer: Actor, title: str, department: str,
     answers: Mapping[str, Any], status: str, checklist: Mapping[str, str], report: bool,
 ) -> int:
-    view = svc.create_case(owner, title, department, answers=dict(answers))
+    view = svc.create_case(owner, title, department, answers=dict(answers),
+                           purpose=PURPOSES[title])
     # An item left open on a returned case was reopened after the return (the reviewer asked for
     # its evidence): the case itself was complete when it was submitted.
     reopened = {i: st for i, st in checklist.items()

@@ -125,6 +125,9 @@ class Case(Base):
     org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     title: Mapped[str] = mapped_column(String(300))
     department: Mapped[str] = mapped_column(String(200))
+    # 利用目的: what the system is used for, as the planner describes it (free text, may be empty).
+    # Descriptive, not assessed: the periodic report to the Digital Agency shows it.
+    purpose: Mapped[str] = mapped_column(Text, default="", server_default="")
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     status: Mapped[str] = mapped_column(String(20), index=True)
     pack_id: Mapped[str] = mapped_column(String(100))

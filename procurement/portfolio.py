@@ -574,8 +574,10 @@ def load_portfolio_rows(
             fields: dict[str, Any] | None = (
                 {name: getattr(report, name) for name in BOARD_REPORT_FIELDS} if report else None
             )
-            purpose = ""
-            if fields:
+            # The case's own purpose (利用目的); a case written before it was asked for falls
+            # back to its board report's objectives.
+            purpose = (c.purpose or "").strip()
+            if not purpose and fields:
                 purpose = (fields["objectives"] or fields["project_details"] or "").strip()
             cases.append(CaseRow(
                 id=c.id, org_code=code, title=c.title, department=c.department, status=c.status,

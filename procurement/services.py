@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -68,6 +69,16 @@ VOIDABLE_STATUSES = frozenset({"approved", "in_operation"})
 #: Statuses from which a case may be withdrawn.
 WITHDRAWABLE_STATUSES = frozenset({"draft", "returned", "submitted", "approved"})
 _CODE_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789-_")
+#: A case's intake details (what it is, not how it is assessed), edited by `save_case_details`.
+CASE_DETAIL_FIELDS = ("title", "department", "purpose")
+#: The longest purpose (利用目的) accepted, in characters: a paragraph or two, as in the reports.
+PURPOSE_MAX_LENGTH = 2000
+#: The longest text each intake detail accepts (title and department: their column sizes).
+CASE_DETAIL_MAX_LENGTHS = {
+    "title": Case.__table__.c.title.type.length,
+    "department": Case.__table__.c.department.type.length,
+    "purpose": PURPOSE_MAX_LENGTH,
+}
 
 
 def utc_now() -> datetime:
@@ -170,6 +181,8 @@ class CaseSummary:
     #: the next approval. Lists show it so a lost approval is never missed.
     approval_voided_at: datetime | None = None
     approval_voided_reason: str | None = None
+    #: 利用目的: what the system is used for (free text, '' when not given yet).
+    purpose: str = ""
 
 
 @dataclass(frozen=True)
@@ -432,11 +445,20 @@ class Services:
             return _user_view(user, org)
 
     def set_user_active(self, actor: Actor, username: str, is_active: bool) -> UserView:
-        """Deactivate (or reactivate) an account (admin); records are kept."""
+        """Deactivate (or reactivate) an account (admin); records are kept.
+
+        An administrator cannot deactivate their own account, nor the last active administrator:
+        either would leave nobody able to manage the installation.
+        """
         with self.unit_of_work(actor, roles={"admin"}) as uow:
-            user = uow.session.scalar(select(User).where(User.username == username))
-            if user is None:
-                raise NotFoundError(f"user {username!r} not found", kind="user", id=username)
+            user = _user_by_name(uow.session, username)
+            if not is_active and user.is_active:
+                if user.username == actor.username:
+                    raise WorkflowError("an administrator cannot deactivate their own account",
+                                        self_account=username)
+                if "admin" in user.roles.split(",") and not _other_active_admins(uow.session, user):
+                    raise WorkflowError(f"{username} is the last active administrator",
+                                        last_admin=username)
             org = uow.session.get(Organisation, user.org_id)
             user.is_active = bool(is_active)
             if is_active:
@@ -445,6 +467,36 @@ class Services:
             _append(uow.session, _org_actor(actor, org), uow.now,
                     "user.activated" if is_active else "user.deactivated", None,
                     {"username": username})
+            return _user_view(user, org)
+
+    def set_user_password(self, actor: Actor, username: str, password: str) -> UserView:
+        """Give an account a new password (admin of the installation), e.g. when it was forgotten.
+
+        The failure count and any lock are cleared too: the holder of the new password must be
+        able to sign in at once. The event names the account, never the password.
+        """
+        with self.unit_of_work(actor, roles={"admin"}) as uow:
+            user = _user_by_name(uow.session, username)
+            _check_password(password)
+            org = uow.session.get(Organisation, user.org_id)
+            user.password_hash = hash_password(password)
+            user.failed_logins = 0
+            user.locked_until = None
+            _append(uow.session, _org_actor(actor, org), uow.now, "user.password_reset", None,
+                    {"username": user.username})
+            return _user_view(user, org)
+
+    def unlock_user(self, actor: Actor, username: str) -> UserView:
+        """Lift a sign-in lock before it expires (admin); the failure count starts again at 0."""
+        with self.unit_of_work(actor, roles={"admin"}) as uow:
+            user = _user_by_name(uow.session, username)
+            org = uow.session.get(Organisation, user.org_id)
+            was_locked_until = user.locked_until
+            user.failed_logins = 0
+            user.locked_until = None
+            _append(uow.session, _org_actor(actor, org), uow.now, "user.unlocked", None,
+                    {"username": user.username,
+                     "locked_until": was_locked_until.isoformat() if was_locked_until else None})
             return _user_view(user, org)
 
     def list_orgs(self, actor: Actor) -> list[OrgView]:
@@ -543,7 +595,8 @@ class Services:
                 stmt = stmt.where(Case.level == level)
             if search:
                 like = f"%{search.strip()}%"
-                stmt = stmt.where(or_(Case.title.ilike(like), Case.department.ilike(like)))
+                stmt = stmt.where(or_(Case.title.ilike(like), Case.department.ilike(like),
+                                      Case.purpose.ilike(like)))
             stmt = stmt.order_by(Case.updated_at.desc(), Case.id.desc())
             return [_summary(c, owner, code) for c, owner, code in s.execute(stmt)]
 
@@ -606,17 +659,58 @@ class Services:
 
     def create_case(
         self, actor: Actor, title: str, department: str, pack_ref: str | None = None,
-        answers: Mapping[str, Any] | None = None,
+        answers: Mapping[str, Any] | None = None, purpose: str = "",
     ) -> CaseView:
-        """A new draft case, classified from `answers` (planner)."""
+        """A new draft case, classified from `answers` (planner); `purpose` (利用目的) is optional
+        here and may be written later with `save_case_details`."""
         with self.unit_of_work(actor, roles={"planner"}) as uow:
-            case = self._create_case(uow, title, department, pack_ref, answers, where="")
+            case = self._create_case(uow, title, department, pack_ref, answers, where="",
+                                     purpose=purpose)
+            return self._case_view(uow.session, case)
+
+    def save_case_details(
+        self, actor: Actor, case_id: int, fields: Mapping[str, Any], expected_version: int,
+    ) -> CaseView:
+        """Save some or all intake details of a case (CASE_DETAIL_FIELDS: title, department,
+        purpose), with the same role, organisation and status checks as `save_answers`.
+
+        These details say what the case is; they are not assessed (no rule reads them, and an
+        approval is pinned to the answers hash and the pack fingerprint, which they do not
+        change). So editing them does NOT void an approval and does not re-classify: renaming a
+        department or clarifying the purpose of an approved (or running) system must not send
+        it back through review. The event `case.details_saved` records every old and new value,
+        so the change stays visible in the case history and the audit log.
+        """
+        if not isinstance(fields, Mapping):
+            raise InputError("fields must be a mapping of field name -> text", value=fields)
+        unknown = sorted(set(fields) - set(CASE_DETAIL_FIELDS))
+        if unknown:
+            raise InputError(
+                f"unknown case detail field(s) {', '.join(map(str, unknown))}; allowed: "
+                f"{', '.join(CASE_DETAIL_FIELDS)}", field=str(unknown[0]), fields=unknown,
+                allowed=list(CASE_DETAIL_FIELDS),
+            )
+        values = {name: _case_detail(name, value, where="") for name, value in fields.items()}
+        with self.unit_of_work(actor, roles={"planner"}) as uow:
+            case = uow.load_case(case_id, expected_version)
+            _check_editable(case)
+            changes = {
+                name: {"old": getattr(case, name), "new": value}
+                for name, value in values.items() if getattr(case, name) != value
+            }
+            if not changes:
+                return self._case_view(uow.session, case)
+            for name, change in changes.items():
+                setattr(case, name, change["new"])
+            uow.touch(case)
+            uow.audit("case.details_saved", case.id, {"changes": changes})
             return self._case_view(uow.session, case)
 
     def _create_case(self, uow: UnitOfWork, title: Any, department: Any, pack_ref: Any,
-                     answers: Any, where: str) -> Case:
-        title = _required_text(title, f"{where}title")
-        department = _required_text(department, f"{where}department")
+                     answers: Any, where: str, purpose: Any = "") -> Case:
+        title = _case_detail("title", title, where)
+        department = _case_detail("department", department, where)
+        purpose = _case_detail("purpose", purpose, where)
         if pack_ref is not None and not isinstance(pack_ref, str):
             raise InputError(f"{where}pack must be a pack reference such as 'jp-national@2'",
                              field=f"{where}pack", value=pack_ref)
@@ -630,7 +724,8 @@ class Services:
         pack = self._pack_for(org, pack_ref, uow.now.astimezone(JST).date())
         result = _classify(pack, answers)
         case = Case(
-            org_id=org.id, title=title, department=department, owner_id=_user_id(uow.actor),
+            org_id=org.id, title=title, department=department, purpose=purpose,
+            owner_id=_user_id(uow.actor),
             status="draft", pack_id=pack.id, pack_version=str(pack.version),
             pack_fingerprint=pack.fingerprint, level=result.level,
             is_complete=bool(result.complete), has_blocking=bool(result.blocking),
@@ -644,7 +739,8 @@ class Services:
                                    answered_by=_user_id(uow.actor), answered_at=uow.now))
         self._add_decision(uow, case, "classification", "")
         uow.audit("case.created", case.id, {
-            "title": title, "department": department, "pack": pack.ref, "answers": answers,
+            "title": title, "department": department, "purpose": purpose, "pack": pack.ref,
+            "answers": answers,
             "answers_hash": case.answers_hash, "level": case.level,
             "complete": case.is_complete, "blocking": [f.id for f in result.blocking],
         })
@@ -860,7 +956,8 @@ class Services:
             ids = []
             for i, entry in enumerate(entries):
                 case = self._create_case(uow, entry["title"], entry["department"], entry.get("pack"),
-                                         entry.get("answers"), where=f"[{i}] ")
+                                         entry.get("answers"), where=f"[{i}] ",
+                                         purpose=entry.get("purpose", ""))
                 pack = self._require_case_pack(case)
                 for item_id, item in (entry.get("checklist") or {}).items():
                     status, evidence = _checklist_value(pack, item_id, item.get("status"),
@@ -877,12 +974,12 @@ class Services:
     def _check_import_entry(self, org: Organisation, entry: Any, on: date) -> None:
         if not isinstance(entry, dict):
             raise InputError("an entry must be an object with title, department and answers")
-        allowed = {"title", "department", "pack", "answers", "checklist"}
+        allowed = {"title", "department", "purpose", "pack", "answers", "checklist"}
         unknown = sorted(set(entry) - allowed)
         if unknown:
             raise InputError(f"unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}")
-        _required_text(entry.get("title"), "title")
-        _required_text(entry.get("department"), "department")
+        for name in CASE_DETAIL_FIELDS:
+            _case_detail(name, entry.get(name, ""), where="")
         if "answers" not in entry or not isinstance(entry["answers"], dict):
             raise InputError("answers must be an object of question id -> value")
         pack_ref = entry.get("pack")
@@ -1054,6 +1151,38 @@ def _required_text(value: Any, name: str) -> str:
     return value.strip()
 
 
+def _case_detail(name: str, value: Any, where: str) -> str:
+    """One intake detail of a case, checked and trimmed: title and department are required
+    and fit their columns; purpose is optional text of at most PURPOSE_MAX_LENGTH characters,
+    its line ends made LF, without control characters (PostgreSQL cannot store NUL, and the
+    reports must print what is stored)."""
+    field_name = f"{where}{name}"
+    if name != "purpose":
+        text = _required_text(value, field_name)
+        limit = CASE_DETAIL_MAX_LENGTHS[name]
+        if len(text) > limit:
+            raise InputError(f"{field_name} has {len(text)} characters; at most {limit} are allowed",
+                             field=field_name, max_length=limit, length=len(text))
+        return text
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise InputError(f"{field_name} must be text, not {type(value).__name__}",
+                         field=field_name, value=value, max_length=PURPOSE_MAX_LENGTH)
+    text = value.replace("\r\n", "\n").replace("\r", "\n").strip()
+    if len(text) > PURPOSE_MAX_LENGTH:
+        raise InputError(
+            f"{field_name} has {len(text)} characters; at most {PURPOSE_MAX_LENGTH} are allowed",
+            field=field_name, max_length=PURPOSE_MAX_LENGTH, length=len(text))
+    bad = next((c for c in text if c not in "\n\t" and unicodedata.category(c) == "Cc"), None)
+    if bad is not None:
+        raise InputError(
+            f"{field_name} contains the control character U+{ord(bad):04X} at position "
+            f"{text.index(bad) + 1}; use plain text", field=field_name,
+            max_length=PURPOSE_MAX_LENGTH, position=text.index(bad) + 1)
+    return text
+
+
 def _dump(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
@@ -1141,6 +1270,25 @@ def _new_user(s: Session, org: Organisation, username: Any, display_name: Any, p
     return user
 
 
+def _other_active_admins(s: Session, user: User) -> int:
+    """How many active administrators there are besides `user`."""
+    others = s.scalars(select(User.roles).where(User.is_active.is_(True), User.id != user.id))
+    return sum(1 for roles in others if "admin" in roles.split(","))
+
+
+def _user_by_name(s: Session, username: str) -> User:
+    user = s.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFoundError(f"user {username!r} not found", kind="user", id=username)
+    return user
+
+
+def _check_password(password: Any) -> None:
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD_LENGTH:
+        raise InputError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters",
+                         field="password", min_length=MIN_PASSWORD_LENGTH)
+
+
 def _actor(user: User, org: Organisation) -> Actor:
     return Actor(user.id, user.username, user.display_name, org.id, org.code,
                  frozenset(r for r in user.roles.split(",") if r))
@@ -1171,7 +1319,7 @@ def _summary(c: Case, owner_name: str, org_code: str) -> CaseSummary:
         c.id, org_code, c.title, c.department, c.owner_id, owner_name, c.status, c.pack_id,
         c.pack_version, c.pack_fingerprint, c.level, c.is_complete, c.has_blocking, c.version,
         c.created_at, c.updated_at, c.submitted_at, c.approved_at, c.approval_voided_at,
-        c.approval_voided_reason,
+        c.approval_voided_reason, c.purpose,
     )
 
 

@@ -41,7 +41,8 @@ def register(sub) -> None:
     cases_sub.required = True
     imp = cases_sub.add_parser(
         "import", help="create draft cases from a JSON array (all or nothing)",
-        description='FILE is a JSON array of {"title", "department", "pack"?, "answers": {...}, '
+        description='FILE is a JSON array of {"title", "department", "purpose"?, "pack"?, '
+                    '"answers": {...}, '
                     '"checklist"?: {"ITEM": {"status", "evidence"}}}.',
     )
     imp.add_argument("--org", required=True, metavar="CODE", help="organisation code")

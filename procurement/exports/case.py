@@ -205,6 +205,7 @@ def _write(path: Path, data: dict[str, Any], texts: PackTexts, generated_by: str
         sh.field("件名 / Title", case.title)
         sh.field("組織 / Organisation", f"{org.name} ({org.code})" if org else "")
         sh.field("担当部署 / Department", case.department)
+        sh.field("利用目的 / Purpose", case.purpose)
         sh.field("担当者 / Owner", who(case.owner_id))
         sh.field("状態 / Status", f"{STATUS_JA.get(case.status, case.status)} ({case.status})")
         level_label = texts.level_label(case.pack_id, case.pack_version, case.level)

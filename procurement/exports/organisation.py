@@ -9,7 +9,8 @@ What each sheet holds (codes as stored, Japanese labels beside them, times in JS
 * 概要 Summary: filters, generation time and user, tool version, rows per sheet, cases by level and
   by status, and per audit chain the verification result and head `seq:hash`.
 * 案件 Cases: cases of the selected organisations whose life overlaps the period (created on or
-  before its last day, updated on or after its first), filtered by status and pack.
+  before its last day, updated on or after its first), filtered by status and pack; with each
+  case's purpose (利用目的) after its department.
 * 回答 Answers: the current answers of those cases, in long form, in pack question order.
 * 判定 Decisions: decisions on those cases taken within the period.
 * チェックリスト Checklist: the current checklist results of those cases, in pack item order.
@@ -95,6 +96,7 @@ CASE_COLUMNS = (
     Column("org", "組織コード", "text", 12),
     Column("title", "件名", "wrap", 36),
     Column("department", "担当部署", "text", 18),
+    Column("purpose", "利用目的", "wrap", 40),
     Column("owner", "担当者", "text", 16),
     Column("status", "状態コード", "text", 12),
     Column("status_ja", "状態", "text", 10),
@@ -444,7 +446,7 @@ class _OrganisationExport:
             by_level[c.level or ""] += 1
             by_status[c.status] += 1
             table.append((
-                c.id, self.orgs.get(c.org_id, ""), c.title, c.department,
+                c.id, self.orgs.get(c.org_id, ""), c.title, c.department, c.purpose,
                 self.users.get(c.owner_id, c.owner_id), c.status, STATUS_JA.get(c.status, ""),
                 c.level, self.texts.level_label(c.pack_id, c.pack_version, c.level),
                 c.is_complete, c.has_blocking, c.pack_id, c.pack_version, c.pack_fingerprint,

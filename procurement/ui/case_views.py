@@ -27,6 +27,9 @@ def render_header(pack, case) -> None:
     st.caption(t("case.meta", department=widgets.plain(case.department),
                  owner=widgets.plain(case.owner_name),
                       pack=case.pack_ref, updated=format_jst(case.updated_at), version=case.version))
+    if case.purpose:
+        # The reviewer judges the case against what it is for; the planner sees it on every step.
+        st.markdown(f"**{t('intake.purpose')}**: {widgets.plain(case.purpose)}")
     if not case.pack_matches:
         st.warning(t("case.pack_changed"))
 
@@ -148,7 +151,8 @@ DECISION_KINDS = ("classification", "submission", "return", "approval", "withdra
 
 #: Audit event types with their own translated name (`event.<type>` with dots as underscores).
 KNOWN_EVENTS = (
-    "case.created", "case.answers_saved", "case.classified", "case.checklist_set",
+    "case.created", "case.details_saved", "case.answers_saved", "case.classified",
+    "case.checklist_set",
     "case.board_report_saved", "case.submitted", "case.returned", "case.approved",
     "case.withdrawn", "case.reassessed", "approval.voided",
     "operation.started", "operation.updated", "operation.reviewed", "operation.ended",
@@ -160,6 +164,19 @@ def event_label(event_type: str) -> str:
     if event_type in KNOWN_EVENTS:
         return t("event." + event_type.replace(".", "_"))
     return t("event.other", type=event_type)
+
+
+#: Catalog keys naming a case's intake details (the `changes` of `case.details_saved`).
+DETAIL_LABELS = {"title": "cases.title", "department": "cases.department",
+                 "purpose": "intake.purpose"}
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    """A stored text on one line, cut with an ellipsis (the history is a one-line account)."""
+    text = " ".join(str(value or "").split())
+    if not text:
+        return "-"
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def _status_text(value: Any) -> str:
@@ -192,6 +209,12 @@ def event_details(pack, event) -> str:
         return f"{widgets.level_label(pack, p.get('old'))} → {widgets.level_label(pack, p.get('new'))}"
     if kind == "case.checklist_set":
         return f"{p.get('item_id')}: {_status_text(p.get('old'))} → {_status_text(p.get('new'))}"
+    if kind == "case.details_saved":
+        return "; ".join(
+            f"{t(DETAIL_LABELS[name]) if name in DETAIL_LABELS else name}: "
+            f"{_short(ch.get('old'))} → {_short(ch.get('new'))}"
+            for name, ch in (p.get("changes") or {}).items()
+        )
     if kind == "case.board_report_saved":
         return ", ".join(t(f"board.{name}") if name in BOARD_REPORT_FIELDS else name
                          for name in (p.get("changes") or {}))

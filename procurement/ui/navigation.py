@@ -42,6 +42,8 @@ PAGES: tuple[PageSpec, ...] = (
              "exports", roles=frozenset({"reviewer", "auditor"})),
     PageSpec("procurement/ui/pages/packs.py", "nav.packs", ":material/rule_settings:", "packs",
              roles=frozenset({"pack_admin", "admin"})),
+    PageSpec("procurement/ui/pages/admin.py", "nav.admin", ":material/admin_panel_settings:",
+             "admin", roles=frozenset({"admin"})),
 )
 
 

@@ -18,6 +18,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from procurement.demo import PURPOSES
 from procurement.demo_caio import seed_demo_operations
 from procurement.portfolio import compute_portfolio, load_portfolio_rows
 from procurement.reports import write_periodic_report_for
@@ -127,7 +128,8 @@ def test_periodic_report_round_trip(demo, tmp_path):
     assert minutes["Incidents in year"] == 0
     assert "運用開始" in minutes["Changes in year"] and "定期確認" in minutes["Changes in year"]
     faq = systems.loc[ids["国民向けFAQチャットボット"]]
-    assert faq["Purpose"] == "問い合わせ対応時間の短縮と夜間・休日の案内の充実"
+    # The case's own purpose (利用目的), not its board report's objectives.
+    assert faq["Purpose"] == PURPOSES["国民向けFAQチャットボット"]
     assert faq["ISMAP"] == "対象外（自組織構築等）" and faq["Incidents in year"] == 2
     assert len(faq["Pack fingerprint"]) == 12 and faq["Pack"] == "jp-national@2.0.0"
     voided = systems.loc[ids["統計資料の要約"]]

@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from procurement.models import CASE_STATUSES
-from procurement.services import parse_void_reason
+from procurement.services import PURPOSE_MAX_LENGTH, parse_void_reason
 from procurement.ui.state import CASE_KEY, flash, format_jst, get_services, pick, plain, run_page, t
 
 WORKSPACE = "procurement/ui/pages/workspace.py"
@@ -46,13 +46,17 @@ def open_case(case_id: int) -> None:
 
 
 def render_new_case(svc, actor) -> None:
-    """Start a draft: title, department, and the rule pack (the organisation's by default)."""
+    """Start a draft: title, department, purpose (optional), and the rule pack (the
+    organisation's by default)."""
     default_pack = svc.resolve_pack(actor.org_code)
     refs = [None] + sorted({p.key for p in svc.registry.packs()})
     with st.expander(t("cases.new"), icon=":material/add:", expanded=False):
         with st.form("new_case", clear_on_submit=False):
             title = st.text_input(t("cases.title"), key="new_case_title", max_chars=300)
             department = st.text_input(t("cases.department"), key="new_case_department", max_chars=200)
+            purpose = st.text_area(t("intake.purpose"), key="new_case_purpose",
+                                   max_chars=PURPOSE_MAX_LENGTH, help=t("intake.purpose_help"),
+                                   placeholder=t("intake.purpose_hint"))
             pack_ref = st.selectbox(
                 t("cases.pack"), refs, key="new_case_pack",
                 format_func={r: r or t("cases.pack_default", pack=default_pack.key) for r in refs}.__getitem__,
@@ -60,7 +64,8 @@ def render_new_case(svc, actor) -> None:
             )
             created = st.form_submit_button(t("cases.create"), key="create_case", type="primary")
         if created:
-            case = svc.create_case(actor, title, department, pack_ref=pack_ref)
+            case = svc.create_case(actor, title, department, pack_ref=pack_ref,
+                                   purpose=purpose or "")
             flash("success", "cases.created", title=plain(case.title))
             open_case(case.id)
 

@@ -13,7 +13,13 @@ import streamlit as st
 from procurement import readiness
 from procurement.errors import ProcurementError, WorkflowError
 from procurement.models import CHECKLIST_STATUSES
-from procurement.services import BOARD_REPORT_FIELDS, EDITABLE_STATUSES
+from procurement.services import (
+    BOARD_REPORT_FIELDS,
+    CASE_DETAIL_FIELDS,
+    CASE_DETAIL_MAX_LENGTHS,
+    EDITABLE_STATUSES,
+    VOIDABLE_STATUSES,
+)
 from procurement.ui import case_views, widgets
 from procurement.ui.state import (
     CASE_KEY,
@@ -32,7 +38,7 @@ SEEN_KEY = "_workspace_seen"  # (case id, version) the widgets were last filled 
 STEP_KEY = "workspace_step"
 TAB_KEY = "workspace_tab"
 VIEW_KEY = "_workspace_view"  # the case as last read or saved by this session
-WIDGET_PREFIXES = ("answer_", "item_status_", "item_evidence_", "board_", STEP_KEY)
+WIDGET_PREFIXES = ("answer_", "item_status_", "item_evidence_", "board_", "intake_", STEP_KEY)
 
 
 # --- saving ----------------------------------------------------------------------------------
@@ -96,6 +102,12 @@ def save_item(case_id: int, item_id: str) -> None:
 def save_board_field(case_id: int, name: str) -> None:
     value = st.session_state.get(f"board_{name}") or ""
     _write(case_id, lambda svc, actor, version: svc.save_board_report(
+        actor, case_id, {name: value}, version))
+
+
+def save_detail(case_id: int, name: str) -> None:
+    value = st.session_state.get(f"intake_{name}") or ""
+    _write(case_id, lambda svc, actor, version: svc.save_case_details(
         actor, case_id, {name: value}, version))
 
 
@@ -236,10 +248,26 @@ def render_approval(case) -> None:
     case_views.render_decisions(case)
 
 
-def render_intake(pack, case) -> None:
-    """What the case is and which rules assess it (the pack is our reconstruction: say so)."""
-    st.markdown(f"**{t('cases.title')}**: {widgets.plain(case.title)}  \n"
-                f"**{t('cases.department')}**: {widgets.plain(case.department)}")
+def render_intake(pack, case, editable: bool) -> None:
+    """What the case is (title, department, purpose: saved as each field is left) and which
+    rules assess it (the pack is our reconstruction: say so)."""
+    labels = {"title": t("cases.title"), "department": t("cases.department"),
+              "purpose": t("intake.purpose")}
+    for name in CASE_DETAIL_FIELDS:
+        key = f"intake_{name}"
+        if key not in st.session_state:
+            st.session_state[key] = getattr(case, name)
+        if name == "purpose":
+            st.text_area(labels[name], key=key, max_chars=CASE_DETAIL_MAX_LENGTHS[name],
+                         help=t("intake.purpose_help"), placeholder=t("intake.purpose_hint"),
+                         on_change=save_detail, args=(case.id, name), disabled=not editable)
+        else:
+            st.text_input(labels[name], key=key, max_chars=CASE_DETAIL_MAX_LENGTHS[name],
+                          on_change=save_detail, args=(case.id, name), disabled=not editable)
+    if editable:
+        # Descriptive details are not assessed, so they never void an approval (services).
+        st.caption(t("intake.autosave") + (" " + t("intake.no_void")
+                                           if case.status in VOIDABLE_STATUSES else ""))
     st.markdown(t("workspace.pack", title=pick(pack.title), ref=pack.ref,
                   edition=pack.edition.isoformat(), effective=pack.effective_from.isoformat()))
     st.info(t("workspace.reconstruction"), icon=":material/info:")
@@ -251,7 +279,7 @@ def render_step(pack, case, step_id: str, editable: bool) -> None:
     if pick(step.help):
         st.caption(pick(step.help))
     if step_id == "intake":
-        render_intake(pack, case)
+        render_intake(pack, case, editable)
     render_questions(pack, case, step_id, editable)
     if step_id == "board_report":
         render_board_report(case, editable)
