@@ -2,7 +2,8 @@
 created through the service layer (so every record is classified and audit-logged).
 
 The services run on a stepping clock so the history is realistic: the ministry's first cases are
-dated before 2026-06-12 and are assessed under edition 1 of jp-national, later ones under
+dated before 2026-06-12 and are assessed under edition 1 of jp-national (among them an approved
+high pilot that edition 2 affects, so re-assessment has something to show), later ones under
 edition 2; the city uses city-strict. Demo passwords are documented in docs/operations.md.
 """
 
@@ -53,6 +54,8 @@ LOW = {**_IN_SCOPE, "SC-3": "fy2026_or_later", "SC-4": "contracted_saas", "HR-1"
 REVIEW = {**LOW, "SC-4": "government_platform", "HR-1": "gov_external", "HR-3": "conf2_input"}
 HIGH = {**LOW, "SC-4": "in_house", "HR-1": "public", "HR-2": "public_info",
         "HR-4": "partial_review"}
+#: A citizen-facing service bought as SaaS: high for the public users, as the in-house HIGH.
+HIGH_SAAS = {**HIGH, "SC-4": "contracted_saas"}
 OUT_OF_SCOPE = {"SC-1": "no"}
 BLOCKED = {**LOW, "SC-4": "terms_of_service", "HR-3": "conf2_input"}
 INCOMPLETE = {**_IN_SCOPE, "SC-3": "fy2026_or_later", "HR-1": "staff_wide"}
@@ -67,6 +70,19 @@ BOARD_REPORT = {
     "qa_plan": "導入前に想定問答500件で正答率を評価し、運用中は月次で抽出検査する",
     "schedule": "2026年10月 試行、2027年4月 本格運用",
     "contact": "デジタル推進課 企画係(内線 1234)",
+}
+
+#: The board report of the edition-1 pilot (reported in April 2026, pilot from July).
+PILOT_BOARD_REPORT = {
+    "project_details": "事業者向け支援制度案内AIの試行(個別契約のSaaSで、公表資料を根拠に"
+                       "支援制度の案内文を生成)",
+    "objectives": "事業者が自社に合う支援制度を探す負担を軽くし、相談窓口への定型的な問い合わせを減らす",
+    "risk_mitigation": "案内には根拠とした公表資料へのリンクを必ず示し、申請の可否は判断しない旨を"
+                       "表示する。営業秘密や個人情報を入力しないよう画面で案内する",
+    "qa_plan": "試行前に過去の問い合わせ300件で案内の正確性を評価し、試行中は回答の1割を職員が"
+               "抜き取りで確認する",
+    "schedule": "2026年7月 試行開始(3か月)、2026年10月 本格導入の判断",
+    "contact": "中小企業支援課 企画係(内線 2345)",
 }
 
 #: Evidence of the items the demo marks `met`, per checklist.
@@ -86,6 +102,9 @@ PURPOSES = {
                             "調査時間を短縮する。最終的な解釈は職員が原文で確認する。",
     "白書ドラフト作成支援": "公表済みの統計と過去の白書を基に章立てと本文の下書きを作成し、"
                             "執筆担当者の作業を支援する。",
+    "事業者向け支援制度案内AIの試行": "事業者がホームページで業種・規模・目的を入力すると、"
+                                      "利用できる可能性のある補助金・融資などの支援制度と公表資料の"
+                                      "該当箇所を案内する。試行期間中は回答を職員が抜き取りで確認する。",
     "国民向けFAQチャットボット": "ホームページ上で制度や手続に関する国民からの問い合わせに、"
                                   "公開情報を根拠とした回答案を24時間自動で示す。",
     "翻訳支援サービスの利用": "海外機関とのやり取りに用いる文書(機密情報を含むものがある)の"
@@ -110,13 +129,18 @@ PURPOSES = {
                    "すばやく見つけられるようにする。",
 }
 
-#: (owner, title, department, answers, final status, checklist {item: status}, board report?).
+#: (owner, title, department, answers, final status, checklist {item: status}, board report):
+#: the board report is False (none), True (`BOARD_REPORT`) or the report's fields.
 #: A case that gets submitted has every other required item settled first (`complete_checklist`).
+#: The edition-1 high pilot is what edition 2 changes (its new required item PC-T2): it shows
+#: what `procurement reassess --pack jp-national@2` is for.
 _MINISTRY_V1 = (
     ("ministry-planner", "議事録要約ツールの試行", "大臣官房 総務課", LOW, "approved",
      {"PC-G1": "met", "PC-D1": "met"}, False),
     ("ministry-planner", "法令検索アシスタント", "法務室", REVIEW, "submitted", {}, False),
     ("ministry-planner2", "白書ドラフト作成支援", "政策企画課", OUT_OF_SCOPE, "approved", {}, False),
+    ("ministry-planner2", "事業者向け支援制度案内AIの試行", "中小企業支援課", HIGH_SAAS, "approved",
+     {"PC-P2": "met", "PC-Q3": "met", "CC-4": "met"}, PILOT_BOARD_REPORT),
 )
 _MINISTRY_V2 = (
     ("ministry-planner", "国民向けFAQチャットボット", "広報室", HIGH, "approved",
@@ -194,7 +218,8 @@ def seed_demo(svc: Services) -> SeedSummary | None:
 
 def _seed_case(
     svc: Services, owner: Actor, reviewer: Actor, title: str, department: str,
-    answers: Mapping[str, Any], status: str, checklist: Mapping[str, str], report: bool,
+    answers: Mapping[str, Any], status: str, checklist: Mapping[str, str],
+    report: bool | Mapping[str, str],
 ) -> int:
     view = svc.create_case(owner, title, department, answers=dict(answers),
                            purpose=PURPOSES[title])
@@ -207,7 +232,8 @@ def _seed_case(
             view = svc.set_checklist_item(owner, view.id, item_id, item_status,
                                           EVIDENCE if item_status == "met" else "", view.version)
     if report:
-        view = svc.save_board_report(owner, view.id, BOARD_REPORT, view.version)
+        fields = BOARD_REPORT if report is True else report
+        view = svc.save_board_report(owner, view.id, dict(fields), view.version)
     if status in ("draft",):
         return view.id
     if status == "withdrawn":

@@ -1,13 +1,14 @@
 """Portfolio figures and the periodic report on the demo data, against hand-computed figures.
 
-The demo ministry (procurement/demo.py) has nine cases; their levels and statuses follow from
+The demo ministry (procurement/demo.py) has ten cases; their levels and statuses follow from
 the answer sets there: LOW (議事録要約, コード生成), BLOCKED (翻訳支援: one medium answer, so
 low with a blocking finding) and INCOMPLETE (職員向け: provisional low) are `low`; REVIEW
-(法令検索, 統計資料) `review`; HIGH (国民向けFAQ, 補助金審査) `high`; 白書 is `out_of_scope`.
-Statuses: approved 議事録要約, 白書, 国民向けFAQ; submitted 法令検索; returned 補助金審査;
-draft 翻訳支援, 職員向け, 統計資料 (its approval voided by a checklist change); withdrawn
-コード生成. On top of that, `procurement.demo_caio.seed_demo_operations` puts 議事録要約 and
-国民向けFAQ into operation (approved -> in_operation) with a review and two incidents.
+(法令検索, 統計資料) `review`; HIGH (国民向けFAQ, 補助金審査) and HIGH_SAAS (支援制度案内, the
+edition-1 pilot) `high`; 白書 is `out_of_scope`. Statuses: approved 議事録要約, 白書, 支援制度案内,
+国民向けFAQ; submitted 法令検索; returned 補助金審査; draft 翻訳支援, 職員向け, 統計資料 (its
+approval voided by a checklist change); withdrawn コード生成. On top of that,
+`procurement.demo_caio.seed_demo_operations` puts 議事録要約 and 国民向けFAQ into operation
+(approved -> in_operation) with a review and two incidents.
 """
 
 from __future__ import annotations
@@ -51,12 +52,15 @@ def demo(demo_services):
 def test_portfolio_figures_on_the_demo_ministry(demo):
     svc, reviewer, ids = demo
     p = compute_portfolio(load_portfolio_rows(svc, reviewer), now=svc.clock())
-    assert p.total == 9
-    assert p.by_level == {"out_of_scope": 1, "low": 4, "review": 2, "high": 2}
-    assert p.by_status == {"draft": 3, "submitted": 1, "returned": 1, "approved": 1,
+    assert p.total == 10
+    assert p.by_level == {"out_of_scope": 1, "low": 4, "review": 2, "high": 3}
+    assert p.by_status == {"draft": 3, "submitted": 1, "returned": 1, "approved": 2,
                            "in_operation": 2, "withdrawn": 1}
-    assert p.by_department["広報室"] == 1 and sum(p.by_department.values()) == 9
+    assert p.by_department["広報室"] == 1 and p.by_department["中小企業支援課"] == 1
+    assert sum(p.by_department.values()) == 10
+    # Oldest first: the edition-1 pilot (April) before the edition-2 cases (July).
     assert [(c.title, c.status, c.board_report) for c in p.high_risk] == [
+        ("事業者向け支援制度案内AIの試行", "approved", "complete"),
         ("国民向けFAQチャットボット", "in_operation", "complete"),
         ("補助金審査の一次チェック", "returned", "complete")]
     (waiting,) = p.waiting
@@ -72,12 +76,12 @@ def test_portfolio_figures_on_the_demo_ministry(demo):
     assert [r.case.id for r in p.reviews_due] == [ids["議事録要約ツールの試行"]]
     assert p.running_unapproved == []
     assert p.open_incidents == 1 and p.incidents_by_severity == {"medium": 1}
-    # April: the three edition-1 cases; all three submitted, 議事録要約 and 白書 approved.
-    # July: the six edition-2 cases; 国民向けFAQ, 補助金審査 and 統計資料 submitted, 国民向けFAQ
-    # and 統計資料 approved (コード生成 was withdrawn as a draft).
+    # April: the four edition-1 cases; all four submitted, 議事録要約, 白書 and 支援制度案内
+    # approved. July: the six edition-2 cases; 国民向けFAQ, 補助金審査 and 統計資料 submitted,
+    # 国民向けFAQ and 統計資料 approved (コード生成 was withdrawn as a draft).
     trend = {m.month: (m.created, m.submitted, m.approved) for m in p.trend}
-    assert trend["2026-04"] == (3, 3, 2) and trend["2026-07"] == (6, 3, 2)
-    assert sum(m.created for m in p.trend) == 9 and list(trend)[-1] == "2026-11"
+    assert trend["2026-04"] == (4, 4, 3) and trend["2026-07"] == (6, 3, 2)
+    assert sum(m.created for m in p.trend) == 10 and list(trend)[-1] == "2026-11"
 
 
 def test_portfolio_is_for_reviewers_auditors_of_the_same_organisation(demo):
@@ -85,7 +89,7 @@ def test_portfolio_is_for_reviewers_auditors_of_the_same_organisation(demo):
 
     svc, _reviewer, _ids = demo
     auditor = svc.actor_for("ministry-auditor")
-    assert len(load_portfolio_rows(svc, auditor).cases) == 9
+    assert len(load_portfolio_rows(svc, auditor).cases) == 10
     with pytest.raises(PermissionDeniedError):
         load_portfolio_rows(svc, svc.actor_for("ministry-planner"))
     with pytest.raises(NotFoundError):
@@ -99,18 +103,20 @@ def test_periodic_report_round_trip(demo, tmp_path):
     out = tmp_path / "periodic.xlsx"
     result = write_periodic_report_for(svc, reviewer, 2026, out)
     # In scope in FY2026: every case with a change of standing, operation or an incident during
-    # the year, not 白書 (out of scope), 翻訳支援 and 職員向け (drafts never submitted).
+    # the year (支援制度案内: approved in April 2026, not yet running), not 白書 (out of scope),
+    # 翻訳支援 and 職員向け (drafts never submitted).
     expected = sorted(ids[t] for t in ("議事録要約ツールの試行", "法令検索アシスタント",
+                                       "事業者向け支援制度案内AIの試行",
                                        "国民向けFAQチャットボット", "補助金審査の一次チェック",
                                        "コード生成支援ツール", "統計資料の要約"))
-    assert (result.systems, result.incidents) == (6, 2)
+    assert (result.systems, result.incidents) == (7, 2)
 
     book = openpyxl.load_workbook(out)
     assert book.sheetnames == ["概要", "システム一覧", "リスク事案", "年度内の変更"]
     summary = {row[0]: row[1] for row in book["概要"].iter_rows(min_row=3, values_only=True)}
     assert summary["年度 / Fiscal year"] == "2026年度（令和8年度） / FY2026"
     assert summary["対象期間 / Period (JST)"] == "2026-04-01 – 2027-03-31"
-    assert summary["対象システム数 / Systems in scope"] == 6
+    assert summary["対象システム数 / Systems in scope"] == 7
     assert summary["年度内のリスク事案 / Incidents in year"] == 2
     assert summary["作成日時 / Generated at"] == datetime(2026, 11, 22, 10, 0)  # JST
     assert summary["年度末までに期限の来る定期確認 / Reviews due by year end"] == 2
@@ -132,6 +138,12 @@ def test_periodic_report_round_trip(demo, tmp_path):
     assert faq["Purpose"] == PURPOSES["国民向けFAQチャットボット"]
     assert faq["ISMAP"] == "対象外（自組織構築等）" and faq["Incidents in year"] == 2
     assert len(faq["Pack fingerprint"]) == 12 and faq["Pack"] == "jp-national@2.0.0"
+    pilot = systems.loc[ids["事業者向け支援制度案内AIの試行"]]
+    assert pilot["Purpose"] == PURPOSES["事業者向け支援制度案内AIの試行"]
+    assert (pilot["Status"], pilot["Level"], pilot["Pack"]) == ("承認済", "高リスクの可能性",
+                                                                "jp-national@1.0.0")
+    assert pilot["Incidents in year"] == 0
+    assert pd.isna(pilot["Operation started"])
     voided = systems.loc[ids["統計資料の要約"]]
     assert "承認の失効: checklist item PC-G1 changed" in voided["Changes in year"]
 

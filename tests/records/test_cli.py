@@ -58,7 +58,8 @@ def test_cli_errors_name_the_problem(cli_db, capsys, monkeypatch):
 def test_demo_seed_runs_once(cli_db, capsys):
     assert main(["demo", "seed"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[:3] == ["seeded demo-ministry: 6 users, 9 cases", "seeded demo-city: 5 users, 5 cases",
+    assert out[:3] == ["seeded demo-ministry: 6 users, 10 cases",
+                       "seeded demo-city: 5 users, 5 cases",
                        "seeded operation: 2 systems in operation, with their incidents"]
     assert main(["demo", "seed"]) == 0
     assert capsys.readouterr().out.strip() == "demo data already present: nothing done"

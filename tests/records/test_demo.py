@@ -18,6 +18,11 @@ def test_demo_covers_every_status_level_and_edition(demo_services):
     for c in cases:
         before = c.created_at.date().isoformat() < "2026-06-12"
         assert c.pack_version.startswith("1." if before else "2.")
+    # Edition 2 has something to change (tests/sharing/test_reassess.py): one high case was
+    # approved under edition 1, while edition 1 was in force.
+    pilots = [c for c in cases if c.pack_version.startswith("1.") and c.level == "high"]
+    assert [(c.title, c.status) for c in pilots] == [("事業者向け支援制度案内AIの試行", "approved")]
+    assert pilots[0].approved_at.date().isoformat() < "2026-06-12"
     city_cases = svc.list_cases(city)
     assert {c.pack_id for c in city_cases} == {"city-strict"}
     assert {c.org_code for c in city_cases} == {"demo-city"}

@@ -1,5 +1,6 @@
 """Re-assessment: the pure comparison, the demo data from jp-national@1 to @2 (dry run, apply,
-audit chains), a case changed after the preview, and the `procurement reassess` command."""
+audit chains), a case changed after the preview, and the `procurement reassess` command (also on
+the demo data alone, as `procurement demo seed` leaves it)."""
 
 from __future__ import annotations
 
@@ -10,13 +11,19 @@ import pytest
 from procurement import audit, reassess
 from procurement.demo import BLOCKED, HIGH, LOW
 from procurement.packs import classify
-from tests.fixtures.services import submit_filled
 
 #: Reading and refusing are database-neutral; the apply test (chains) runs on both databases.
 SQLITE_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
-#: Answers of extra edition-1 cases added on top of the demo data.
+#: Answers of an extra edition-1 case added on top of the demo data.
 HIGH_INCOMPLETE = {"SC-1": "yes", "SC-2": "no", "HR-1": "public"}
+
+#: The demo's edition-1 cases (procurement/demo.py, `_MINISTRY_V1`): a low case (approved; in
+#: operation once `procurement.demo_caio` ran), a review case (submitted), an out-of-scope case
+#: (approved) and the approved high pilot, the one edition 2 affects (new required item PC-T2).
+DEMO_V1_TITLES = ("議事録要約ツールの試行", "法令検索アシスタント", "白書ドラフト作成支援",
+                  "事業者向け支援制度案内AIの試行")
+PILOT = DEMO_V1_TITLES[-1]
 
 
 def levels(pack) -> list[str]:
@@ -69,18 +76,16 @@ def test_a_rising_level_counts_as_grown_obligations(national_v2):
 
 @pytest.fixture
 def demo_v1_cases(demo_services):
-    """The demo data plus edition-1 cases that edition 2 affects: a high approved case, a high
-    incomplete draft, and a high withdrawn case (closed: left alone)."""
+    """The demo data (its approved high pilot is the edition-1 case whose obligations edition 2
+    grows) plus two edition-1 cases the demo does not have: a high incomplete draft (edition 2
+    affects it too) and a high withdrawn case (closed: left alone)."""
     svc = demo_services
     planner = svc.actor_for("ministry-planner")
-    reviewer = svc.actor_for("ministry-reviewer")
-    high = svc.create_case(planner, "住民向け回答生成", "市民相談室", "jp-national@1", HIGH)
-    high = submit_filled(svc, planner, high)
-    high = svc.approve(reviewer, high.id, high.version, "承認")
+    pilot = {c.title: c.id for c in svc.list_cases(planner)}[PILOT]
     partial = svc.create_case(planner, "公開チャットの構想", "広報室", "jp-national@1", HIGH_INCOMPLETE)
     closed = svc.create_case(planner, "取り下げた構想", "広報室", "jp-national@1", HIGH)
     svc.withdraw(planner, closed.id, closed.version, "中止")
-    return svc, {"high": high.id, "partial": partial.id, "closed": closed.id}
+    return svc, {"high": pilot, "partial": partial.id, "closed": closed.id}
 
 
 @SQLITE_ONLY
@@ -93,6 +98,7 @@ def test_the_dry_run_lists_exactly_what_edition_2_implies(demo_v1_cases, nationa
     assert ids["closed"] not in by_id
     assert {row.org_code for row in plan.rows} == {"demo-ministry"}
     assert {row.old_pack for row in plan.rows} == {"jp-national@1.0.0"}
+    # The demo's four edition-1 cases and the incomplete draft.
     assert len(plan.rows) == 5 and plan.unavailable == () and plan.warnings == ()
     for row in plan.rows:
         # Levels cannot change between the editions (same classification rule) and do not.
@@ -110,6 +116,7 @@ def test_apply_moves_the_cases_voids_a_grown_approval_and_keeps_chains_valid(dem
     svc, ids = demo_v1_cases
     packadmin = svc.actor_for("ministry-packadmin")
     planner = svc.actor_for("ministry-planner")
+    owner = svc.actor_for("ministry-planner2")  # the pilot's planner
     plan = reassess.plan_reassessment(svc, "jp-national@2")
     result = reassess.apply_reassessment(svc, plan, lambda org: packadmin, comment="第2.0版への移行")
     assert sorted(result.moved) == sorted(row.case_id for row in plan.rows)
@@ -125,7 +132,7 @@ def test_apply_moves_the_cases_voids_a_grown_approval_and_keeps_chains_valid(dem
     reassessed = svc.case_history(planner, ids["high"])[-2].payload
     assert reassessed["added_items"] == ["PC-T2"] and reassessed["old_pack"] == "jp-national@1.0.0"
     # The owner sees the case back in their list, as a draft needing approval again.
-    mine = {c.id: c for c in svc.list_cases(planner, mine=True)}
+    mine = {c.id: c for c in svc.list_cases(owner, mine=True)}
     assert mine[ids["high"]].status == "draft"
 
     # Unaffected approvals stand; the closed case keeps its edition.
@@ -190,7 +197,7 @@ def test_the_command_prints_the_json_rows_and_applies(demo_v1_cases, db_url, mon
 
     assert main(["reassess", "--pack", "jp-national@2", "--org", "demo-ministry"]) == 0
     table = capsys.readouterr().out
-    assert "PC-T2" in table and "住民向け回答生成" in table and "dry run" in table
+    assert "PC-T2" in table and PILOT in table and "dry run" in table
 
     assert main(["reassess", "--pack", "jp-national@2", "--format", "json", "--apply"]) == 0
     captured = capsys.readouterr()
@@ -202,3 +209,58 @@ def test_the_command_prints_the_json_rows_and_applies(demo_v1_cases, db_url, mon
     assert json.loads(capsys.readouterr().out) == []
     assert main(["reassess", "--pack", "no-such-pack@9"]) == 1
     assert "no-such-pack@9" in capsys.readouterr().err
+
+
+def test_the_demo_alone_shows_what_edition_2_changes(db_url, monkeypatch, capsys,
+                                                     fast_password_hashing):
+    """`procurement demo seed`, then `procurement reassess --pack jp-national@2 --org
+    demo-ministry`: of the demo's cases only the approved high pilot of edition 1 differs (new
+    required item PC-T2), and `--apply` voids its approval and nothing else."""
+    from procurement.cli import main
+    from procurement.db import create_db_engine
+    from procurement.packs import PackRegistry
+    from procurement.services import Services
+
+    monkeypatch.setenv("PROCUREMENT_DATABASE_URL", db_url)
+    assert main(["demo", "seed"]) == 0
+    capsys.readouterr()
+    reassess_args = ["reassess", "--pack", "jp-national@2", "--org", "demo-ministry"]
+
+    assert main([*reassess_args, "--format", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [row["title"] for row in rows] == list(DEMO_V1_TITLES)  # by case id: seeding order
+    changed = [row for row in rows if row["old_level"] != row["new_level"]
+               or any(row[key] for key in reassess.ROW_KEYS[4:])]
+    assert changed == [{
+        "case_id": rows[-1]["case_id"], "title": PILOT, "old_level": "high", "new_level": "high",
+        "added_items": ["PC-T2"], "removed_items": [], "added_steps": [], "removed_steps": [],
+        "new_questions": [], "blocking": [],
+    }]
+    assert [row["old_level"] for row in rows] == ["low", "review", "out_of_scope", "high"]
+    pilot_id = changed[0]["case_id"]
+
+    assert main(reassess_args) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        "4 case(s) under another pack than jp-national@2.0.0; 1 with differences "
+        "(dry run: nothing changed)")
+
+    assert main([*reassess_args, "--apply"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[-2].startswith("moved 4 case(s) to jp-national@2.0.0#")
+    assert lines[-1] == f"approval voided (re-approval needed): {pilot_id}"
+
+    engine = create_db_engine(db_url)
+    try:
+        svc = Services(engine, PackRegistry.discover())
+        auditor = svc.actor_for("ministry-auditor")
+        after = {c.title: c for c in svc.list_cases(auditor)}
+        pilot = svc.get_case(auditor, pilot_id)
+        assert (pilot.status, pilot.pack_version) == ("draft", "2.0.0")
+        assert "PC-T2" in pilot.approval_voided_reason
+        assert [d.kind for d in pilot.decisions][-3:] == ["approval", "reassessment", "void"]
+        # The other edition-1 cases moved with their standing intact (the minutes tool runs on).
+        assert [(after[t].status, after[t].pack_version) for t in DEMO_V1_TITLES[:3]] == [
+            ("in_operation", "2.0.0"), ("submitted", "2.0.0"), ("approved", "2.0.0")]
+        assert all(report.problem is None for report in audit.verify_database(engine))
+    finally:
+        engine.dispose()
