@@ -15,7 +15,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -292,6 +292,7 @@ class Services:
         self._check_writer(actor, roles)
         try:
             with self._sessions() as session, session.begin():
+                self._check_account(session, actor, roles)
                 yield UnitOfWork(self, session, actor, self._now())
         except StaleDataError as exc:
             raise ConflictError(
@@ -310,6 +311,20 @@ class Services:
     def _read(self) -> Iterator[Session]:
         with self._read_sessions() as session:
             yield session
+
+    @classmethod
+    def _check_account(cls, session: Session, actor: Actor, roles: Iterable[str] | None) -> None:
+        """The actor's account as stored now, not as it was at sign-in: a deactivated account, or
+        one that lost the role, writes nothing, even from a browser session opened before."""
+        if actor.user_id is None:  # the command-line operator: no account to check
+            return
+        user = session.get(User, actor.user_id)
+        if user is None or not user.is_active:
+            raise PermissionDeniedError(f"{actor.username}'s account is deactivated",
+                                        username=actor.username, account="inactive")
+        current = frozenset(r for r in user.roles.split(",") if r)
+        if current != actor.roles:
+            cls._check_writer(replace(actor, roles=current), roles)
 
     @staticmethod
     def _check_writer(actor: Actor, roles: Iterable[str] | None) -> None:

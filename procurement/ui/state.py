@@ -39,6 +39,10 @@ FLASH_KEY = "_flash"
 _LANG_WIDGET = "lang_switch"
 
 DEFAULT_TIMEOUT_MINUTES = 30
+#: How often a signed-in session re-reads its account (deactivated? roles changed?). The services
+#: check the account on every write anyway; this keeps what the pages show in step.
+ACCOUNT_RECHECK = timedelta(seconds=60)
+ACCOUNT_CHECKED_KEY = "account_checked_at"
 
 
 # --- services --------------------------------------------------------------------------------
@@ -175,7 +179,27 @@ def touch_session(now: datetime | None = None):
             flash("warning", "auth.session_expired", minutes=int(timeout_minutes()))
             actor = None
     st.session_state[LAST_ACTIVITY_KEY] = now
+    if actor is not None:
+        actor = _recheck_account(actor, now)
     return actor
+
+
+def _recheck_account(actor, now: datetime):
+    """Sign out an account deactivated since sign-in, and pick up changed roles (at most once a
+    minute: one small query)."""
+    checked = st.session_state.get(ACCOUNT_CHECKED_KEY)
+    if isinstance(checked, datetime) and now - checked < ACCOUNT_RECHECK:
+        return actor
+    try:
+        fresh = get_services().actor_for(actor.username)
+    except ProcurementError:  # deactivated or removed
+        sign_out()
+        flash("warning", "auth.account_inactive")
+        return None
+    st.session_state[ACCOUNT_CHECKED_KEY] = now
+    if fresh != actor:
+        st.session_state[ACTOR_KEY] = fresh
+    return fresh
 
 
 def sign_in(actor) -> None:
@@ -186,6 +210,7 @@ def sign_in(actor) -> None:
     st.session_state[LANG_KEY] = keep_lang
     st.session_state[ACTOR_KEY] = actor
     st.session_state[LAST_ACTIVITY_KEY] = datetime.now(timezone.utc)
+    st.session_state[ACCOUNT_CHECKED_KEY] = datetime.now(timezone.utc)
 
 
 def sign_out() -> None:

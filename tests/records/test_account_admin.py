@@ -132,3 +132,31 @@ def test_the_last_active_administrator_cannot_be_deactivated(services, admin):
     with pytest.raises(WorkflowError) as refused:
         services.set_user_active(services.system_actor("org-b"), "b-admin", False)
     assert refused.value.params == {"last_admin": "b-admin"}
+
+
+def test_a_deactivated_account_writes_nothing_even_with_an_actor_from_before(services, admin,
+                                                                            planner):
+    from procurement.errors import PermissionDeniedError
+
+    case = services.create_case(planner, "試行", "総務課")
+    services.set_user_active(admin, planner.username, False)
+    with pytest.raises(PermissionDeniedError) as refused:
+        services.save_answers(planner, case.id, {"SC-1": "yes"}, case.version)
+    assert refused.value.params["account"] == "inactive"
+    from procurement.models import Answer
+
+    with services.engine.connect() as conn:
+        stored = conn.execute(select(Answer).where(Answer.case_id == case.id)).all()
+    assert stored == []
+
+
+def test_a_role_taken_away_since_sign_in_no_longer_allows_the_write(services, admin, planner):
+    from procurement.errors import PermissionDeniedError
+    from procurement.models import User
+
+    case = services.create_case(planner, "試行", "総務課")
+    with services.engine.begin() as conn:  # the role was changed by another session
+        conn.execute(User.__table__.update().where(User.__table__.c.username == planner.username)
+                     .values(roles="auditor"))
+    with pytest.raises(PermissionDeniedError):
+        services.save_answers(planner, case.id, {"SC-1": "yes"}, case.version)

@@ -212,3 +212,29 @@ def test_case_version_is_the_cheap_check_behind_the_workspace_cache(ui_actors, u
     assert ui_services.case_version(planner, case.id) == saved.version == 2
     with pytest.raises(NotFoundError):
         ui_services.case_version(ui_actors["x-planner"], case.id)  # another organisation's case
+
+
+def test_a_session_of_an_account_deactivated_since_sign_in_is_signed_out(ui_actors, ui_services,
+                                                                        make_app):
+    at = make_app(ui_actors["a-planner"])
+    assert at.title[0].value == "案件一覧"
+    ui_services.set_user_active(ui_actors["a-admin"], "a-planner", False)
+    at.run()  # checked less than a minute ago: the page still shows
+    assert at.title[0].value == "案件一覧"
+    at.session_state["account_checked_at"] = datetime.now(timezone.utc) - timedelta(minutes=2)
+    at.run()
+    assert "actor" not in at.session_state
+    assert "このアカウントは無効にされたため、サインアウトしました。" in texts(at)
+    assert at.title[0].value == "サインイン"
+
+
+def test_roles_changed_since_sign_in_change_the_pages_offered(ui_actors, ui_services, make_app):
+    from procurement.models import User
+
+    at = make_app(ui_actors["a-planner"])
+    with ui_services.engine.begin() as conn:
+        conn.execute(User.__table__.update().where(User.__table__.c.username == "a-planner")
+                     .values(roles="auditor,planner"))
+    at.session_state["account_checked_at"] = datetime.now(timezone.utc) - timedelta(minutes=2)
+    at.run()
+    assert at.session_state["actor"].roles == frozenset({"auditor", "planner"})
