@@ -51,7 +51,7 @@ class PlainInserter:
 
     def __call__(self, session, *, chain, actor, event_type, case_id, payload, occurred_at=None):
         from procurement.audit import canonical_json
-        from procurement.models import AuditEvent
+        from procurement.db.models import AuditEvent
 
         chain = f"{chain}~plain"  # its own chain: the real one stays verifiable
         seq = self.seqs[chain] = self.seqs.get(chain, 0) + 1
@@ -197,7 +197,7 @@ def bench_concurrency(url: str, processes: int, per_process: int) -> None:
 
     from procurement.audit import verify_database
     from procurement.db import create_db_engine
-    from procurement.models import AuditEvent
+    from procurement.db.models import AuditEvent
 
     engine = create_db_engine(url)
     ctx = multiprocessing.get_context("spawn")
@@ -237,7 +237,7 @@ def bench_verify(url: str, events: int) -> None:
 
     from procurement.audit import GENESIS_HASH, EventRecord, format_timestamp, verify_database
     from procurement.db import READ_ONLY, create_db_engine
-    from procurement.models import AuditEvent
+    from procurement.db.models import AuditEvent
 
     engine = create_db_engine(url)
     rows, prev = [], GENESIS_HASH

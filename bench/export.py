@@ -50,7 +50,7 @@ def _audit_rows(engine):
     from sqlalchemy import select
 
     from procurement.exports.snapshot import read_snapshot, stream
-    from procurement.models import AuditEvent
+    from procurement.db.models import AuditEvent
 
     cols = [AuditEvent.id, AuditEvent.chain, AuditEvent.seq, AuditEvent.occurred_at,
             AuditEvent.actor, AuditEvent.event_type, AuditEvent.case_id, AuditEvent.payload,
@@ -109,7 +109,7 @@ def _seed(url: str, n: int) -> None:
 
     from procurement.db import create_db_engine
     from procurement.exports.seeding import seed_chain
-    from procurement.models import AuditEvent, Organisation
+    from procurement.db.models import AuditEvent, Organisation
 
     engine = create_db_engine(url)
     with Session(engine) as session, session.begin():

@@ -33,11 +33,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import insert  # noqa: E402
 
 from procurement.db import create_db_engine  # noqa: E402
-from procurement.models import (  # noqa: E402
+from procurement.db.models import (  # noqa: E402
     AuditEvent, Case, Decision, Incident, Operation, Organisation, User,
 )
-from procurement.portfolio import compute_portfolio, load_portfolio_rows, select_fiscal_year  # noqa: E402
-from procurement.reports import write_periodic_report  # noqa: E402
+from procurement.caio.portfolio import compute_portfolio, load_portfolio_rows, select_fiscal_year  # noqa: E402
+from procurement.caio.reports import write_periodic_report  # noqa: E402
 from procurement.services import Actor  # noqa: E402
 
 UTC = timezone.utc

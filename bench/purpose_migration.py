@@ -31,7 +31,7 @@ from alembic.operations import Operations  # noqa: E402
 from alembic.runtime.migration import MigrationContext  # noqa: E402
 
 from procurement.db import create_db_engine  # noqa: E402
-from procurement.migrations import alembic_config, upgrade_to_head  # noqa: E402
+from procurement.db.migrations import alembic_config, upgrade_to_head  # noqa: E402
 
 
 def build_v1(path: Path, n: int) -> None:

@@ -31,16 +31,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import insert  # noqa: E402
 
-from procurement import reassess  # noqa: E402
+from procurement.sharing import reassess
 from procurement.db import create_db_engine  # noqa: E402
-from procurement.models import Answer, Case  # noqa: E402
+from procurement.db.models import Answer, Case  # noqa: E402
 from procurement.packs import PackRegistry  # noqa: E402
 from procurement.services import Services, answers_hash  # noqa: E402
 
 
 def seed(svc: Services, n_cases: int, rng: random.Random) -> None:
     """One organisation with a pack admin and a planner, and `n_cases` edition-1 cases."""
-    from procurement import security
+    from procurement.records import security
 
     security.SCRYPT_N = 2**8  # set-up only: the accounts are not what is measured
     admin = svc.create_first_admin("bench", "ベンチ省", "ministry", "bench-admin", "管理者",

@@ -147,7 +147,7 @@ def main() -> None:
     parser.add_argument("--reruns", type=int, default=40)
     parser.add_argument("--no-browser", action="store_true")
     args = parser.parse_args()
-    from procurement import security
+    from procurement.records import security
 
     security.SCRYPT_N = 2**8  # seeding speed only; the app verifies with the cost stored in a hash
     with tempfile.TemporaryDirectory(prefix="ui-bench-") as tmp:

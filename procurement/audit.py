@@ -208,7 +208,7 @@ _LOCK_STMT = text("SELECT pg_advisory_xact_lock(:k)")
 @lru_cache(maxsize=1)
 def _head_statement():
     """The newest event of a chain (uses the unique (chain, seq) index)."""
-    from procurement.models import AuditEvent
+    from procurement.db.models import AuditEvent
 
     table = AuditEvent.__table__
     return (
@@ -240,7 +240,7 @@ def append_event(
     Must be called inside a write transaction the caller commits (`with session.begin():`); the
     chain stays locked for other writers until then, so keep the rest of the transaction short.
     """
-    from procurement.models import AuditEvent
+    from procurement.db.models import AuditEvent
 
     if not chain:
         raise InputError("an audit event needs a chain (the organisation code)", chain=chain)
@@ -525,14 +525,14 @@ def verify_rows(
 
 def list_chains(engine: Engine) -> list[str]:
     """The chains present in the database, sorted."""
-    from procurement.models import AuditEvent
+    from procurement.db.models import AuditEvent
 
     with engine.connect() as conn:
         return list(conn.scalars(select(AuditEvent.chain).distinct().order_by(AuditEvent.chain)))
 
 
 def _stream_chain(engine: Engine, chain: str) -> Iterator[EventRecord]:
-    from procurement.models import AuditEvent
+    from procurement.db.models import AuditEvent
 
     columns = [getattr(AuditEvent, name) for name in (
         "chain", "seq", "occurred_at", "actor", "event_type", "case_id", "payload",

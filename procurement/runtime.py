@@ -2,14 +2,14 @@
 
 The app, every CLI command and the benchmarks build their `Services` here, so that each of them
 sees the same packs: the ones shipped under the rules directory and the ones installed into the
-database (`procurement.packstore`). Building services anywhere else would miss the installed ones.
+database (`procurement.sharing.installed`). Building services anywhere else would miss the installed ones.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from procurement import packstore
+from procurement.sharing import installed as packstore
 from procurement.db import create_db_engine
 from procurement.packs import PackRegistry
 from procurement.services import Services

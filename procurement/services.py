@@ -26,7 +26,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from procurement import audit, readiness
+from procurement import audit
+from procurement.records import readiness
 from procurement.db import READ_ONLY
 from procurement.errors import (
     AuthenticationError,
@@ -37,7 +38,7 @@ from procurement.errors import (
     ProcurementError,
     WorkflowError,
 )
-from procurement.models import (
+from procurement.db.models import (
     BOARD_REPORT_FIELDS,
     CASE_STATUSES,
     CHECKLIST_STATUSES,
@@ -52,7 +53,7 @@ from procurement.models import (
     Organisation,
     User,
 )
-from procurement.security import MIN_PASSWORD_LENGTH, dummy_verify, hash_password, verify_password
+from procurement.records.security import MIN_PASSWORD_LENGTH, dummy_verify, hash_password, verify_password
 
 #: Failed sign-ins in a row that lock an account, and for how long.
 MAX_FAILED_LOGINS = 5
@@ -64,7 +65,7 @@ NATIONAL_PACK_ID = "jp-national"
 #: Statuses in which answers, checklist and board report may be edited.
 EDITABLE_STATUSES = frozenset({"draft", "returned", "approved", "in_operation"})
 #: Statuses holding an approval that a later change voids (a running system keeps running; the
-#: CAIO's portfolio flags it until it is approved again and resumed, see procurement.operation).
+#: CAIO's portfolio flags it until it is approved again and resumed, see procurement.caio.operation).
 VOIDABLE_STATUSES = frozenset({"approved", "in_operation"})
 #: Statuses from which a case may be withdrawn.
 WITHDRAWABLE_STATUSES = frozenset({"draft", "returned", "submitted", "approved"})
@@ -881,7 +882,7 @@ class Services:
 
     def submit(self, actor: Actor, case_id: int, expected_version: int, comment: str = "") -> CaseView:
         """Send a draft (or returned) case for approval (planner), refused unless nothing is
-        missing by `procurement.readiness.submission_gaps`: every applicable question answered,
+        missing by `procurement.records.readiness.submission_gaps`: every applicable question answered,
         no blocking finding, every required checklist item settled, the board report filled in
         when that step applies.
 

@@ -92,7 +92,7 @@ def _db_upgrade(args: argparse.Namespace) -> int:
 
     from procurement import config
     from procurement.db import create_db_engine
-    from procurement.migrations import current_revision
+    from procurement.db.migrations import current_revision
 
     try:
         engine = create_db_engine()
@@ -106,7 +106,7 @@ def _db_upgrade(args: argparse.Namespace) -> int:
 
 def _demo_seed(args: argparse.Namespace) -> int:
     from procurement.demo import seed_demo
-    from procurement.demo_caio import seed_demo_operations
+    from procurement.demo.operations import seed_demo_operations
 
     try:
         svc = services_for(args)

@@ -69,7 +69,7 @@ def _check_out(path: str, suffixes: tuple[str, ...]) -> Path:
 
 def _periodic(args: argparse.Namespace) -> int:
     from procurement import fiscal
-    from procurement.reports import write_periodic_report_for
+    from procurement.caio.reports import write_periodic_report_for
 
     try:
         fy = fiscal.parse_fiscal_year(args.fy)
@@ -91,7 +91,7 @@ def _periodic(args: argparse.Namespace) -> int:
 
 
 def _board(args: argparse.Namespace) -> int:
-    from procurement.reports import case_org_code, write_board_report
+    from procurement.caio.reports import case_org_code, write_board_report
 
     try:
         out = _check_out(args.out, (".xlsx", ".html", ".htm"))

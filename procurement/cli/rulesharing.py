@@ -10,8 +10,8 @@ Library errors end with a message on stderr and exit 1 for `reassess`, 2 for the
 commands (that group's convention); a refused install prints its report and exits 1.
 `reassess` is registered here; the `packs` commands are added to the pack group by
 `register_store(packs_subparsers)`, called from procurement/cli/packs.py. They parse options and
-call `procurement.packstore` and `procurement.reassess`; the output shapes are a contract
-(the JSON of `reassess` is an array of `procurement.reassess.ROW_KEYS` objects).
+call `procurement.sharing.installed` and `procurement.sharing.reassess`; the output shapes are a contract
+(the JSON of `reassess` is an array of `procurement.sharing.reassess.ROW_KEYS` objects).
 """
 
 from __future__ import annotations
@@ -162,7 +162,7 @@ def _apply_actor(svc, org_code: str, username: str | None):
 
 
 def _reassess(args: argparse.Namespace) -> int:
-    from procurement import reassess
+    from procurement.sharing import reassess
 
     try:
         svc = services_for(args)
@@ -199,7 +199,7 @@ def _reassess(args: argparse.Namespace) -> int:
 
 
 def _install(args: argparse.Namespace) -> int:
-    from procurement import packstore
+    from procurement.sharing import installed as packstore
 
     try:
         svc = services_for(args)
@@ -231,7 +231,7 @@ def _print_report(report) -> None:
 
 
 def _installed(args: argparse.Namespace) -> int:
-    from procurement import packstore
+    from procurement.sharing import installed as packstore
 
     try:
         svc = services_for(args)
@@ -247,7 +247,7 @@ def _installed(args: argparse.Namespace) -> int:
 
 
 def _bundle(args: argparse.Namespace) -> int:
-    from procurement import packstore
+    from procurement.sharing import installed as packstore
 
     try:
         svc = services_for(args)
@@ -262,7 +262,7 @@ def _bundle(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"error: cannot write {out}: {exc.strerror}", file=sys.stderr)
         return 1
-    from procurement.bundles import read_bundle
+    from procurement.sharing.bundles import read_bundle
 
     bundle = read_bundle(data, source=str(out))
     print(f"wrote {out}: {bundle.manifest.pack_id}@{bundle.manifest.version}, "
@@ -271,7 +271,7 @@ def _bundle(args: argparse.Namespace) -> int:
 
 
 def _select(args: argparse.Namespace) -> int:
-    from procurement import packstore
+    from procurement.sharing import installed as packstore
 
     if bool(args.ref) == bool(args.clear):
         print("error: give a pack REF or --clear", file=sys.stderr)

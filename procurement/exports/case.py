@@ -30,7 +30,7 @@ from procurement.exports.labels import (
 from procurement.exports.sheets import Styles, open_workbook, setup_print, write_text
 from procurement.exports.snapshot import read_snapshot
 from procurement.fiscal import fiscal_year, fiscal_year_label, to_jst_naive
-from procurement.models import (
+from procurement.db.models import (
     Answer, BoardReport, Case, ChecklistResult, Decision, Organisation, User,
 )
 

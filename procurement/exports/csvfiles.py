@@ -31,7 +31,7 @@ from procurement.exports.organisation import (
 )
 from procurement.exports.snapshot import read_snapshot, stream
 from procurement.fiscal import to_jst_naive
-from procurement.models import Answer, AuditEvent, Case, User
+from procurement.db.models import Answer, AuditEvent, Case, User
 
 #: `--csv` kinds and what they hold.
 CSV_KINDS = ("audit", "answers")

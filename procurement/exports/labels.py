@@ -11,7 +11,7 @@ from typing import Any
 
 from procurement.errors import ProcurementError
 
-#: Case statuses in Japanese (the codes are in `procurement.models.CASE_STATUSES`).
+#: Case statuses in Japanese (the codes are in `procurement.db.models.CASE_STATUSES`).
 STATUS_JA = {
     "draft": "下書き",
     "submitted": "提出済",

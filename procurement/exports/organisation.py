@@ -19,7 +19,7 @@ What each sheet holds (codes as stored, Japanese labels beside them, times in JS
   events before the period are included (filter them out with the 年度 / JST time columns); the
   status and pack filters do not apply to it. Payloads longer than one cell continue on
   監査ログ(続き) so that `verify_workbook` can re-join them.
-* リスク事案 Incidents: the incident register (procurement.operation) of the selected
+* リスク事案 Incidents: the incident register (procurement.caio.operation) of the selected
   organisations' cases (status and pack filters apply), incidents that occurred within the period.
 * ルールパック Rule packs: every pack version the exported cases and decisions reference, with its
   fingerprint (and whether the installed pack still has it), and each element's provenance,
@@ -54,7 +54,7 @@ from procurement.exports.labels import (
 from procurement.exports.sheets import Column, Table, open_workbook, write_text
 from procurement.exports.snapshot import read_snapshot, stream
 from procurement.fiscal import fiscal_year, fiscal_year_label, jst_period_utc, to_jst_naive
-from procurement.models import (
+from procurement.db.models import (
     CASE_STATUSES, Answer, AuditEvent, Case, ChecklistResult, Decision, Incident, Organisation,
     User,
 )
@@ -534,7 +534,7 @@ class _OrganisationExport:
             self._tick(CHECKLIST)
 
     def _write_incidents(self, table: Table) -> None:
-        from procurement.reports import label  # the CAIO's words for severities and states
+        from procurement.caio.reports import label  # the CAIO's words for severities and states
 
         # By the incident's own date: reporting one does not touch its case, so the cases'
         # period rule (updated within the period) would miss it.

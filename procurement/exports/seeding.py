@@ -16,7 +16,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.engine import Engine
 
 from procurement.audit import GENESIS_HASH, EventRecord, canonical_json, format_timestamp
-from procurement.models import AuditEvent
+from procurement.db.models import AuditEvent
 
 
 def seed_chain(

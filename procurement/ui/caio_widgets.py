@@ -9,7 +9,7 @@ from datetime import date
 import streamlit as st
 
 from procurement import fiscal
-from procurement.reports import write_periodic_report_for
+from procurement.caio.reports import write_periodic_report_for
 from procurement.ui.state import lang, pick, t
 
 LEVEL_COLORS = {"out_of_scope": "#9e9e9e", "low": "#43a047", "review": "#fb8c00",

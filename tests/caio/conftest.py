@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from procurement import operation
+from procurement.caio import operation
 from procurement.demo import HIGH, LOW
 from tests.fixtures.services import submit_filled
 

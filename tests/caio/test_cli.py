@@ -10,7 +10,7 @@ from datetime import date
 import openpyxl
 import pytest
 
-from procurement import operation
+from procurement.caio import operation
 from procurement.cli import main
 
 

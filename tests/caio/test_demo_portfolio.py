@@ -7,7 +7,7 @@ low with a blocking finding) and INCOMPLETE (職員向け: provisional low) are 
 edition-1 pilot) `high`; 白書 is `out_of_scope`. Statuses: approved 議事録要約, 白書, 支援制度案内,
 国民向けFAQ; submitted 法令検索; returned 補助金審査; draft 翻訳支援, 職員向け, 統計資料 (its
 approval voided by a checklist change); withdrawn コード生成. On top of that,
-`procurement.demo_caio.seed_demo_operations` puts 議事録要約 and 国民向けFAQ into operation
+`procurement.demo.operations.seed_demo_operations` puts 議事録要約 and 国民向けFAQ into operation
 (approved -> in_operation) with a review and two incidents.
 """
 
@@ -20,9 +20,9 @@ import pandas as pd
 import pytest
 
 from procurement.demo import PURPOSES
-from procurement.demo_caio import seed_demo_operations
-from procurement.portfolio import compute_portfolio, load_portfolio_rows
-from procurement.reports import write_periodic_report_for
+from procurement.demo.operations import seed_demo_operations
+from procurement.caio.portfolio import compute_portfolio, load_portfolio_rows
+from procurement.caio.reports import write_periodic_report_for
 from procurement.services import Services
 
 UTC = timezone.utc

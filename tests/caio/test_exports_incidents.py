@@ -7,7 +7,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from procurement.demo_caio import seed_demo_operations
+from procurement.demo.operations import seed_demo_operations
 from procurement.exports import ExportFilters, build_organisation_workbook
 
 

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from procurement import operation
+from procurement.caio import operation
 from procurement.audit import verify_rows
 from procurement.errors import (
     ConflictError,
@@ -19,7 +19,7 @@ from procurement.errors import (
     PermissionDeniedError,
     WorkflowError,
 )
-from procurement.models import AuditEvent
+from procurement.db.models import AuditEvent
 from tests.fixtures.services import submit_filled
 
 JST = timezone(timedelta(hours=9))
@@ -260,7 +260,7 @@ def test_a_system_that_kept_running_resumes_after_reapproval(services, planner, 
     """Changing the answers of a running system voids its approval (so does a re-assessment);
     it keeps running and the portfolio flags it; once approved again it resumes, keeping its
     start date and review history."""
-    from procurement.portfolio import compute_portfolio, load_portfolio_rows
+    from procurement.caio.portfolio import compute_portfolio, load_portfolio_rows
 
     svc, case_id = services, running_case.case_id
     service_clock.now = datetime(2026, 8, 1, tzinfo=timezone.utc)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from procurement import operation
+from procurement.caio import operation
 from procurement.demo import HIGH, LOW
 from procurement.fiscal import to_jst
 from tests.fixtures.services import submit_filled

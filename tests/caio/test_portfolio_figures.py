@@ -6,7 +6,7 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from procurement.portfolio import (
+from procurement.caio.portfolio import (
     CaseRow,
     ChangeRow,
     DecisionRow,

@@ -9,9 +9,9 @@ from html.parser import HTMLParser
 import openpyxl
 import pytest
 
-from procurement import operation
+from procurement.caio import operation
 from procurement.errors import InputError, NotFoundError
-from procurement.reports import board_report_document, write_board_report
+from procurement.caio.reports import board_report_document, write_board_report
 
 HOSTILE = {
     "project_details": "<script>alert('x')</script> & <img src=x onerror=alert(1)>",
@@ -26,7 +26,7 @@ HOSTILE = {
 @pytest.fixture
 def db_url(sqlite_url):
     """SQLite only here: the document reads through `Services.get_case` and
-    `procurement.operation`, both covered on PostgreSQL elsewhere; rendering does not depend on
+    `procurement.caio.operation`, both covered on PostgreSQL elsewhere; rendering does not depend on
     the database."""
     return sqlite_url
 
@@ -124,8 +124,8 @@ def test_periodic_report_keeps_hostile_text_inert(tmp_path):
     characters Excel rejects are dropped, markup stays literal."""
     from datetime import datetime, timezone
 
-    from procurement.portfolio import CaseRow, IncidentRow, OperationRow, PortfolioRows
-    from procurement.reports import write_periodic_report
+    from procurement.caio.portfolio import CaseRow, IncidentRow, OperationRow, PortfolioRows
+    from procurement.caio.reports import write_periodic_report
 
     utc = timezone.utc
     case = CaseRow(id=1, org_code="o", title="=1+1", department="@dept", status="in_operation",

@@ -18,7 +18,7 @@ from procurement.exports import (
     ExportFilters, build_case_workbook, write_answers_csv, write_audit_csv,
 )
 from procurement.exports.case import DETERMINATION, HISTORY, REPORT
-from procurement.models import Answer, AuditEvent, BoardReport, Case, ChecklistResult
+from procurement.db.models import Answer, AuditEvent, BoardReport, Case, ChecklistResult
 
 
 def _high_case(engine) -> int:

@@ -11,7 +11,7 @@ from procurement.demo import HIGH, LOW
 from procurement.exports import ExportFilters, build_case_workbook, build_organisation_workbook
 from procurement.exports.case import DETERMINATION
 from procurement.exports.organisation import CASES
-from procurement.reports import write_periodic_report_for
+from procurement.caio.reports import write_periodic_report_for
 from tests.fixtures.services import submit_filled
 
 PURPOSE = "住民からの問い合わせに、公開情報を根拠とした回答案を示す。\n回答は職員が確認する。"

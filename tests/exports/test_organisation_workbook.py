@@ -22,7 +22,7 @@ from procurement.exports.organisation import (
     ANSWERS, AUDIT, AUDIT_MORE, CASES, CHECKLIST, DECISIONS, PACKS, SUMMARY,
 )
 from procurement.fiscal import fiscal_year, fiscal_year_label, to_jst_naive
-from procurement.models import Answer, AuditEvent, Case, ChecklistResult, Decision
+from procurement.db.models import Answer, AuditEvent, Case, ChecklistResult, Decision
 
 from tests.exports.conftest import CONTROL_EVIDENCE, CONTROL_TITLE, HOSTILE, LONG_TEXT
 

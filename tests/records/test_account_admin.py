@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from procurement import audit
 from procurement.errors import AuthenticationError, InputError, NotFoundError, PermissionDeniedError
-from procurement.models import AuditEvent, User
+from procurement.db.models import AuditEvent, User
 from procurement.services import MAX_FAILED_LOGINS
 from tests.fixtures.services import TEST_PASSWORD
 
@@ -143,7 +143,7 @@ def test_a_deactivated_account_writes_nothing_even_with_an_actor_from_before(ser
     with pytest.raises(PermissionDeniedError) as refused:
         services.save_answers(planner, case.id, {"SC-1": "yes"}, case.version)
     assert refused.value.params["account"] == "inactive"
-    from procurement.models import Answer
+    from procurement.db.models import Answer
 
     with services.engine.connect() as conn:
         stored = conn.execute(select(Answer).where(Answer.case_id == case.id)).all()
@@ -152,7 +152,7 @@ def test_a_deactivated_account_writes_nothing_even_with_an_actor_from_before(ser
 
 def test_a_role_taken_away_since_sign_in_no_longer_allows_the_write(services, admin, planner):
     from procurement.errors import PermissionDeniedError
-    from procurement.models import User
+    from procurement.db.models import User
 
     case = services.create_case(planner, "試行", "総務課")
     with services.engine.begin() as conn:  # the role was changed by another session

@@ -12,7 +12,7 @@ from procurement.errors import (
     PermissionDeniedError,
     WorkflowError,
 )
-from procurement.models import AuditEvent, User
+from procurement.db.models import AuditEvent, User
 from procurement.services import LOCK_DURATION, MAX_FAILED_LOGINS
 from tests.fixtures.services import TEST_PASSWORD
 

@@ -13,8 +13,8 @@ from sqlalchemy import func, inspect, select, text
 from procurement.demo import HIGH, LOW
 from procurement.errors import ConflictError, InputError, NotFoundError, PermissionDeniedError, \
     WorkflowError
-from procurement.migrations import alembic_config, current_revision, head_revision, upgrade_to_head
-from procurement.models import AuditEvent, Case, Decision
+from procurement.db.migrations import alembic_config, current_revision, head_revision, upgrade_to_head
+from procurement.db.models import AuditEvent, Case, Decision
 from procurement.services import PURPOSE_MAX_LENGTH
 from tests.fixtures.services import submit_filled
 

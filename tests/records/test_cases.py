@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from procurement.demo import BLOCKED, HIGH, INCOMPLETE, LOW, OUT_OF_SCOPE, REVIEW
 from procurement.errors import ConflictError, InputError, NotFoundError
-from procurement.models import AuditEvent, Decision
+from procurement.db.models import AuditEvent, Decision
 from procurement.services import answers_hash
 
 

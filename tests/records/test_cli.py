@@ -5,7 +5,7 @@ import io
 import pytest
 
 from procurement.cli import main
-from procurement.migrations import head_revision
+from procurement.db.migrations import head_revision
 
 
 @pytest.fixture

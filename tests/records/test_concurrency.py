@@ -45,7 +45,7 @@ def test_a_write_that_lost_a_race_is_a_conflict_and_rolls_back(pg_services):
 
 def _migrate(url: str) -> str:
     from procurement.db import create_db_engine
-    from procurement.migrations import current_revision
+    from procurement.db.migrations import current_revision
 
     engine = create_db_engine(url)
     try:
@@ -55,7 +55,7 @@ def _migrate(url: str) -> str:
 
 
 def test_several_processes_can_bring_a_fresh_database_up_at_once(db_url):
-    from procurement.migrations import head_revision
+    from procurement.db.migrations import head_revision
 
     ctx = multiprocessing.get_context("spawn")
     with ctx.Pool(3) as pool:

@@ -3,7 +3,7 @@ passwords, and audit chains that verify."""
 
 from procurement import audit
 from procurement.demo import DEMO_PASSWORD, DEMO_USERS
-from procurement.readiness import Gap, submission_gaps
+from procurement.records.readiness import Gap, submission_gaps
 
 
 def test_demo_covers_every_status_level_and_edition(demo_services):

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from procurement.demo import HIGH, LOW
 from procurement.errors import InputError
-from procurement.models import AuditEvent, Case
+from procurement.db.models import AuditEvent, Case
 
 GOOD = [
     {"title": "議事録要約", "department": "総務課", "answers": LOW,

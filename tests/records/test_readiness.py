@@ -9,7 +9,7 @@ import pytest
 
 from procurement.packs import classify
 from procurement.services import BOARD_REPORT_FIELDS, CaseView, ChecklistEntry
-from procurement.readiness import Gap, completed_steps, describe_gaps, item_step, submission_gaps
+from procurement.records.readiness import Gap, completed_steps, describe_gaps, item_step, submission_gaps
 
 NOW = datetime(2026, 7, 1, tzinfo=timezone.utc)
 LOW = {"SC-1": "yes", "SC-2": "no", "SC-3": "fy2026_or_later", "SC-4": "in_house",

@@ -4,8 +4,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
-from procurement.migrations import current_revision, head_revision, upgrade_to_head
-from procurement.models import Base
+from procurement.db.migrations import current_revision, head_revision, upgrade_to_head
+from procurement.db.models import Base
 
 
 def test_migrated_database_matches_the_models(engine):

@@ -1,6 +1,6 @@
 """Password hashing: scrypt at the production cost, salted, never the clear text."""
 
-from procurement.security import SCRYPT_N, hash_password, verify_password
+from procurement.records.security import SCRYPT_N, hash_password, verify_password
 
 
 def test_hash_verifies_only_the_right_password():

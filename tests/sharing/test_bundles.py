@@ -10,8 +10,8 @@ import zipfile
 
 import pytest
 
-from procurement import bundles
-from procurement.bundles import BundleError, build_bundle, extracted, read_bundle
+from procurement.sharing import bundles
+from procurement.sharing.bundles import BundleError, build_bundle, extracted, read_bundle
 
 PACK_FILES = {
     "pack.yaml": b"id: demo\nversion: 1.0.0\n",

@@ -8,7 +8,8 @@ import zipfile
 
 import pytest
 
-from procurement import audit, packstore
+from procurement import audit
+from procurement.sharing import installed as packstore
 from procurement.demo import HIGH
 from tests.fixtures.services import submit_filled
 from tests.fixtures.sharing import with_failing_test
@@ -171,7 +172,8 @@ def test_the_page_catalogs_are_complete_and_agree():
     # Keys built at run time: every refusal reason the code can raise has a text.
     import ast
 
-    from procurement import bundles, packstore
+    from procurement.sharing import bundles
+    from procurement.sharing import installed as packstore
 
     reasons = set()
     for module in (bundles, packstore):

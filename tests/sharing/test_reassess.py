@@ -8,7 +8,8 @@ import json
 
 import pytest
 
-from procurement import audit, reassess
+from procurement import audit
+from procurement.sharing import reassess
 from procurement.demo import BLOCKED, HIGH, LOW
 from procurement.packs import classify
 
@@ -19,7 +20,7 @@ SQLITE_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 HIGH_INCOMPLETE = {"SC-1": "yes", "SC-2": "no", "HR-1": "public"}
 
 #: The demo's edition-1 cases (procurement/demo.py, `_MINISTRY_V1`): a low case (approved; in
-#: operation once `procurement.demo_caio` ran), a review case (submitted), an out-of-scope case
+#: operation once `procurement.demo.operations` ran), a review case (submitted), an out-of-scope case
 #: (approved) and the approved high pilot, the one edition 2 affects (new required item PC-T2).
 DEMO_V1_TITLES = ("議事録要約ツールの試行", "法令検索アシスタント", "白書ドラフト作成支援",
                   "事業者向け支援制度案内AIの試行")

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from procurement import operation, packstore, reassess
+from procurement.caio import operation
+from procurement.sharing import installed as packstore
+from procurement.sharing import reassess
 from procurement.demo import HIGH, LOW
 from procurement.fiscal import to_jst
 from tests.fixtures.services import submit_filled

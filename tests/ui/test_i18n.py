@@ -30,10 +30,10 @@ def code_text() -> str:
 
 def family_members() -> dict[str, set[str]]:
     """Every key family built at run time, with all the keys it can produce."""
-    from procurement import bundles  # noqa: F401 - defines its error class
+    from procurement.sharing import bundles
     from procurement import packs, services  # noqa: F401 - define theirs
     from procurement.errors import ProcurementError
-    from procurement.models import CASE_STATUSES, CHECKLIST_STATUSES, ORG_KINDS, ROLES
+    from procurement.db.models import CASE_STATUSES, CHECKLIST_STATUSES, ORG_KINDS, ROLES
     from procurement.services import BOARD_REPORT_FIELDS
     from procurement.ui.case_views import DECISION_KINDS, KNOWN_EVENTS
     from procurement.ui.widgets import PROVENANCES
@@ -44,7 +44,7 @@ def family_members() -> dict[str, set[str]]:
             yield from subclasses(sub)
 
     codes = {ProcurementError.code} | {c.code for c in subclasses(ProcurementError)}
-    from procurement.readiness import GAP_PHRASES
+    from procurement.records.readiness import GAP_PHRASES
 
     gap_kinds = set(GAP_PHRASES)
     return {

@@ -51,7 +51,7 @@ def settle_required_items(at, svc, actor, case_id, step_id: str) -> int:
     open_step(at, step_id)
     case = svc.get_case(actor, case_id)
     pack = svc.registry.resolve(f"{case.pack_id}@{case.pack_version}")
-    from procurement.readiness import item_step
+    from procurement.records.readiness import item_step
 
     ids = [i for i in case.classification.required_items if item_step(pack, i) == step_id]
     assert ids, f"no required item on {step_id}"
@@ -175,7 +175,7 @@ def test_high_risk_journey_with_return_resubmit_and_approval(ui_actors, ui_servi
     from sqlalchemy.orm import Session
 
     from procurement.audit import verify_rows  # the chain holds together after the journey
-    from procurement.models import AuditEvent
+    from procurement.db.models import AuditEvent
 
     with Session(svc.engine) as s:
         rows = s.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()

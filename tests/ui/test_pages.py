@@ -229,7 +229,7 @@ def test_a_session_of_an_account_deactivated_since_sign_in_is_signed_out(ui_acto
 
 
 def test_roles_changed_since_sign_in_change_the_pages_offered(ui_actors, ui_services, make_app):
-    from procurement.models import User
+    from procurement.db.models import User
 
     at = make_app(ui_actors["a-planner"])
     with ui_services.engine.begin() as conn:

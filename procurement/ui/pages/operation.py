@@ -2,7 +2,7 @@
 
 Planners and reviewers put an approved case into operation, record periodic reviews, change what
 runs, end operation with the data return/deletion evidence, and keep the incident register;
-reviewers close incidents; auditors read. Every form calls `procurement.operation` (which checks
+reviewers close incidents; auditors read. Every form calls `procurement.caio.operation` (which checks
 roles and versions and audit-logs each change); a stale copy gets the conflict message and the
 page reloads the stored record, never overwriting it.
 """
@@ -13,10 +13,10 @@ from datetime import datetime, time
 import pandas as pd
 import streamlit as st
 
-from procurement import operation as ops
+from procurement.caio import operation as ops
 from procurement.fiscal import JST, to_jst
-from procurement.portfolio import OperationRow, next_review_due
-from procurement.reports import board_report_document, render_document_html, write_document_xlsx
+from procurement.caio.portfolio import OperationRow, next_review_due
+from procurement.caio.reports import board_report_document, render_document_html, write_document_xlsx
 from procurement.ui.caio_widgets import PERIODIC_ROLES, level_names, render_periodic_download
 from procurement.ui.state import (
     CASE_KEY,

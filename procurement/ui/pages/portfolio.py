@@ -1,6 +1,6 @@
 """The CAIO's portfolio: every case of the organisation at a glance (reviewers and auditors).
 
-Figures come from `procurement.portfolio` (plain Python, tested without Streamlit); this page only
+Figures come from `procurement.caio.portfolio` (plain Python, tested without Streamlit); this page only
 lays them out: headline numbers, charts where a picture says it faster (levels, statuses,
 departments, the monthly trend), then the lists the CAIO acts on, and the periodic report
 download.
@@ -10,7 +10,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from procurement.portfolio import LEVEL_ORDER, compute_portfolio, load_portfolio_rows
+from procurement.caio.portfolio import LEVEL_ORDER, compute_portfolio, load_portfolio_rows
 from procurement.ui.caio_widgets import LEVEL_COLORS, level_names, render_periodic_download
 from procurement.ui.state import format_jst, get_services, run_page, t
 

@@ -20,9 +20,9 @@ from typing import Any
 import streamlit as st
 
 from procurement.errors import ProcurementError
-from procurement.models import ORG_KINDS
-from procurement.models import ROLES as ALL_ROLES
-from procurement.security import MIN_PASSWORD_LENGTH
+from procurement.db.models import ORG_KINDS
+from procurement.db.models import ROLES as ALL_ROLES
+from procurement.records.security import MIN_PASSWORD_LENGTH
 from procurement.services import JST, national_edition_on
 from procurement.ui.state import (
     flash, format_jst, get_services, pick, plain, run_page, show_error, t,

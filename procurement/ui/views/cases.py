@@ -7,7 +7,7 @@ when and why, so a lost approval is never missed.
 import pandas as pd
 import streamlit as st
 
-from procurement.models import CASE_STATUSES
+from procurement.db.models import CASE_STATUSES
 from procurement.services import PURPOSE_MAX_LENGTH, parse_void_reason
 from procurement.ui.state import CASE_KEY, flash, format_jst, get_services, pick, plain, run_page, t
 

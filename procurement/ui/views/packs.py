@@ -5,7 +5,7 @@ rules, findings and items, their provenance, source and layer, the organisation'
 bundle download; upload of a pack with the full validation report (loader errors, the pack's own
 tests) before anything is installed; a readable diff between any two packs or versions; and
 re-assessment of the organisation's cases under another pack, previewed before it is applied.
-All work is done by `procurement.packstore`, `procurement.reassess` and `procurement.packs`.
+All work is done by `procurement.sharing.installed`, `procurement.sharing.reassess` and `procurement.packs`.
 """
 
 from __future__ import annotations
@@ -14,8 +14,10 @@ from typing import Any
 
 import streamlit as st
 
-from procurement import bundles, packstore, reassess
-from procurement.bundles import BundleError
+from procurement.sharing import bundles
+from procurement.sharing import installed as packstore
+from procurement.sharing import reassess
+from procurement.sharing.bundles import BundleError
 from procurement.errors import InputError, ProcurementError
 from procurement.packs import diff_packs
 from procurement.ui.i18n import catalog

@@ -3,7 +3,7 @@ side, then approve, or return it to the planner with a required comment."""
 
 import streamlit as st
 
-from procurement import readiness
+from procurement.records import readiness
 from procurement.ui import case_views, widgets
 from procurement.ui.state import flash, format_jst, get_services, run_page, t
 

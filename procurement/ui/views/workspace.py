@@ -10,9 +10,9 @@ import logging
 
 import streamlit as st
 
-from procurement import readiness
+from procurement.records import readiness
 from procurement.errors import ProcurementError, WorkflowError
-from procurement.models import CHECKLIST_STATUSES
+from procurement.db.models import CHECKLIST_STATUSES
 from procurement.services import (
     BOARD_REPORT_FIELDS,
     CASE_DETAIL_FIELDS,

@@ -98,7 +98,7 @@ def create_db_engine(url: str | URL | None = None, *, migrate: bool = True) -> E
     else:
         engine = create_engine(parsed, pool_pre_ping=True)
     if migrate:
-        from procurement.migrations import upgrade_to_head
+        from procurement.db.migrations import upgrade_to_head
 
         try:
             upgrade_to_head(engine)

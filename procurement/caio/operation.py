@@ -36,7 +36,7 @@ from procurement.errors import (
     PermissionDeniedError,
     WorkflowError,
 )
-from procurement.models import Case, Incident, Operation, User
+from procurement.db.models import Case, Incident, Operation, User
 
 #: Roles that write operation records and incidents.
 WRITER_ROLES = frozenset({"planner", "reviewer"})

@@ -27,8 +27,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from procurement import audit, bundles
-from procurement.bundles import Bundle, BundleError
+from procurement import audit
+from procurement.sharing import bundles
+from procurement.sharing.bundles import Bundle, BundleError
 from procurement.db import READ_ONLY
 from procurement.errors import (
     ConflictError,
@@ -37,7 +38,7 @@ from procurement.errors import (
     PermissionDeniedError,
     ProcurementError,
 )
-from procurement.models import InstalledPack, Organisation
+from procurement.db.models import InstalledPack, Organisation
 
 #: Roles that may install packs and choose an organisation's pack.
 PACK_ROLES = frozenset({"pack_admin", "admin"})

@@ -24,7 +24,7 @@ from procurement.errors import (
     PermissionDeniedError,
     ProcurementError,
 )
-from procurement.models import Answer, Case, Decision, Organisation
+from procurement.db.models import Answer, Case, Decision, Organisation
 from procurement.packs import classify
 from procurement.services import void_reason
 

@@ -8,7 +8,7 @@ from alembic import context
 from sqlalchemy import create_engine
 
 from procurement import config as settings
-from procurement.models import Base
+from procurement.db.models import Base
 
 target_metadata = Base.metadata
 

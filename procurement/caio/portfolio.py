@@ -554,7 +554,7 @@ def load_portfolio_rows(
     `changes_period` (first and last JST day) also reads that period's audited changes of cases
     (the periodic report's list); without it no audit events are read.
     """
-    from procurement.models import (
+    from procurement.db.models import (
         AuditEvent, BoardReport, Case, Decision, Incident, Operation, Organisation,
     )
 

@@ -16,8 +16,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from procurement import readiness
-from procurement.models import Organisation
+from procurement.records import readiness
+from procurement.db.models import Organisation
 from procurement.services import Actor, CaseView, Services
 
 #: Every demo account has this password (documented in docs/operations.md; demo only).
@@ -259,7 +259,7 @@ def _seed_case(
 
 def complete_checklist(svc: Services, owner: Actor, view: CaseView) -> CaseView:
     """Settle every required checklist item still open (`met`, with evidence naming where it is
-    shown), so the case may be submitted (`procurement.readiness`)."""
+    shown), so the case may be submitted (`procurement.records.readiness`)."""
     pack = svc.registry.resolve(view.pack_ref)
     for gap in readiness.item_gaps(pack, view):
         evidence = CHECKLIST_EVIDENCE.get(pack.item(gap.id).checklist, EVIDENCE)

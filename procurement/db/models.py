@@ -1,7 +1,7 @@
 """SQLAlchemy 2 typed models: organisations, users, cases and their records, the audit log.
 
 The schema itself is created and changed only by the Alembic migrations in
-`procurement.migrations`; a test compares these models with the migrated database so the two
+`procurement.db.migrations`; a test compares these models with the migrated database so the two
 never drift. A naming convention names every constraint, so migrations are portable between
 SQLite and PostgreSQL.
 """

@@ -4,7 +4,7 @@
   March, 令和 notation alongside): a summary, every system in scope with its purpose, department,
   level, status, pack and fingerprint, vendor, model, ISMAP listing and review dates, the year's
   incidents, and the year's changes (decisions and every audited change). Which systems are in
-  scope is decided by `procurement.portfolio.select_fiscal_year`.
+  scope is decided by `procurement.caio.portfolio.select_fiscal_year`.
 * The board report is the document for one case that goes to the Advisory Board secretariat
   (project details, objectives, risk mitigation, QA plan including operation, with the
   classification behind it), as a workbook and as a printable HTML page.
@@ -33,12 +33,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from procurement import fiscal
-from procurement import operation as operations
+from procurement.caio import operation as operations
 from procurement.errors import InputError, NotFoundError, ProcurementError
 from procurement.exports.cells import clean_text
-from procurement.models import Case, Organisation
+from procurement.db.models import Case, Organisation
 from procurement.exports.sheets import Column, Table, open_workbook, setup_print, write_text
-from procurement.portfolio import (
+from procurement.caio.portfolio import (
     FiscalYearSystem,
     OperationRow,
     PortfolioRows,

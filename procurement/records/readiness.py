@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from procurement.errors import NotFoundError
-from procurement.models import BOARD_REPORT_FIELDS
+from procurement.db.models import BOARD_REPORT_FIELDS
 
 #: Checklist statuses that settle a required item (`not_applicable` needs a reason as evidence).
 SETTLED_STATUSES = frozenset({"met", "not_applicable"})

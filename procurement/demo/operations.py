@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
 
-from procurement import operation
+from procurement.caio import operation
 from procurement.services import Services
 
 ORG = "demo-ministry"

@@ -1,0 +1,21 @@
+"""Storage: the engine (`engine`), the one read path (`reading`), the typed models (`models`) and
+the Alembic migrations (`migrations`).
+
+    from procurement.db import create_db_engine, read_session
+"""
+
+from procurement.db.engine import (
+    READ_ONLY,
+    SQLITE_BUSY_TIMEOUT_S,
+    create_db_engine,
+    make_session_factory,
+    normalise_url,
+)
+
+__all__ = [
+    "READ_ONLY",
+    "SQLITE_BUSY_TIMEOUT_S",
+    "create_db_engine",
+    "make_session_factory",
+    "normalise_url",
+]
