@@ -103,7 +103,7 @@ def main() -> int:
     print(f"database: {engine.dialect.name}; seeded {args.cases} edition-1 cases in "
           f"{time.perf_counter() - start:.1f} s")
 
-    seconds, plan = timed(lambda: reassess.plan_reassessment(svc, "jp-national@2"), args.repeat)
+    seconds, plan = timed(lambda: svc.plan_reassessment("jp-national@2"), args.repeat)
     changed = len(plan.changed_rows)
     print(f"dry run: {len(plan.rows)} cases in {seconds:.3f} s = {len(plan.rows) / seconds:,.0f} "
           f"cases/s (median of {args.repeat}); {changed} with differences; goal >= 2,000/s")
@@ -133,7 +133,7 @@ def main() -> int:
                                        versions=plan.versions)
     packadmin = svc.actor_for("bench-packadmin")
     start = time.perf_counter()
-    result = reassess.apply_reassessment(svc, subset, lambda org: packadmin)
+    result = svc.apply_reassessment(subset, lambda org: packadmin)
     seconds = time.perf_counter() - start
     print(f"apply: {len(result.moved)} cases in {seconds:.2f} s = {len(result.moved) / seconds:,.0f} "
           f"cases/s ({len(result.voided)} approvals voided, {len(result.refused)} refused)")

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from procurement.db import create_db_engine
-from procurement.demo import HIGH, LOW
+from procurement.demo import LOW
 from procurement.packs import PackRegistry
 from procurement.services import Services
 

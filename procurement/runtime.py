@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from procurement.sharing import installed as packstore
 from procurement.db import create_db_engine
 from procurement.packs import PackRegistry
 from procurement.services import Services
@@ -28,7 +27,7 @@ def open_services(
     is reported through `warn` and left out; it never stops the others from loading.
     """
     svc = Services(create_db_engine(database_url), PackRegistry.discover(rules_dir))
-    for problem in packstore.load_installed_packs(svc):
+    for problem in svc.load_installed_packs():
         if warn is not None:
             warn(str(problem))
     return svc

@@ -23,21 +23,27 @@ from datetime import date, datetime, timezone
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from procurement import fiscal
-from procurement.errors import NotFoundError, PermissionDeniedError
+from procurement.db.models import (
+    BOARD_REPORT_FIELDS,
+    AuditEvent,
+    BoardReport,
+    Case,
+    Decision,
+    Incident,
+    Operation,
+    Organisation,
+)
+from procurement.errors import NotFoundError
+from procurement.records import policy
+from procurement.records.core import ServiceCore
+from procurement.records.views import Actor
 
 #: Levels and statuses in the order figures are shown (unknown values follow, sorted).
 LEVEL_ORDER = ("out_of_scope", "low", "review", "high")
 STATUS_ORDER = (
     "draft", "submitted", "returned", "approved", "in_operation", "retired", "withdrawn",
-)
-#: Statuses of a case that holds a valid approval (operation starts from and keeps it).
-APPROVED_STATUSES = frozenset({"approved", "in_operation", "retired"})
-#: Board-report fields that must all be filled before the report can go to the secretariat.
-BOARD_REPORT_FIELDS = (
-    "project_details", "objectives", "risk_mitigation", "qa_plan", "schedule", "contact",
 )
 #: Decision kinds that are a change of the case's standing (a save alone is not).
 CHANGE_DECISION_KINDS = frozenset(
@@ -170,6 +176,8 @@ class VoidedApproval:
 
     case: CaseRow
     voided_at: datetime
+    #: The stored reason (a `procurement.vocabulary.VoidReason` as JSON, or older English prose):
+    #: show it with `procurement.vocabulary.describe_void_reason`.
     reason: str
     is_reapproved: bool
 
@@ -496,10 +504,6 @@ def select_fiscal_year(rows: PortfolioRows, fy: int) -> list[FiscalYearSystem]:
 
 # --------------------------------------------------------------------------- from the database
 
-#: Who sees the portfolio and the periodic report: the CAIO's office, auditors, and the
-#: installation's administrator (the CLI acts as one).
-PORTFOLIO_ROLES = frozenset({"reviewer", "auditor", "admin"})
-
 #: Audit events whose payload is summarised in the periodic report's list of changes.
 _OPERATION_DETAIL_KEYS = {
     "operation.started": ("vendor", "model_name", "model_version", "started_on"),
@@ -512,14 +516,11 @@ _OPERATION_DETAIL_KEYS = {
 }
 
 
-def check_portfolio_access(actor, org_code: str | None = None) -> str:
-    """The organisation code the actor may see figures of (its own); raises otherwise."""
-    if not actor.has_role(*PORTFOLIO_ROLES):
-        raise PermissionDeniedError(
-            f"{actor.username} needs one of the roles {', '.join(sorted(PORTFOLIO_ROLES))} to see "
-            "the portfolio", username=actor.username, needed=sorted(PORTFOLIO_ROLES),
-            roles=sorted(actor.roles),
-        )
+def check_portfolio_access(actor: Actor, org_code: str | None = None) -> str:
+    """The organisation code the actor may see figures of (its own); raises otherwise. Who sees
+    the portfolio and the periodic report: the CAIO's office, auditors, and the installation's
+    administrator (the CLI acts as one): `policy.ACTIONS["portfolio.read"]`."""
+    policy.require(actor, "portfolio.read")
     if org_code is not None and org_code != actor.org_code:
         raise NotFoundError(f"organisation {org_code!r} not found", kind="organisation",
                             id=org_code)
@@ -545,96 +546,95 @@ def _detail(event_type: str, payload_text: str) -> str:
     return "; ".join(parts)
 
 
-def load_portfolio_rows(
-    svc, actor, org_code: str | None = None, *,
-    changes_period: tuple[date, date] | None = None,
-) -> PortfolioRows:
-    """Every row the portfolio needs for the actor's organisation, read in one session.
+class PortfolioService(ServiceCore):
+    """Reading what the CAIO's figures and reports are computed from."""
 
-    `changes_period` (first and last JST day) also reads that period's audited changes of cases
-    (the periodic report's list); without it no audit events are read.
-    """
-    from procurement.db.models import (
-        AuditEvent, BoardReport, Case, Decision, Incident, Operation, Organisation,
-    )
+    def load_portfolio_rows(
+        self, actor: Actor, org_code: str | None = None, *,
+        changes_period: tuple[date, date] | None = None,
+    ) -> PortfolioRows:
+        """Every row the portfolio needs for the actor's organisation, read in one snapshot.
 
-    code = check_portfolio_access(actor, org_code)
-    with Session(svc.engine) as s:
-        org = s.scalar(select(Organisation).where(Organisation.code == code))
-        if org is None:
-            raise NotFoundError(f"organisation {code!r} not found", kind="organisation", id=code)
-        reports = {
-            r.case_id: r for r in s.scalars(
-                select(BoardReport).join(Case, BoardReport.case_id == Case.id)
-                .where(Case.org_id == org.id))
-        }
-        cases = []
-        for c in s.scalars(select(Case).where(Case.org_id == org.id).order_by(Case.id)):
-            report = reports.get(c.id)
-            fields: dict[str, Any] | None = (
-                {name: getattr(report, name) for name in BOARD_REPORT_FIELDS} if report else None
+        `changes_period` (first and last JST day) also reads that period's audited changes of cases
+        (the periodic report's list); without it no audit events are read.
+        """
+        code = check_portfolio_access(actor, org_code)
+        with self.read(snapshot=True) as s:
+            org = s.scalar(select(Organisation).where(Organisation.code == code))
+            if org is None:
+                raise NotFoundError(f"organisation {code!r} not found", kind="organisation", id=code)
+            reports = {
+                r.case_id: r for r in s.scalars(
+                    select(BoardReport).join(Case, BoardReport.case_id == Case.id)
+                    .where(Case.org_id == org.id))
+            }
+            cases = []
+            for c in s.scalars(select(Case).where(Case.org_id == org.id).order_by(Case.id)):
+                report = reports.get(c.id)
+                fields: dict[str, Any] | None = (
+                    {name: getattr(report, name) for name in BOARD_REPORT_FIELDS} if report else None
+                )
+                # The case's own purpose (利用目的); a case written before it was asked for falls
+                # back to its board report's objectives.
+                purpose = (c.purpose or "").strip()
+                if not purpose and fields:
+                    purpose = (fields["objectives"] or fields["project_details"] or "").strip()
+                cases.append(CaseRow(
+                    id=c.id, org_code=code, title=c.title, department=c.department, status=c.status,
+                    level=c.level, is_complete=bool(c.is_complete), pack_id=c.pack_id,
+                    pack_version=c.pack_version, pack_fingerprint=c.pack_fingerprint,
+                    created_at=c.created_at, submitted_at=c.submitted_at, approved_at=c.approved_at,
+                    approval_voided_at=c.approval_voided_at,
+                    approval_voided_reason=c.approval_voided_reason,
+                    board_report=board_report_state(fields), purpose=purpose,
+                ))
+            operations = tuple(
+                OperationRow(
+                    case_id=o.case_id, started_on=o.started_on, vendor=o.vendor,
+                    model_name=o.model_name, model_version=o.model_version,
+                    ismap_listing=o.ismap_listing, review_interval_months=o.review_interval_months,
+                    last_reviewed_on=o.last_reviewed_on, ended_on=o.ended_on,
+                    end_evidence=o.end_evidence,
+                )
+                for o in s.scalars(select(Operation).join(Case, Operation.case_id == Case.id)
+                                   .where(Case.org_id == org.id).order_by(Operation.case_id))
             )
-            # The case's own purpose (利用目的); a case written before it was asked for falls
-            # back to its board report's objectives.
-            purpose = (c.purpose or "").strip()
-            if not purpose and fields:
-                purpose = (fields["objectives"] or fields["project_details"] or "").strip()
-            cases.append(CaseRow(
-                id=c.id, org_code=code, title=c.title, department=c.department, status=c.status,
-                level=c.level, is_complete=bool(c.is_complete), pack_id=c.pack_id,
-                pack_version=c.pack_version, pack_fingerprint=c.pack_fingerprint,
-                created_at=c.created_at, submitted_at=c.submitted_at, approved_at=c.approved_at,
-                approval_voided_at=c.approval_voided_at,
-                approval_voided_reason=c.approval_voided_reason,
-                board_report=board_report_state(fields), purpose=purpose,
-            ))
-        operations = tuple(
-            OperationRow(
-                case_id=o.case_id, started_on=o.started_on, vendor=o.vendor,
-                model_name=o.model_name, model_version=o.model_version,
-                ismap_listing=o.ismap_listing, review_interval_months=o.review_interval_months,
-                last_reviewed_on=o.last_reviewed_on, ended_on=o.ended_on,
-                end_evidence=o.end_evidence,
+            incidents = tuple(
+                IncidentRow(
+                    id=i.id, case_id=i.case_id, occurred_on=i.occurred_on, severity=i.severity,
+                    description=i.description, actions_taken=i.actions_taken,
+                    reported_to_caio_at=i.reported_to_caio_at, reported_onward_at=i.reported_onward_at,
+                    status=i.status, created_at=i.created_at, updated_at=i.updated_at,
+                    version=i.version,
+                )
+                for i in s.scalars(select(Incident).join(Case, Incident.case_id == Case.id)
+                                   .where(Case.org_id == org.id).order_by(Incident.id))
             )
-            for o in s.scalars(select(Operation).join(Case, Operation.case_id == Case.id)
-                               .where(Case.org_id == org.id).order_by(Operation.case_id))
-        )
-        incidents = tuple(
-            IncidentRow(
-                id=i.id, case_id=i.case_id, occurred_on=i.occurred_on, severity=i.severity,
-                description=i.description, actions_taken=i.actions_taken,
-                reported_to_caio_at=i.reported_to_caio_at, reported_onward_at=i.reported_onward_at,
-                status=i.status, created_at=i.created_at, updated_at=i.updated_at,
-                version=i.version,
+            decisions = tuple(
+                DecisionRow(case_id=d.case_id, kind=d.kind, level=d.level, comment=d.comment,
+                            created_at=d.created_at)
+                for d in s.scalars(select(Decision).join(Case, Decision.case_id == Case.id)
+                                   .where(Case.org_id == org.id).order_by(Decision.id))
             )
-            for i in s.scalars(select(Incident).join(Case, Incident.case_id == Case.id)
-                               .where(Case.org_id == org.id).order_by(Incident.id))
-        )
-        decisions = tuple(
-            DecisionRow(case_id=d.case_id, kind=d.kind, level=d.level, comment=d.comment,
-                        created_at=d.created_at)
-            for d in s.scalars(select(Decision).join(Case, Decision.case_id == Case.id)
-                               .where(Case.org_id == org.id).order_by(Decision.id))
-        )
-        changes: tuple[ChangeRow, ...] = ()
-        if changes_period is not None:
-            start, end = fiscal.jst_period_utc(*changes_period)
-            stmt = (
-                select(AuditEvent.case_id, AuditEvent.seq, AuditEvent.occurred_at,
-                       AuditEvent.actor, AuditEvent.event_type, AuditEvent.payload)
-                .where(AuditEvent.chain == code, AuditEvent.case_id.is_not(None),
-                       AuditEvent.occurred_at >= start, AuditEvent.occurred_at < end)
-                .order_by(AuditEvent.seq)
-            )
-            changes = tuple(
-                ChangeRow(case_id=row.case_id, seq=row.seq,
-                          occurred_at=_aware(row.occurred_at), actor=row.actor,
-                          event_type=row.event_type, detail=_detail(row.event_type, row.payload))
-                for row in s.execute(stmt)
-            )
-        return PortfolioRows(org_code=code, org_name=org.name, cases=tuple(cases),
-                             operations=operations, incidents=incidents, decisions=decisions,
-                             changes=changes)
+            changes: tuple[ChangeRow, ...] = ()
+            if changes_period is not None:
+                start, end = fiscal.jst_period_utc(*changes_period)
+                stmt = (
+                    select(AuditEvent.case_id, AuditEvent.seq, AuditEvent.occurred_at,
+                           AuditEvent.actor, AuditEvent.event_type, AuditEvent.payload)
+                    .where(AuditEvent.chain == code, AuditEvent.case_id.is_not(None),
+                           AuditEvent.occurred_at >= start, AuditEvent.occurred_at < end)
+                    .order_by(AuditEvent.seq)
+                )
+                changes = tuple(
+                    ChangeRow(case_id=row.case_id, seq=row.seq,
+                              occurred_at=_aware(row.occurred_at), actor=row.actor,
+                              event_type=row.event_type, detail=_detail(row.event_type, row.payload))
+                    for row in s.execute(stmt)
+                )
+            return PortfolioRows(org_code=code, org_name=org.name, cases=tuple(cases),
+                                 operations=operations, incidents=incidents, decisions=decisions,
+                                 changes=changes)
 
 
 def _aware(moment: datetime) -> datetime:

@@ -217,5 +217,5 @@ def _create_org_as_system(svc, code, name, kind, pack):
     from procurement.services import Actor
 
     # The operator needs no organisation of their own to create the first one.
-    operator = Actor(None, "system", "system", 0, code, frozenset({"admin"}))
+    operator = Actor(None, "system", "system", 0, code, frozenset({"admin"}), "cli")
     return svc.create_org(operator, code, name, kind, pack)

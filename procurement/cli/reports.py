@@ -69,7 +69,6 @@ def _check_out(path: str, suffixes: tuple[str, ...]) -> Path:
 
 def _periodic(args: argparse.Namespace) -> int:
     from procurement import fiscal
-    from procurement.caio.reports import write_periodic_report_for
 
     try:
         fy = fiscal.parse_fiscal_year(args.fy)
@@ -79,7 +78,7 @@ def _periodic(args: argparse.Namespace) -> int:
         out = _check_out(args.out, (".xlsx",))
         svc = services_for(args)
         actor = svc.system_actor(args.org)
-        result = write_periodic_report_for(svc, actor, fy, out, org_code=args.org, lang=args.lang)
+        result = svc.write_periodic_report_for(actor, fy, out, org_code=args.org, lang=args.lang)
     except ProcurementError as exc:
         return _fail(exc.message)
     except OSError as exc:
@@ -91,14 +90,13 @@ def _periodic(args: argparse.Namespace) -> int:
 
 
 def _board(args: argparse.Namespace) -> int:
-    from procurement.caio.reports import case_org_code, write_board_report
 
     try:
         out = _check_out(args.out, (".xlsx", ".html", ".htm"))
         svc = services_for(args)
-        org_code = case_org_code(svc, args.case)
+        org_code = svc.case_org_code(args.case)
         actor = svc.system_actor(org_code)
-        write_board_report(svc, actor, args.case, out, lang=args.lang)
+        svc.write_board_report(actor, args.case, out, lang=args.lang)
     except ProcurementError as exc:
         return _fail(exc.message)
     except OSError as exc:

@@ -166,7 +166,7 @@ def _reassess(args: argparse.Namespace) -> int:
 
     try:
         svc = services_for(args)
-        plan = reassess.plan_reassessment(svc, args.pack, org_code=args.org)
+        plan = svc.plan_reassessment(args.pack, org_code=args.org)
     except ProcurementError as exc:
         return _fail(exc)
     for warning in plan.warnings:
@@ -184,8 +184,7 @@ def _reassess(args: argparse.Namespace) -> int:
     if not args.apply:
         return 0
     try:
-        result = reassess.apply_reassessment(
-            svc, plan, lambda org: _apply_actor(svc, org, args.as_user))
+        result = svc.apply_reassessment(plan, lambda org: _apply_actor(svc, org, args.as_user))
     except ProcurementError as exc:
         return _fail(exc)
     out = sys.stderr if args.format == "json" else sys.stdout
@@ -205,11 +204,11 @@ def _install(args: argparse.Namespace) -> int:
         svc = services_for(args)
         bundle, source = packstore.files_from_paths(args.files)
         if args.dry_run:
-            report = packstore.check_upload(svc, bundle, source_name=source)
+            report = svc.check_upload(bundle, source_name=source)
             _print_report(report)
             return 0 if report.is_installable else 1
         actor = svc.system_actor(args.org) if args.org else packstore.installation_actor()
-        view = packstore.install_pack(svc, actor, bundle, source_name=source)
+        view = svc.install_pack(actor, bundle, source_name=source)
     except packstore.PackRefusedError as exc:
         _print_report(exc.params["report"])
         return 1
@@ -231,11 +230,10 @@ def _print_report(report) -> None:
 
 
 def _installed(args: argparse.Namespace) -> int:
-    from procurement.sharing import installed as packstore
 
     try:
         svc = services_for(args)
-        views = packstore.list_installed(svc)
+        views = svc.list_installed_packs()
     except ProcurementError as exc:
         return _fail(exc, _PACKS_ERROR)
     if not views:
@@ -247,11 +245,10 @@ def _installed(args: argparse.Namespace) -> int:
 
 
 def _bundle(args: argparse.Namespace) -> int:
-    from procurement.sharing import installed as packstore
 
     try:
         svc = services_for(args)
-        _name, data = packstore.export_bundle(svc, args.ref, created_by=os.environ.get("USER", ""))
+        _name, data = svc.export_bundle(args.ref, created_by=os.environ.get("USER", ""))
     except ProcurementError as exc:
         return _fail(exc, _PACKS_ERROR)
     out = Path(args.out)
@@ -271,17 +268,17 @@ def _bundle(args: argparse.Namespace) -> int:
 
 
 def _select(args: argparse.Namespace) -> int:
-    from procurement.sharing import installed as packstore
 
     if bool(args.ref) == bool(args.clear):
         print("error: give a pack REF or --clear", file=sys.stderr)
         return 2
     try:
         svc = services_for(args)
-        change = packstore.select_pack(svc, svc.system_actor(args.org), args.org,
-                                       None if args.clear else args.ref)
+        operator = svc.system_actor(args.org)
+        old = svc.get_org(operator, args.org).pack_ref
+        org = svc.set_org_pack(operator, args.org, None if args.clear else args.ref)
     except ProcurementError as exc:
         return _fail(exc, _PACKS_ERROR)
-    new = change.new or "the national edition in force on the case date"
-    print(f"{change.code}: new cases use {new} (was {change.old or 'national by date'})")
+    new = org.pack_ref or "the national edition in force on the case date"
+    print(f"{org.code}: new cases use {new} (was {old or 'national by date'})")
     return 0

@@ -5,12 +5,12 @@ the Alembic migrations (`migrations`).
 """
 
 from procurement.db.engine import (
-    READ_ONLY,
     SQLITE_BUSY_TIMEOUT_S,
     create_db_engine,
     make_session_factory,
     normalise_url,
 )
+from procurement.db.reading import READ_ONLY, read_session
 
 __all__ = [
     "READ_ONLY",
@@ -18,4 +18,5 @@ __all__ = [
     "create_db_engine",
     "make_session_factory",
     "normalise_url",
+    "read_session",
 ]

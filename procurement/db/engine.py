@@ -6,11 +6,11 @@
 SQLite (the default, a file under `data/`) gets, on every connection, WAL, `synchronous=NORMAL`,
 foreign keys and a busy timeout, and every transaction starts with `BEGIN IMMEDIATE`: a
 read-then-write transaction (an audit append reads the chain head, then inserts) otherwise fails
-on the lock upgrade whatever the timeout. Read-only work can opt out with the execution option
-`READ_ONLY` (plain deferred `BEGIN`, so readers never wait for a writer). A pool `checkin`
+on the lock upgrade whatever the timeout. Reads go through `procurement.db.reading.read_session`, which
+sets the execution option `READ_ONLY` (plain deferred `BEGIN`, so readers never wait for a writer). A pool `checkin`
 listener rolls back any transaction still open on a returned connection: a COMMIT that failed
 with "database is locked" leaves one open, and the next user of the connection would otherwise
-commit the rows that "failed" (see /work/shared/TESTING.md). PostgreSQL goes through psycopg 3.
+commit the rows that "failed". PostgreSQL goes through psycopg 3.
 """
 
 from __future__ import annotations
@@ -27,8 +27,6 @@ from procurement.errors import InputError
 #: Seconds a SQLite connection waits for another writer before "database is locked".
 SQLITE_BUSY_TIMEOUT_S = 30
 
-#: Execution option: `engine.execution_options(**READ_ONLY)` begins SQLite transactions deferred.
-READ_ONLY = {"procurement_read_only": True}
 
 
 def normalise_url(url: str | URL) -> URL:

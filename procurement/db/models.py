@@ -34,13 +34,6 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-ROLES = ("planner", "reviewer", "auditor", "pack_admin", "admin")
-ORG_KINDS = ("ministry", "municipality")
-CASE_STATUSES = ("draft", "submitted", "returned", "approved", "withdrawn", "in_operation", "retired")
-CHECKLIST_STATUSES = ("met", "not_met", "not_applicable", "pending")
-DECISION_KINDS = (
-    "classification", "submission", "return", "approval", "withdrawal", "reassessment", "void",
-)
 #: The fields of a board report (報告書), in display order: the text columns of `BoardReport`.
 BOARD_REPORT_FIELDS = (
     "project_details", "objectives", "risk_mitigation", "qa_plan", "schedule", "contact",

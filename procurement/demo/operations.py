@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
 
-from procurement.caio import operation
 from procurement.services import Services
 
 ORG = "demo-ministry"
@@ -46,12 +45,11 @@ def seed_demo_operations(svc: Services) -> int:
     minutes = cases.get(MINUTES_TITLE)
     if minutes is not None and minutes.status == "approved":
         clock.at(2026, 8, 20, 1, 0)
-        op = operation.start_operation(
-            demo, planner, minutes.id, minutes.version, started_on=date(2026, 5, 1),
+        op = demo.start_operation(planner, minutes.id, minutes.version, started_on=date(2026, 5, 1),
             vendor="デモ・ソリューションズ株式会社", model_name="demo-summarizer",
             model_version="2026-04", ismap_listing="ismap:C23-0001", review_interval_months=3)
         clock.at(2026, 8, 20, 2, 0)
-        operation.record_review(demo, reviewer, minutes.id, op.case_version,
+        demo.record_review(reviewer, minutes.id, op.case_version,
                                 reviewed_on=date(2026, 8, 20),
                                 note="要約の抜き取り検査（20件）で誤りなし")
         started += 1
@@ -59,23 +57,19 @@ def seed_demo_operations(svc: Services) -> int:
     faq = cases.get(FAQ_TITLE)
     if faq is not None and faq.status == "approved":
         clock.at(2026, 8, 21, 1, 0)
-        operation.start_operation(
-            demo, planner, faq.id, faq.version, started_on=date(2026, 8, 21),
+        demo.start_operation(planner, faq.id, faq.version, started_on=date(2026, 8, 21),
             vendor="自組織（広報室・情報システム室）", model_name="demo-chat", model_version="1.2",
             ismap_listing="not_applicable", review_interval_months=6)
         clock.at(2026, 8, 25, 6, 0)
-        first = operation.create_incident(
-            demo, planner, faq.id, occurred_on=date(2026, 8, 25), severity="high",
+        first = demo.create_incident(planner, faq.id, occurred_on=date(2026, 8, 25), severity="high",
             description="廃止済みの手続を現行の手続として案内する回答が確認された",
             reported_to_caio_at=datetime(2026, 8, 25, 5, 30, tzinfo=timezone.utc))
         clock.at(2026, 8, 28, 1, 0)
-        operation.close_incident(
-            demo, reviewer, first.id, first.version,
+        demo.close_incident(reviewer, first.id, first.version,
             actions_taken="参照データを更新し、廃止手続に関する問合せは職員へ引き継ぐ設定とした",
             comment="再発防止策を確認")
         clock.at(2026, 9, 10, 3, 0)
-        operation.create_incident(
-            demo, planner, faq.id, occurred_on=date(2026, 9, 10), severity="medium",
+        demo.create_incident(planner, faq.id, occurred_on=date(2026, 9, 10), severity="medium",
             description="回答に個人名（職員名）が含まれる事例が1件あった",
             actions_taken="出力フィルタの設定を確認中",
             reported_to_caio_at=datetime(2026, 9, 10, 2, 0, tzinfo=timezone.utc))

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 
 from procurement.records import readiness
+from procurement.records.policy import SETTLED_CHECKLIST_STATUSES
 from procurement.db.models import Organisation
 from procurement.services import Actor, CaseView, Services
 
@@ -186,7 +187,7 @@ class SeedSummary:
 
 def seed_demo(svc: Services) -> SeedSummary | None:
     """Create the demo organisations, users and cases; None if they are already there."""
-    with svc._read() as s:
+    with svc.read() as s:
         if s.scalar(select(Organisation.id).where(Organisation.code == DEMO_ORGS[0][0])):
             return None
     clock = SteppingClock(EDITION_1_DATE - timedelta(days=7))
@@ -226,7 +227,7 @@ def _seed_case(
     # An item left open on a returned case was reopened after the return (the reviewer asked for
     # its evidence): the case itself was complete when it was submitted.
     reopened = {i: st for i, st in checklist.items()
-                if status == "returned" and st not in readiness.SETTLED_STATUSES}
+                if status == "returned" and st not in SETTLED_CHECKLIST_STATUSES}
     for item_id, item_status in checklist.items():
         if item_id not in reopened:
             view = svc.set_checklist_item(owner, view.id, item_id, item_status,

@@ -53,9 +53,10 @@ from procurement.exports.labels import (
 )
 from procurement.exports.sheets import Column, Table, open_workbook, write_text
 from procurement.exports.snapshot import read_snapshot, stream
+from procurement.records.policy import CASE_STATUSES
 from procurement.fiscal import fiscal_year, fiscal_year_label, jst_period_utc, to_jst_naive
 from procurement.db.models import (
-    CASE_STATUSES, Answer, AuditEvent, Case, ChecklistResult, Decision, Incident, Organisation,
+    Answer, AuditEvent, Case, ChecklistResult, Decision, Incident, Organisation,
     User,
 )
 
@@ -534,7 +535,7 @@ class _OrganisationExport:
             self._tick(CHECKLIST)
 
     def _write_incidents(self, table: Table) -> None:
-        from procurement.caio.reports import label  # the CAIO's words for severities and states
+        from procurement.caio.documents import label  # the CAIO's words for severities and states
 
         # By the incident's own date: reporting one does not touch its case, so the cases'
         # period rule (updated within the period) would miss it.

@@ -18,9 +18,10 @@ from typing import Any
 
 from procurement.errors import NotFoundError
 from procurement.db.models import BOARD_REPORT_FIELDS
+from procurement.records import policy
 
 #: Checklist statuses that settle a required item (`not_applicable` needs a reason as evidence).
-SETTLED_STATUSES = frozenset({"met", "not_applicable"})
+SETTLED_STATUSES = policy.SETTLED_CHECKLIST_STATUSES
 #: Steps a planner works through; `approval` belongs to the reviewer.
 REVIEWER_STEPS = frozenset({"approval"})
 #: Gap kinds, in the order `submission_gaps` lists them, with the English phrase for messages.

@@ -25,12 +25,9 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
-from procurement import audit
 from procurement.sharing import bundles
 from procurement.sharing.bundles import Bundle, BundleError
-from procurement.db import READ_ONLY
 from procurement.errors import (
     ConflictError,
     InputError,
@@ -38,10 +35,10 @@ from procurement.errors import (
     PermissionDeniedError,
     ProcurementError,
 )
-from procurement.db.models import InstalledPack, Organisation
-
-#: Roles that may install packs and choose an organisation's pack.
-PACK_ROLES = frozenset({"pack_admin", "admin"})
+from procurement.db.models import InstalledPack
+from procurement.records import policy
+from procurement.records.core import ServiceCore
+from procurement.records.views import Actor
 
 #: The national guideline's pack id: its editions apply to every organisation by date.
 NATIONAL_PACK_ID = "jp-national"
@@ -254,67 +251,11 @@ def run_tests(pack: Any, folder: Path, source: str) -> tuple[int, tuple[TestFail
     return len(results), tuple(failures)
 
 
-def check_upload(svc, bundle: Bundle, *, source_name: str | None = None) -> UploadReport:
-    """Check an upload completely without writing anything; see `UploadReport`."""
-    from procurement.packs import PackLoadError, load_pack_dir
-
-    source = source_name or bundle.source
-    files = tuple(sorted(bundle.files))
-    registry = svc.registry
-    with bundles.extracted(bundle.files) as folder:
-        try:
-            pack = load_pack_dir(folder, parents=registry)
-        except PackLoadError as exc:
-            return UploadReport(source, "invalid", files,
-                                errors=_relative_errors(exc.errors, folder, source),
-                                message=f"{len(exc.errors)} problem(s) in the pack")
-        except ProcurementError as exc:
-            return UploadReport(source, "invalid", files, errors=(exc.message,),
-                                message=exc.message)
-        pack = dataclasses.replace(pack, path=None)
-        try:
-            bundle.check_fingerprint(pack.fingerprint)
-        except BundleError as exc:
-            return UploadReport(source, "invalid", files, pack=pack, errors=(exc.message,),
-                                message=exc.message)
-        tests_run, failures = run_tests(pack, folder, source)
-    if failures:
-        return UploadReport(
-            source, "tests_failed", files, pack=pack, tests_run=tests_run, test_failures=failures,
-            message=f"{len(failures)} of {tests_run} test case(s) of {pack.key} failed",
-        )
-    if tests_run == 0:
-        return UploadReport(source, "invalid", files, pack=pack,
-                            errors=(f"{source}: the pack has no test cases (tests/*.yaml): a shared "
-                                    "pack must come with its tests",),
-                            message="no test cases")
-    status, message = _STATUS_OK, f"{pack.key} can be installed ({tests_run} test cases passed)"
-    existing = _installed_row(svc, pack.id, pack.version)
-    known = _registry_pack(registry, pack.key)
-    for other in (existing, known):
-        if other is None:
-            continue
-        if other.fingerprint != pack.fingerprint:
-            status = "conflict"
-            message = (f"{pack.key} already exists with other content (fingerprint "
-                       f"{other.fingerprint[:12]}, this upload {pack.fingerprint[:12]}): "
-                       "publish the changes under a new version")
-            break
-        if existing is not None:
-            status, message = _STATUS_SAME, f"{pack.key} is already installed with this content"
-    return UploadReport(source, status, files, pack=pack, tests_run=tests_run, message=message,
-                        normalised_files=dict(bundle.files))
-
-
 def _registry_pack(registry: Any, key: str):
     try:
         return registry.resolve(key)
     except ProcurementError:
         return None
-
-
-def _read_session(svc) -> Session:
-    return Session(svc.engine.execution_options(**READ_ONLY))
 
 
 def _view_columns():
@@ -324,88 +265,13 @@ def _view_columns():
             InstalledPack.source_name, func.length(InstalledPack.bundle))
 
 
-def _installed_row(svc, pack_id: str, version: str) -> InstalledPackView | None:
-    with _read_session(svc) as s:
-        row = s.execute(select(*_view_columns()).where(InstalledPack.pack_id == pack_id,
-                                                       InstalledPack.version == version)).first()
-        return InstalledPackView(*row) if row is not None else None
-
-
 # --------------------------------------------------------------------------------------------
 # Writing
 
 
-def installation_actor():
+def installation_actor() -> Actor:
     """The command-line operator acting for the whole installation (chain `installation`)."""
-    from procurement.services import Actor
-
-    return Actor(None, "system", "system", 0, INSTALLATION_CHAIN, frozenset({"admin"}))
-
-
-def install_pack(svc, actor, bundle: Bundle, *, source_name: str | None = None) -> InstalledPackView:
-    """Check and install an uploaded pack (pack_admin or admin); refuse with the full report.
-
-    A pack_admin installs layers (packs extending another); a base pack or a national edition
-    needs an administrator, because it can change the edition every organisation uses.
-
-    Raises `PackRefusedError` (params: `report`, `status`, `errors`, `failures`) when the upload
-    is invalid or its tests fail, `ConflictError` for other content under an installed version.
-    """
-    _check_pack_role(actor)
-    report = check_upload(svc, bundle, source_name=source_name)
-    source = report.source_name
-    if report.status == "conflict":
-        raise ConflictError(report.message, pack=report.pack_key, source=source)
-    if not report.is_installable:
-        details = list(report.errors) + [str(f) for f in report.test_failures]
-        raise PackRefusedError(
-            f"{source}: not installed: {report.message}"
-            + "".join(f"\n  {line}" for line in details),
-            source=source, status=report.status, errors=list(report.errors),
-            failures=[str(f) for f in report.test_failures], report=report,
-        )
-    pack = report.pack
-    if (pack.extends is None or pack.id == NATIONAL_PACK_ID) and not actor.has_role("admin"):
-        # A root pack, or a national edition, changes what every organisation's new cases use
-        # (the edition in force by date): only an administrator of the installation may add one.
-        raise PermissionDeniedError(
-            f"{pack.key} is a base pack (it extends no other pack) or a national edition: only an "
-            "administrator may install it; a pack_admin installs packs that extend one",
-            username=actor.username, needed=["admin"], roles=sorted(actor.roles), pack=pack.key,
-        )
-    if report.status == _STATUS_SAME:
-        existing = _installed_row(svc, pack.id, pack.version)
-        _add_to_registry(svc.registry, pack)
-        return existing
-    data = bundles.build_bundle(report.normalised_files, pack_id=pack.id, version=pack.version,
-                                fingerprint=pack.fingerprint, created_by=actor.username)
-    try:
-        with svc.unit_of_work(actor, roles=PACK_ROLES) as uow:
-            row = InstalledPack(
-                pack_id=pack.id, version=pack.version, fingerprint=pack.fingerprint,
-                installed_by=actor.username, installed_at=uow.now, source_name=source[:300],
-                bundle=data,
-            )
-            uow.session.add(row)
-            uow.session.flush()
-            view = InstalledPackView(row.id, row.pack_id, row.version, row.fingerprint,
-                                     row.installed_by, row.installed_at, row.source_name, len(data))
-            uow.audit("pack.installed", None, {
-                "pack": pack.ref, "pack_id": pack.id, "version": pack.version,
-                "fingerprint": pack.fingerprint, "source_name": source,
-                "extends": (pack.extends or {}).get("resolved"), "tests_run": report.tests_run,
-                "files": list(report.files),
-            })
-    except IntegrityError as exc:
-        # Someone installed the same id@version between our check and our insert.
-        other = _installed_row(svc, pack.id, pack.version)
-        if other is not None and other.fingerprint == pack.fingerprint:
-            _add_to_registry(svc.registry, pack)
-            return other
-        raise ConflictError(f"{pack.key} was just installed by someone else with other content",
-                            pack=pack.key) from exc
-    _add_to_registry(svc.registry, pack)
-    return view
+    return Actor(None, "system", "system", 0, INSTALLATION_CHAIN, frozenset({"admin"}), "cli")
 
 
 def _add_to_registry(registry: Any, pack: Any) -> None:
@@ -414,139 +280,12 @@ def _add_to_registry(registry: Any, pack: Any) -> None:
         registry.add(pack)
 
 
-def _check_pack_role(actor) -> None:
-    if not actor.has_role(*PACK_ROLES):
-        raise PermissionDeniedError(
-            f"{actor.username} needs the role pack_admin or admin to manage rule packs",
-            username=actor.username, needed=sorted(PACK_ROLES), roles=sorted(actor.roles),
-        )
-
-
-@dataclass(frozen=True)
-class PackChoice:
-    """An organisation's pack choice before and after a change (None = national by date)."""
-
-    code: str
-    old: str | None
-    new: str | None
-
-
-def select_pack(svc, actor, org_code: str, ref: str | None) -> PackChoice:
-    """Make `ref` the pack of `org_code`'s new cases (None: the national edition by date).
-
-    A pack_admin chooses for their own organisation, an admin for any. The exact version is
-    stored (`id@x.y.z`), so a later version changes nothing until someone selects it.
-    """
-    _check_pack_role(actor)
-    if org_code != actor.org_code and not actor.has_role("admin"):
-        raise NotFoundError(f"organisation {org_code!r} not found", kind="organisation", id=org_code)
-    stored = None
-    if ref is not None:
-        try:
-            stored = svc.registry.resolve(ref).key
-        except ProcurementError as exc:
-            raise InputError(f"unknown rule pack {ref!r}: {exc.message}", field="pack", value=ref) from exc
-    with svc.unit_of_work(actor, roles=PACK_ROLES) as uow:
-        org = uow.session.scalar(select(Organisation).where(Organisation.code == org_code))
-        if org is None:
-            raise NotFoundError(f"organisation {org_code!r} not found", kind="organisation", id=org_code)
-        old = org.pack_ref
-        org.pack_ref = stored
-        # Recorded in the chosen organisation's own chain (an admin may act for another org).
-        uow.session.flush()
-        audit.append_event(uow.session, chain=org.code, actor=actor.username,
-                           event_type="org.pack_set", case_id=None,
-                           payload={"code": org.code, "old": old, "new": stored}, occurred_at=uow.now)
-        return PackChoice(org.code, old, stored)
-
-
 # --------------------------------------------------------------------------------------------
 # Reading
 
 
-def list_installed(svc) -> list[InstalledPackView]:
-    """Every installed pack version, by id then installation time."""
-    with _read_session(svc) as s:
-        rows = s.execute(select(*_view_columns()).order_by(
-            InstalledPack.pack_id, InstalledPack.installed_at, InstalledPack.id))
-        return [InstalledPackView(*row) for row in rows]
-
-
-def installed_bundle(svc, pack_id: str, version: str) -> bytes | None:
-    """The stored bundle of an installed version, or None."""
-    with _read_session(svc) as s:
-        return s.scalar(select(InstalledPack.bundle).where(InstalledPack.pack_id == pack_id,
-                                                           InstalledPack.version == version))
-
-
-def load_installed_packs(svc) -> list[str]:
-    """Add every installed pack not yet in `svc.registry`; return problems (never raises).
-
-    Run at start-up and before pages that list packs; cheap when nothing new was installed. A
-    stored pack that no longer loads (its parent was removed from rules/) is reported, not added.
-    """
-    from procurement.packs import load_pack_dir
-
-    registry = svc.registry
-    with _read_session(svc) as s:
-        rows = s.execute(select(InstalledPack.pack_id, InstalledPack.version, InstalledPack.fingerprint)
-                         .order_by(InstalledPack.installed_at, InstalledPack.id)).all()
-    pending = [(pid, ver, fp) for pid, ver, fp in rows
-               if (_registry_pack(registry, f"{pid}@{ver}") or _Missing).fingerprint != fp]
-    problems: list[str] = []
-    retry: list[tuple[str, str, str, str]] = []
-    # Installation order loads parents first; a second pass catches the rare reverse order.
-    for _ in range(2):
-        retry = []
-        for pack_id, version, fingerprint in pending:
-            data = installed_bundle(svc, pack_id, version)
-            try:
-                bundle = bundles.read_bundle(data or b"", source=f"installed {pack_id}@{version}")
-                with bundles.extracted(bundle.files) as folder:
-                    pack = dataclasses.replace(load_pack_dir(folder, parents=registry), path=None)
-                if pack.fingerprint != fingerprint:
-                    problems.append(f"installed {pack_id}@{version}: content fingerprint "
-                                    f"{pack.fingerprint[:12]} differs from the recorded "
-                                    f"{fingerprint[:12]}; not loaded")
-                    continue
-                registry.add(pack)
-            except ConflictError as exc:
-                problems.append(f"installed {pack_id}@{version}: {exc.message}")
-            except ProcurementError as exc:
-                retry.append((pack_id, version, fingerprint, exc.message))
-        pending = [(p, v, f) for p, v, f, _ in retry]
-        if not pending:
-            break
-    problems.extend(f"installed {p}@{v}: {msg}" for p, v, _, msg in retry)
-    return problems
-
-
 class _Missing:
     fingerprint = None
-
-
-def pack_files(svc, pack) -> dict[str, bytes]:
-    """The files of a pack: from its stored bundle if installed, else from its rules folder."""
-    data = installed_bundle(svc, pack.id, pack.version)
-    if data is not None:
-        return dict(bundles.read_bundle(data, source=f"installed {pack.key}").files)
-    if pack.path is None:
-        raise NotFoundError(f"the files of {pack.key} are not available", kind="pack", id=pack.key)
-    folder = Path(pack.path)
-    if folder.is_file():
-        folder = folder.parent
-    return bundles.collect_pack_files(folder)
-
-
-def export_bundle(svc, ref: str, *, created_by: str = "") -> tuple[str, bytes]:
-    """A zip bundle of a pack (files, tests, manifest with fingerprint): (file name, bytes)."""
-    try:
-        pack = svc.registry.resolve(ref)
-    except ProcurementError as exc:
-        raise NotFoundError(f"unknown rule pack {ref!r}: {exc.message}", kind="pack", id=ref) from exc
-    data = bundles.build_bundle(pack_files(svc, pack), pack_id=pack.id, version=pack.version,
-                                fingerprint=pack.fingerprint, created_by=created_by)
-    return f"{pack.id}-{pack.version}.zip", data
 
 
 # --------------------------------------------------------------------------------------------
@@ -589,3 +328,204 @@ def flatten_tree(nodes: Iterable[LayerNode]) -> list[LayerNode]:
         out.extend(flatten_tree(node.children))
     return out
 
+
+class PackSharingService(ServiceCore):
+    """Checking, installing, listing and exporting shared packs."""
+
+    def check_upload(self, bundle: Bundle, *, source_name: str | None = None) -> UploadReport:
+        """Check an upload completely without writing anything; see `UploadReport`."""
+        from procurement.packs import PackLoadError, load_pack_dir
+
+        source = source_name or bundle.source
+        files = tuple(sorted(bundle.files))
+        registry = self.registry
+        with bundles.extracted(bundle.files) as folder:
+            try:
+                pack = load_pack_dir(folder, parents=registry)
+            except PackLoadError as exc:
+                return UploadReport(source, "invalid", files,
+                                    errors=_relative_errors(exc.errors, folder, source),
+                                    message=f"{len(exc.errors)} problem(s) in the pack")
+            except ProcurementError as exc:
+                return UploadReport(source, "invalid", files, errors=(exc.message,),
+                                    message=exc.message)
+            pack = dataclasses.replace(pack, path=None)
+            try:
+                bundle.check_fingerprint(pack.fingerprint)
+            except BundleError as exc:
+                return UploadReport(source, "invalid", files, pack=pack, errors=(exc.message,),
+                                    message=exc.message)
+            tests_run, failures = run_tests(pack, folder, source)
+        if failures:
+            return UploadReport(
+                source, "tests_failed", files, pack=pack, tests_run=tests_run, test_failures=failures,
+                message=f"{len(failures)} of {tests_run} test case(s) of {pack.key} failed",
+            )
+        if tests_run == 0:
+            return UploadReport(source, "invalid", files, pack=pack,
+                                errors=(f"{source}: the pack has no test cases (tests/*.yaml): a shared "
+                                        "pack must come with its tests",),
+                                message="no test cases")
+        status, message = _STATUS_OK, f"{pack.key} can be installed ({tests_run} test cases passed)"
+        existing = self._installed_row(pack.id, pack.version)
+        known = _registry_pack(registry, pack.key)
+        for other in (existing, known):
+            if other is None:
+                continue
+            if other.fingerprint != pack.fingerprint:
+                status = "conflict"
+                message = (f"{pack.key} already exists with other content (fingerprint "
+                           f"{other.fingerprint[:12]}, this upload {pack.fingerprint[:12]}): "
+                           "publish the changes under a new version")
+                break
+            if existing is not None:
+                status, message = _STATUS_SAME, f"{pack.key} is already installed with this content"
+        return UploadReport(source, status, files, pack=pack, tests_run=tests_run, message=message,
+                            normalised_files=dict(bundle.files))
+
+    def _installed_row(self, pack_id: str, version: str) -> InstalledPackView | None:
+        with self.read() as s:
+            row = s.execute(select(*_view_columns()).where(InstalledPack.pack_id == pack_id,
+                                                           InstalledPack.version == version)).first()
+            return InstalledPackView(*row) if row is not None else None
+
+    def install_pack(self, actor, bundle: Bundle, *, source_name: str | None = None) -> InstalledPackView:
+        """Check and install an uploaded pack (pack_admin or admin); refuse with the full report.
+
+        A pack_admin installs layers (packs extending another); a base pack or a national edition
+        needs an administrator, because it can change the edition every organisation uses.
+
+        Raises `PackRefusedError` (params: `report`, `status`, `errors`, `failures`) when the upload
+        is invalid or its tests fail, `ConflictError` for other content under an installed version.
+        """
+        policy.require(actor, "pack.install")
+        report = self.check_upload(bundle, source_name=source_name)
+        source = report.source_name
+        if report.status == "conflict":
+            raise ConflictError(report.message, pack=report.pack_key, source=source)
+        if not report.is_installable:
+            details = list(report.errors) + [str(f) for f in report.test_failures]
+            raise PackRefusedError(
+                f"{source}: not installed: {report.message}"
+                + "".join(f"\n  {line}" for line in details),
+                source=source, status=report.status, errors=list(report.errors),
+                failures=[str(f) for f in report.test_failures], report=report,
+            )
+        pack = report.pack
+        if (pack.extends is None or pack.id == NATIONAL_PACK_ID) and not actor.has_role("admin"):
+            # A root pack, or a national edition, changes what every organisation's new cases use
+            # (the edition in force by date): only an administrator of the installation may add one.
+            raise PermissionDeniedError(
+                f"{pack.key} is a base pack (it extends no other pack) or a national edition: only an "
+                "administrator may install it; a pack_admin installs packs that extend one",
+                username=actor.username, needed=["admin"], roles=sorted(actor.roles), pack=pack.key,
+            )
+        if report.status == _STATUS_SAME:
+            existing = self._installed_row(pack.id, pack.version)
+            _add_to_registry(self.registry, pack)
+            return existing
+        data = bundles.build_bundle(report.normalised_files, pack_id=pack.id, version=pack.version,
+                                    fingerprint=pack.fingerprint, created_by=actor.username)
+        try:
+            with self.unit_of_work(actor, "pack.install") as uow:
+                row = InstalledPack(
+                    pack_id=pack.id, version=pack.version, fingerprint=pack.fingerprint,
+                    installed_by=actor.username, installed_at=uow.now, source_name=source[:300],
+                    bundle=data,
+                )
+                uow.session.add(row)
+                uow.session.flush()
+                view = InstalledPackView(row.id, row.pack_id, row.version, row.fingerprint,
+                                         row.installed_by, row.installed_at, row.source_name, len(data))
+                uow.audit("pack.installed", None, {
+                    "pack": pack.ref, "pack_id": pack.id, "version": pack.version,
+                    "fingerprint": pack.fingerprint, "source_name": source,
+                    "extends": (pack.extends or {}).get("resolved"), "tests_run": report.tests_run,
+                    "files": list(report.files),
+                })
+        except IntegrityError as exc:
+            # Someone installed the same id@version between our check and our insert.
+            other = self._installed_row(pack.id, pack.version)
+            if other is not None and other.fingerprint == pack.fingerprint:
+                _add_to_registry(self.registry, pack)
+                return other
+            raise ConflictError(f"{pack.key} was just installed by someone else with other content",
+                                pack=pack.key) from exc
+        _add_to_registry(self.registry, pack)
+        return view
+
+    def list_installed_packs(self) -> list[InstalledPackView]:
+        """Every installed pack version, by id then installation time."""
+        with self.read() as s:
+            rows = s.execute(select(*_view_columns()).order_by(
+                InstalledPack.pack_id, InstalledPack.installed_at, InstalledPack.id))
+            return [InstalledPackView(*row) for row in rows]
+
+    def installed_bundle(self, pack_id: str, version: str) -> bytes | None:
+        """The stored bundle of an installed version, or None."""
+        with self.read() as s:
+            return s.scalar(select(InstalledPack.bundle).where(InstalledPack.pack_id == pack_id,
+                                                               InstalledPack.version == version))
+
+    def load_installed_packs(self) -> list[str]:
+        """Add every installed pack not yet in `self.registry`; return problems (never raises).
+
+        Run at start-up and before pages that list packs; cheap when nothing new was installed. A
+        stored pack that no longer loads (its parent was removed from rules/) is reported, not added.
+        """
+        from procurement.packs import load_pack_dir
+
+        registry = self.registry
+        with self.read() as s:
+            rows = s.execute(select(InstalledPack.pack_id, InstalledPack.version, InstalledPack.fingerprint)
+                             .order_by(InstalledPack.installed_at, InstalledPack.id)).all()
+        pending = [(pid, ver, fp) for pid, ver, fp in rows
+                   if (_registry_pack(registry, f"{pid}@{ver}") or _Missing).fingerprint != fp]
+        problems: list[str] = []
+        retry: list[tuple[str, str, str, str]] = []
+        # Installation order loads parents first; a second pass catches the rare reverse order.
+        for _ in range(2):
+            retry = []
+            for pack_id, version, fingerprint in pending:
+                data = self.installed_bundle(pack_id, version)
+                try:
+                    bundle = bundles.read_bundle(data or b"", source=f"installed {pack_id}@{version}")
+                    with bundles.extracted(bundle.files) as folder:
+                        pack = dataclasses.replace(load_pack_dir(folder, parents=registry), path=None)
+                    if pack.fingerprint != fingerprint:
+                        problems.append(f"installed {pack_id}@{version}: content fingerprint "
+                                        f"{pack.fingerprint[:12]} differs from the recorded "
+                                        f"{fingerprint[:12]}; not loaded")
+                        continue
+                    registry.add(pack)
+                except ConflictError as exc:
+                    problems.append(f"installed {pack_id}@{version}: {exc.message}")
+                except ProcurementError as exc:
+                    retry.append((pack_id, version, fingerprint, exc.message))
+            pending = [(p, v, f) for p, v, f, _ in retry]
+            if not pending:
+                break
+        problems.extend(f"installed {p}@{v}: {msg}" for p, v, _, msg in retry)
+        return problems
+
+    def pack_files(self, pack) -> dict[str, bytes]:
+        """The files of a pack: from its stored bundle if installed, else from its rules folder."""
+        data = self.installed_bundle(pack.id, pack.version)
+        if data is not None:
+            return dict(bundles.read_bundle(data, source=f"installed {pack.key}").files)
+        if pack.path is None:
+            raise NotFoundError(f"the files of {pack.key} are not available", kind="pack", id=pack.key)
+        folder = Path(pack.path)
+        if folder.is_file():
+            folder = folder.parent
+        return bundles.collect_pack_files(folder)
+
+    def export_bundle(self, ref: str, *, created_by: str = "") -> tuple[str, bytes]:
+        """A zip bundle of a pack (files, tests, manifest with fingerprint): (file name, bytes)."""
+        try:
+            pack = self.registry.resolve(ref)
+        except ProcurementError as exc:
+            raise NotFoundError(f"unknown rule pack {ref!r}: {exc.message}", kind="pack", id=ref) from exc
+        data = bundles.build_bundle(self.pack_files(pack), pack_id=pack.id, version=pack.version,
+                                    fingerprint=pack.fingerprint, created_by=created_by)
+        return f"{pack.id}-{pack.version}.zip", data

@@ -17,25 +17,23 @@ from typing import Any
 
 from sqlalchemy import select
 
-from procurement.db import READ_ONLY
 from procurement.errors import (
     InputError,
     NotFoundError,
     PermissionDeniedError,
     ProcurementError,
 )
-from procurement.db.models import Answer, Case, Decision, Organisation
+from procurement.db.models import Answer, Case, Organisation
 from procurement.packs import classify
-from procurement.services import void_reason
+from procurement.records import policy
+from procurement.records.core import ServiceCore
+from procurement.vocabulary import VoidReason
 
 #: The keys of one row in the JSON output of `procurement reassess` (a contract: keep them).
 ROW_KEYS = (
     "case_id", "title", "old_level", "new_level", "added_items", "removed_items",
     "added_steps", "removed_steps", "new_questions", "blocking",
 )
-
-#: Case statuses whose approval a re-assessment can void.
-APPROVED_STATUSES = frozenset({"approved", "in_operation"})
 
 
 @dataclass(frozen=True)
@@ -176,12 +174,6 @@ def rows_to_json(rows: Iterable[ReassessmentRow]) -> str:
 # --------------------------------------------------------------------------------------------
 # Planning: stored cases -> rows (read only)
 
-#: Statuses of closed cases, which keep the pack they were closed under.
-CLOSED_STATUSES = frozenset({"withdrawn", "retired"})
-
-#: Roles that may apply a re-assessment (anyone in the organisation may preview it).
-APPLY_ROLES = frozenset({"pack_admin", "admin"})
-
 
 @dataclass(frozen=True)
 class ReassessmentPlan:
@@ -229,97 +221,6 @@ def _find_old_pack(registry, pack_id: str, version: str, fingerprint: str, warni
     return pack
 
 
-def plan_reassessment(svc, pack_ref: str, *, org_code: str | None = None,
-                      actor=None, include_closed: bool = False) -> ReassessmentPlan:
-    """Classify every affected stored case under the pack `pack_ref` and compare (no writes).
-
-    Affected: with `org_code`, every case of that organisation; without it, every case of any
-    organisation assessed under another version of the same pack id. Cases already under exactly
-    this pack, and closed cases (withdrawn, retired) unless `include_closed`, are left out. An
-    `actor` (the app) confines the run to its own organisation; the CLI passes none.
-
-    Loads cases and answers in two queries and classifies in memory; cases with the same answers
-    under the same pair of packs are classified once.
-    """
-    try:
-        new_pack = svc.registry.resolve(pack_ref)
-    except ProcurementError as exc:
-        raise InputError(f"--pack: unknown rule pack {pack_ref!r} ({exc.message})",
-                         field="pack", value=pack_ref) from exc
-    if actor is not None:
-        if org_code not in (None, actor.org_code):
-            raise NotFoundError(f"organisation {org_code!r} not found", kind="organisation", id=org_code)
-        org_code = actor.org_code
-
-    cases_q = select(Case.id, Case.title, Case.status, Case.pack_id, Case.pack_version,
-                     Case.pack_fingerprint, Case.version, Organisation.code).join(
-        Organisation, Case.org_id == Organisation.id)
-    if org_code is not None:
-        cases_q = cases_q.where(Organisation.code == org_code)
-    else:
-        cases_q = cases_q.where(Case.pack_id == new_pack.id)
-    if not include_closed:
-        cases_q = cases_q.where(Case.status.not_in(sorted(CLOSED_STATUSES)))
-    wanted = cases_q.subquery()
-    answers_q = (select(Answer.case_id, Answer.question_id, Answer.value)
-                 .join(wanted, wanted.c.id == Answer.case_id)
-                 .order_by(Answer.case_id, Answer.question_id))
-
-    # A plain Core connection: rows come back as tuples, without ORM bookkeeping (this is most
-    # of the cost of a dry run). Both reads share one transaction, so they see the same state.
-    with svc.engine.execution_options(**READ_ONLY).connect() as conn, conn.begin():
-        if org_code is not None and conn.scalar(
-            select(Organisation.id).where(Organisation.code == org_code)
-        ) is None:
-            raise NotFoundError(f"organisation {org_code!r} not found", kind="organisation", id=org_code)
-        cases = conn.execute(cases_q.order_by(Case.id)).all()
-        answer_rows = conn.execute(answers_q).all()
-
-    decoded: dict[str, Any] = {}
-    answers_by_case: dict[int, list[tuple[str, Any]]] = {}
-    for case_id, question_id, raw in answer_rows:
-        value = decoded.get(raw)
-        if value is None:
-            value = decoded[raw] = json.loads(raw)
-        answers_by_case.setdefault(case_id, []).append((question_id, value))
-
-    new = _PackAnswers(new_pack)
-    old_packs: dict[tuple[str, str, str], _PackAnswers | None] = {}
-    warnings: list[str] = []
-    unavailable: list[tuple[int, str]] = []
-    diffs: dict[tuple[Any, ...], ResultDiff] = {}
-    new_results: dict[tuple[Any, ...], Any] = {}
-    rows: list[ReassessmentRow] = []
-    versions: dict[int, int] = {}
-    for case_id, title, status, pid, pver, pfp, version, code in cases:
-        if pid == new_pack.id and pver == new_pack.version and pfp == new_pack.fingerprint:
-            continue
-        key = (pid, pver, pfp)
-        if key not in old_packs:
-            found = _find_old_pack(svc.registry, pid, pver, pfp, warnings)
-            old_packs[key] = _PackAnswers(found) if found is not None else None
-        old = old_packs[key]
-        if old is None:
-            unavailable.append((case_id, f"{pid}@{pver}"))
-            continue
-        answers = tuple(answers_by_case.get(case_id, ()))
-        memo = (key, answers)
-        diff = diffs.get(memo)
-        if diff is None:
-            new_answers = new.usable(answers)
-            new_key = tuple(sorted(new_answers.items()))
-            new_result = new_results.get(new_key)
-            if new_result is None:
-                new_result = new_results[new_key] = classify(new_pack, new_answers)
-            old_result = classify(old.pack, old.usable(answers))
-            diff = diffs[memo] = diff_results(old_result, new_result, level_order=new.level_order)
-        rows.append(_row(case_id, title, diff, org_code=code, status=status,
-                         old_pack=f"{pid}@{pver}"))
-        versions[case_id] = version
-    return ReassessmentPlan(pack=new_pack, rows=tuple(rows), unavailable=tuple(unavailable),
-                            warnings=tuple(dict.fromkeys(warnings)), versions=versions)
-
-
 # --------------------------------------------------------------------------------------------
 # Applying: move each case to the new pack, one audited transaction per case
 
@@ -334,76 +235,6 @@ class ApplyResult:
     refused: tuple[tuple[int, str], ...] = ()
 
 
-def apply_reassessment(svc, plan: ReassessmentPlan, actor_for: Callable[[str], Any], *,
-                       comment: str = "") -> ApplyResult:
-    """Move every case of `plan` to its new pack; void approvals whose obligations grew.
-
-    `actor_for(org_code)` gives the named user acting for each organisation (pack_admin or
-    admin); decisions and events are recorded under that user in the organisation's own chain.
-    Each case is one transaction (pack change, `reassessment` decision, `case.reassessed` event,
-    and when its approval is voided, a `void` decision and `approval.voided` event), so a case
-    changed since the preview is refused alone (ConflictError) and nothing half-done remains.
-    """
-    new_pack = plan.pack
-    new = _PackAnswers(new_pack)
-    moved: list[int] = []
-    voided: list[int] = []
-    refused: list[tuple[int, str]] = []
-    actors: dict[str, Any] = {}
-    for row in plan.rows:
-        was_voided = False
-        try:
-            if row.org_code not in actors:
-                actors[row.org_code] = actor_for(row.org_code)
-            actor = actors[row.org_code]
-            if actor.user_id is None:
-                raise _nameless_operator_error(actor)
-            with svc.unit_of_work(actor, roles=APPLY_ROLES) as uow:
-                case = uow.load_case(row.case_id, plan.versions.get(row.case_id))
-                s = uow.session
-                stored = s.execute(select(Answer.question_id, Answer.value)
-                                   .where(Answer.case_id == case.id)).all()
-                answers = new.usable(tuple((q, json.loads(v)) for q, v in stored))
-                result = classify(new_pack, answers)
-                old_ref = f"{case.pack_id}@{case.pack_version}"
-                old_fp = case.pack_fingerprint
-                case.pack_id = new_pack.id
-                case.pack_version = new_pack.version
-                case.pack_fingerprint = new_pack.fingerprint
-                case.level = result.level
-                case.is_complete = bool(result.complete)
-                case.has_blocking = bool(result.blocking)
-                uow.touch(case)
-                note = comment or f"re-assessed under {new_pack.key} (was {old_ref})"
-                s.add(_decision(case, "reassessment", actor, note, uow.now))
-                uow.audit("case.reassessed", case.id, {
-                    "old_pack": old_ref, "old_fingerprint": old_fp, "new_pack": new_pack.ref,
-                    "new_fingerprint": new_pack.fingerprint, "comment": comment,
-                    **{k: v for k, v in row.to_dict().items() if k not in ("case_id", "title")},
-                })
-                if row.obligations_grew and case.status in APPROVED_STATUSES:
-                    reason = void_reason("reassessment", pack=new_pack.key,
-                                         growth=_growth_text(row))
-                    old_status = case.status
-                    case.status = "draft"
-                    case.approval_voided_at = uow.now
-                    case.approval_voided_reason = reason
-                    s.add(_decision(case, "void", actor, reason, uow.now))
-                    uow.audit("approval.voided", case.id, {
-                        "reason": reason, "old_status": old_status, "new_status": "draft",
-                        "answers_hash": case.answers_hash,
-                        "pack_fingerprint": case.pack_fingerprint,
-                    })
-                    was_voided = True
-            # Counted only once the transaction has committed.
-            moved.append(row.case_id)
-            if was_voided:
-                voided.append(row.case_id)
-        except ProcurementError as exc:
-            refused.append((row.case_id, exc.message))
-    return ApplyResult(tuple(moved), tuple(voided), tuple(refused))
-
-
 def _nameless_operator_error(actor):
     return PermissionDeniedError(
         "a re-assessment is recorded under a named user: act as a pack_admin or admin of the "
@@ -411,19 +242,157 @@ def _nameless_operator_error(actor):
     )
 
 
-def _decision(case, kind: str, actor, comment: str, now) -> Decision:
-    return Decision(case_id=case.id, kind=kind, actor_id=actor.user_id, comment=comment,
-                 level=case.level, pack_id=case.pack_id, pack_version=case.pack_version,
-                 pack_fingerprint=case.pack_fingerprint, answers_hash=case.answers_hash,
-                 created_at=now)
+class ReassessService(ServiceCore):
+    """Previewing and applying the re-assessment of stored cases under another pack."""
 
+    def plan_reassessment(self, pack_ref: str, *, org_code: str | None = None,
+                          actor=None, include_closed: bool = False) -> ReassessmentPlan:
+        """Classify every affected stored case under the pack `pack_ref` and compare (no writes).
 
-def _growth_text(row: ReassessmentRow) -> str:
-    parts = []
-    if row.level_rose:
-        parts.append(f"level {row.old_level} -> {row.new_level}")
-    for label, ids in (("items", row.added_items), ("steps", row.added_steps),
-                       ("questions", row.new_questions), ("blocking", row.blocking)):
-        if ids:
-            parts.append(f"new {label} {', '.join(ids)}")
-    return "; ".join(parts)
+        Affected: with `org_code`, every case of that organisation; without it, every case of any
+        organisation assessed under another version of the same pack id. Cases already under exactly
+        this pack, and closed cases (withdrawn, retired) unless `include_closed`, are left out. An
+        `actor` (the app) confines the run to its own organisation; the CLI passes none.
+
+        Loads cases and answers in two queries and classifies in memory; cases with the same answers
+        under the same pair of packs are classified once.
+        """
+        try:
+            new_pack = self.registry.resolve(pack_ref)
+        except ProcurementError as exc:
+            raise InputError(f"--pack: unknown rule pack {pack_ref!r} ({exc.message})",
+                             field="pack", value=pack_ref) from exc
+        if actor is not None:
+            if org_code not in (None, actor.org_code):
+                raise NotFoundError(f"organisation {org_code!r} not found", kind="organisation", id=org_code)
+            org_code = actor.org_code
+
+        cases_q = select(Case.id, Case.title, Case.status, Case.pack_id, Case.pack_version,
+                         Case.pack_fingerprint, Case.version, Organisation.code).join(
+            Organisation, Case.org_id == Organisation.id)
+        if org_code is not None:
+            cases_q = cases_q.where(Organisation.code == org_code)
+        else:
+            cases_q = cases_q.where(Case.pack_id == new_pack.id)
+        if not include_closed:
+            cases_q = cases_q.where(Case.status.not_in(sorted(policy.CLOSED_STATUSES)))
+        wanted = cases_q.subquery()
+        answers_q = (select(Answer.case_id, Answer.question_id, Answer.value)
+                     .join(wanted, wanted.c.id == Answer.case_id)
+                     .order_by(Answer.case_id, Answer.question_id))
+
+        # A plain Core connection: rows come back as tuples, without ORM bookkeeping (this is most
+        # of the cost of a dry run). Both reads share one transaction, so they see the same state.
+        with self.read(snapshot=True) as s:
+            conn = s.connection()
+            if org_code is not None and conn.scalar(
+                select(Organisation.id).where(Organisation.code == org_code)
+            ) is None:
+                raise NotFoundError(f"organisation {org_code!r} not found", kind="organisation", id=org_code)
+            cases = conn.execute(cases_q.order_by(Case.id)).all()
+            answer_rows = conn.execute(answers_q).all()
+
+        decoded: dict[str, Any] = {}
+        answers_by_case: dict[int, list[tuple[str, Any]]] = {}
+        for case_id, question_id, raw in answer_rows:
+            value = decoded.get(raw)
+            if value is None:
+                value = decoded[raw] = json.loads(raw)
+            answers_by_case.setdefault(case_id, []).append((question_id, value))
+
+        new = _PackAnswers(new_pack)
+        old_packs: dict[tuple[str, str, str], _PackAnswers | None] = {}
+        warnings: list[str] = []
+        unavailable: list[tuple[int, str]] = []
+        diffs: dict[tuple[Any, ...], ResultDiff] = {}
+        new_results: dict[tuple[Any, ...], Any] = {}
+        rows: list[ReassessmentRow] = []
+        versions: dict[int, int] = {}
+        for case_id, title, status, pid, pver, pfp, version, code in cases:
+            if pid == new_pack.id and pver == new_pack.version and pfp == new_pack.fingerprint:
+                continue
+            key = (pid, pver, pfp)
+            if key not in old_packs:
+                found = _find_old_pack(self.registry, pid, pver, pfp, warnings)
+                old_packs[key] = _PackAnswers(found) if found is not None else None
+            old = old_packs[key]
+            if old is None:
+                unavailable.append((case_id, f"{pid}@{pver}"))
+                continue
+            answers = tuple(answers_by_case.get(case_id, ()))
+            memo = (key, answers)
+            diff = diffs.get(memo)
+            if diff is None:
+                new_answers = new.usable(answers)
+                new_key = tuple(sorted(new_answers.items()))
+                new_result = new_results.get(new_key)
+                if new_result is None:
+                    new_result = new_results[new_key] = classify(new_pack, new_answers)
+                old_result = classify(old.pack, old.usable(answers))
+                diff = diffs[memo] = diff_results(old_result, new_result, level_order=new.level_order)
+            rows.append(_row(case_id, title, diff, org_code=code, status=status,
+                             old_pack=f"{pid}@{pver}"))
+            versions[case_id] = version
+        return ReassessmentPlan(pack=new_pack, rows=tuple(rows), unavailable=tuple(unavailable),
+                                warnings=tuple(dict.fromkeys(warnings)), versions=versions)
+
+    def apply_reassessment(self, plan: ReassessmentPlan, actor_for: Callable[[str], Any], *,
+                           comment: str = "") -> ApplyResult:
+        """Move every case of `plan` to its new pack; void approvals whose obligations grew.
+
+        `actor_for(org_code)` gives the named user acting for each organisation (pack_admin or
+        admin); decisions and events are recorded under that user in the organisation's own chain.
+        Each case is one transaction (pack change, `reassessment` decision, `case.reassessed` event,
+        and when its approval is voided, a `void` decision and `approval.voided` event), so a case
+        changed since the preview is refused alone (ConflictError) and nothing half-done remains.
+        """
+        new_pack = plan.pack
+        new = _PackAnswers(new_pack)
+        moved: list[int] = []
+        voided: list[int] = []
+        refused: list[tuple[int, str]] = []
+        actors: dict[str, Any] = {}
+        for row in plan.rows:
+            was_voided = False
+            try:
+                if row.org_code not in actors:
+                    actors[row.org_code] = actor_for(row.org_code)
+                actor = actors[row.org_code]
+                if actor.user_id is None:
+                    raise _nameless_operator_error(actor)
+                with self.unit_of_work(actor, "reassess.apply") as uow:
+                    case = uow.load_case(row.case_id, plan.versions.get(row.case_id))
+                    s = uow.session
+                    stored = s.execute(select(Answer.question_id, Answer.value)
+                                       .where(Answer.case_id == case.id)).all()
+                    answers = new.usable(tuple((q, json.loads(v)) for q, v in stored))
+                    result = classify(new_pack, answers)
+                    old_ref = f"{case.pack_id}@{case.pack_version}"
+                    old_fp = case.pack_fingerprint
+                    case.pack_id = new_pack.id
+                    case.pack_version = new_pack.version
+                    case.pack_fingerprint = new_pack.fingerprint
+                    case.level = result.level
+                    case.is_complete = bool(result.complete)
+                    case.has_blocking = bool(result.blocking)
+                    uow.touch(case)
+                    note = comment or f"re-assessed under {new_pack.key} (was {old_ref})"
+                    uow.decide(case, "reassessment", note)
+                    uow.audit("case.reassessed", case.id, {
+                        "old_pack": old_ref, "old_fingerprint": old_fp, "new_pack": new_pack.ref,
+                        "new_fingerprint": new_pack.fingerprint, "comment": comment,
+                        **{k: v for k, v in row.to_dict().items() if k not in ("case_id", "title")},
+                    })
+                    if row.obligations_grew:
+                        was_voided = uow.void_approval(case, VoidReason("reassessed", {
+                            "pack": new_pack.key, "old_level": row.old_level,
+                            "new_level": row.new_level, "items": list(row.added_items),
+                            "steps": list(row.added_steps), "questions": list(row.new_questions),
+                            "blocking": list(row.blocking)}))
+                # Counted only once the transaction has committed.
+                moved.append(row.case_id)
+                if was_voided:
+                    voided.append(row.case_id)
+            except ProcurementError as exc:
+                refused.append((row.case_id, exc.message))
+        return ApplyResult(tuple(moved), tuple(voided), tuple(refused))

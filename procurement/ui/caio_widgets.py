@@ -9,7 +9,6 @@ from datetime import date
 import streamlit as st
 
 from procurement import fiscal
-from procurement.caio.reports import write_periodic_report_for
 from procurement.ui.state import lang, pick, t
 
 LEVEL_COLORS = {"out_of_scope": "#9e9e9e", "low": "#43a047", "review": "#fb8c00",
@@ -43,7 +42,7 @@ def render_periodic_download(svc, actor, today: date, key: str) -> None:
     if st.button(t("portfolio.build"), key=f"{key}_build", icon=":material/table_view:"):
         buffer = io.BytesIO()
         with st.spinner(t("portfolio.building")):
-            result = write_periodic_report_for(svc, actor, fy, buffer, lang=lang())
+            result = svc.write_periodic_report_for(actor, fy, buffer, lang=lang())
         st.session_state[state_key] = (fy, buffer.getvalue(), result.systems, result.incidents)
     built = st.session_state.get(state_key)
     if built and built[0] == fy:

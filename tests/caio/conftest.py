@@ -6,7 +6,6 @@ from datetime import date
 
 import pytest
 
-from procurement.caio import operation
 from procurement.demo import HIGH, LOW
 from tests.fixtures.services import submit_filled
 
@@ -32,8 +31,7 @@ def approved_high_case(services, planner, reviewer):
 @pytest.fixture
 def running_case(services, planner, approved_case):
     """The approved case put into operation on 2026-07-01 with a 6-month review interval."""
-    op = operation.start_operation(
-        services, planner, approved_case.id, approved_case.version,
+    op = services.start_operation(planner, approved_case.id, approved_case.version,
         started_on=date(2026, 7, 1), vendor="株式会社テスト", model_name="model-x",
         model_version="2026-06", ismap_listing="ismap:C25-0001", review_interval_months=6,
     )

@@ -10,7 +10,6 @@ from datetime import date
 import openpyxl
 import pytest
 
-from procurement.caio import operation
 from procurement.cli import main
 
 
@@ -24,7 +23,7 @@ def db_url(sqlite_url):
 @pytest.fixture
 def cli_db(db_url, services, planner, running_case, monkeypatch):
     """The database of `services` (one running case with an incident) as the CLI's database."""
-    operation.create_incident(services, planner, running_case.case_id,
+    services.create_incident(planner, running_case.case_id,
                               occurred_on=date(2026, 7, 1), severity="low", description="軽微な誤り")
     monkeypatch.setenv("PROCUREMENT_DATABASE_URL", db_url)
     return running_case

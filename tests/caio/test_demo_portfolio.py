@@ -21,9 +21,9 @@ import pytest
 
 from procurement.demo import PURPOSES
 from procurement.demo.operations import seed_demo_operations
-from procurement.caio.portfolio import compute_portfolio, load_portfolio_rows
-from procurement.caio.reports import write_periodic_report_for
+from procurement.caio.portfolio import compute_portfolio
 from procurement.services import Services
+from procurement.vocabulary import VoidReason, read_void_reason
 
 UTC = timezone.utc
 NOW = datetime(2026, 11, 22, 1, 0, tzinfo=UTC)  # 2026-11-22 10:00 JST
@@ -51,7 +51,7 @@ def demo(demo_services):
 
 def test_portfolio_figures_on_the_demo_ministry(demo):
     svc, reviewer, ids = demo
-    p = compute_portfolio(load_portfolio_rows(svc, reviewer), now=svc.clock())
+    p = compute_portfolio(svc.load_portfolio_rows(reviewer), now=svc.clock())
     assert p.total == 10
     assert p.by_level == {"out_of_scope": 1, "low": 4, "review": 2, "high": 3}
     assert p.by_status == {"draft": 3, "submitted": 1, "returned": 1, "approved": 2,
@@ -68,8 +68,8 @@ def test_portfolio_figures_on_the_demo_ministry(demo):
     # Submitted during the demo's first days (April 2026, JST): counted in JST calendar days.
     submitted_jst = (waiting.case.submitted_at + timedelta(hours=9)).date()
     assert submitted_jst.month == 4 and waiting.days_waiting == (date(2026, 11, 22) - submitted_jst).days
-    assert [(v.case.title, v.reason, v.is_reapproved) for v in p.voided] == [
-        ("統計資料の要約", "checklist item PC-G1 changed", False)]
+    assert [(v.case.title, read_void_reason(v.reason), v.is_reapproved) for v in p.voided] == [
+        ("統計資料の要約", VoidReason("checklist_changed", {"item": "PC-G1"}), False)]
     assert [(r.case.title, r.next_due, r.is_due, r.days_overdue) for r in p.reviews] == [
         ("議事録要約ツールの試行", date(2026, 11, 20), True, 2),
         ("国民向けFAQチャットボット", date(2027, 2, 21), False, 0)]
@@ -89,19 +89,19 @@ def test_portfolio_is_for_reviewers_auditors_of_the_same_organisation(demo):
 
     svc, _reviewer, _ids = demo
     auditor = svc.actor_for("ministry-auditor")
-    assert len(load_portfolio_rows(svc, auditor).cases) == 10
+    assert len(svc.load_portfolio_rows(auditor).cases) == 10
     with pytest.raises(PermissionDeniedError):
-        load_portfolio_rows(svc, svc.actor_for("ministry-planner"))
+        svc.load_portfolio_rows(svc.actor_for("ministry-planner"))
     with pytest.raises(NotFoundError):
-        load_portfolio_rows(svc, auditor, "demo-city")
-    city = load_portfolio_rows(svc, svc.actor_for("city-reviewer"))
+        svc.load_portfolio_rows(auditor, "demo-city")
+    city = svc.load_portfolio_rows(svc.actor_for("city-reviewer"))
     assert city.org_code == "demo-city" and not {c.id for c in city.cases} & set(_ids.values())
 
 
 def test_periodic_report_round_trip(demo, tmp_path):
     svc, reviewer, ids = demo
     out = tmp_path / "periodic.xlsx"
-    result = write_periodic_report_for(svc, reviewer, 2026, out)
+    result = svc.write_periodic_report_for(reviewer, 2026, out)
     # In scope in FY2026: every case with a change of standing, operation or an incident during
     # the year (支援制度案内: approved in April 2026, not yet running), not 白書 (out of scope),
     # 翻訳支援 and 職員向け (drafts never submitted).
@@ -145,7 +145,7 @@ def test_periodic_report_round_trip(demo, tmp_path):
     assert pilot["Incidents in year"] == 0
     assert pd.isna(pilot["Operation started"])
     voided = systems.loc[ids["統計資料の要約"]]
-    assert "承認の失効: checklist item PC-G1 changed" in voided["Changes in year"]
+    assert "承認の失効: チェックリスト項目 PC-G1 の変更" in voided["Changes in year"]
 
     rows = list(book["リスク事案"].iter_rows(min_row=3, values_only=True))
     assert [(r[0], r[3].date(), r[4], r[9]) for r in rows] == [
@@ -164,7 +164,7 @@ def test_periodic_report_round_trip(demo, tmp_path):
 def test_periodic_report_of_the_previous_year_is_empty(demo, tmp_path):
     svc, reviewer, _ids = demo
     # The demo starts in April 2026 (FY2026): nothing happened in FY2025.
-    result = write_periodic_report_for(svc, reviewer, 2025, tmp_path / "fy2025.xlsx")
+    result = svc.write_periodic_report_for(reviewer, 2025, tmp_path / "fy2025.xlsx")
     assert (result.systems, result.incidents, result.changes) == (0, 0, 0)
     systems = pd.read_excel(tmp_path / "fy2025.xlsx", sheet_name="システム一覧", header=1)
     assert systems.empty

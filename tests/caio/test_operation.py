@@ -10,7 +10,6 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from procurement.caio import operation
 from procurement.audit import verify_rows
 from procurement.errors import (
     ConflictError,
@@ -20,6 +19,7 @@ from procurement.errors import (
     WorkflowError,
 )
 from procurement.db.models import AuditEvent
+from procurement.vocabulary import VoidReason
 from tests.fixtures.services import submit_filled
 
 JST = timezone(timedelta(hours=9))
@@ -39,7 +39,7 @@ def start(svc, actor, case, **over):
     fields = dict(started_on=date(2026, 7, 1), vendor="ベンダー", model_name="m",
                   model_version="1", ismap_listing="ismap", review_interval_months=6)
     fields.update(over)
-    return operation.start_operation(svc, actor, case.id, case.version, **fields)
+    return svc.start_operation(actor, case.id, case.version, **fields)
 
 
 # --------------------------------------------------------------------- operation
@@ -52,13 +52,13 @@ def test_start_review_end_moves_status_and_logs_each_step(services, planner, rev
     assert (op.case_status, op.ismap_listing, op.started_on) == (
         "in_operation", "ismap:C25-0001", date(2026, 7, 1))
     assert svc.get_case(planner, approved_case.id).status == "in_operation"
-    op = operation.record_review(svc, reviewer, op.case_id, op.case_version,
+    op = svc.record_review(reviewer, op.case_id, op.case_version,
                                  reviewed_on="2026-07-01", note="初回確認")
     assert op.last_reviewed_on == date(2026, 7, 1)
-    op = operation.update_operation(svc, planner, op.case_id, op.case_version,
+    op = svc.update_operation(planner, op.case_id, op.case_version,
                                     model_version="2", note="モデル更新の事前通知あり")
     assert op.model_version == "2"
-    op = operation.end_operation(svc, planner, op.case_id, op.case_version, ended_on="2026-07-01",
+    op = svc.end_operation(planner, op.case_id, op.case_version, ended_on="2026-07-01",
                                  end_evidence="削除証明書 No.123")
     assert (op.case_status, op.ended_on, op.end_evidence) == (
         "retired", date(2026, 7, 1), "削除証明書 No.123")
@@ -102,15 +102,15 @@ def test_bad_operation_input_names_the_field_and_saves_nothing(services, planner
         start(services, planner, approved_case, **{field: value})
     assert err.value.params["field"] == field
     assert services.get_case(planner, approved_case.id).status == "approved"
-    assert operation.get_operation(services, planner, approved_case.id) is None
+    assert services.get_operation(planner, approved_case.id) is None
     assert len(_history(services, approved_case.id)) == before
 
 
 def test_stale_case_version_is_a_conflict(services, planner, reviewer, running_case):
-    operation.record_review(services, planner, running_case.case_id, running_case.case_version,
+    services.record_review(planner, running_case.case_id, running_case.case_version,
                             reviewed_on=date(2026, 7, 1))
     with pytest.raises(ConflictError):
-        operation.end_operation(services, reviewer, running_case.case_id,
+        services.end_operation(reviewer, running_case.case_id,
                                 running_case.case_version, ended_on=date(2026, 7, 1),
                                 end_evidence="x")
     assert services.get_case(planner, running_case.case_id).status == "in_operation"
@@ -119,16 +119,16 @@ def test_stale_case_version_is_a_conflict(services, planner, reviewer, running_c
 def test_review_cannot_go_back_before_the_last_one(services, planner, service_clock,
                                                    running_case):
     service_clock.now = datetime(2026, 9, 1, tzinfo=timezone.utc)
-    op = operation.record_review(services, planner, running_case.case_id,
+    op = services.record_review(planner, running_case.case_id,
                                  running_case.case_version, reviewed_on=date(2026, 8, 20))
     with pytest.raises(InputError, match="before the last review"):
-        operation.record_review(services, planner, op.case_id, op.case_version,
+        services.record_review(planner, op.case_id, op.case_version,
                                 reviewed_on=date(2026, 8, 19))
 
 
 def test_ending_needs_evidence(services, planner, running_case):
     with pytest.raises(InputError) as err:
-        operation.end_operation(services, planner, running_case.case_id,
+        services.end_operation(planner, running_case.case_id,
                                 running_case.case_version, ended_on=date(2026, 7, 1),
                                 end_evidence="")
     assert err.value.params["field"] == "end_evidence"
@@ -142,11 +142,11 @@ def test_roles_and_organisations_for_operation(services, planner, auditor, pack_
     with pytest.raises(NotFoundError):
         start(services, other_planner, approved_case)
     with pytest.raises(NotFoundError):
-        operation.get_operation(services, other_reviewer, approved_case.id)
+        services.get_operation(other_reviewer, approved_case.id)
     with pytest.raises(PermissionDeniedError):
-        operation.get_operation(services, pack_admin, approved_case.id)
+        services.get_operation(pack_admin, approved_case.id)
     start(services, planner, approved_case)
-    assert operation.get_operation(services, auditor, approved_case.id).vendor == "ベンダー"
+    assert services.get_operation(auditor, approved_case.id).vendor == "ベンダー"
 
 
 def test_command_line_operator_cannot_write(services, approved_case):
@@ -163,26 +163,25 @@ def test_incident_lifecycle_with_audit_events(services, planner, reviewer, audit
     svc = services
     case_id = running_case.case_id
     service_clock.now = datetime(2026, 7, 10, 3, 0, tzinfo=timezone.utc)
-    inc = operation.create_incident(
-        svc, planner, case_id, occurred_on=date(2026, 7, 9), severity="medium",
+    inc = svc.create_incident(planner, case_id, occurred_on=date(2026, 7, 9), severity="medium",
         description="誤った手続案内を回答", reported_to_caio_at=datetime(2026, 7, 9, 18, 0, tzinfo=JST),
     )
     assert (inc.status, inc.version, inc.created_by) == ("open", 1, planner.username)
-    inc = operation.update_incident(svc, planner, inc.id, inc.version, severity="high",
+    inc = svc.update_incident(planner, inc.id, inc.version, severity="high",
                                     actions_taken="回答テンプレートを修正",
                                     reported_onward_at="2026-07-10T11:00:00+09:00")
     assert (inc.severity, inc.version) == ("high", 2)
     assert inc.reported_onward_at == datetime(2026, 7, 10, 2, 0, tzinfo=timezone.utc)
     with pytest.raises(PermissionDeniedError):
-        operation.close_incident(svc, planner, inc.id, inc.version)
+        svc.close_incident(planner, inc.id, inc.version)
     with pytest.raises(ConflictError):
-        operation.close_incident(svc, reviewer, inc.id, 1)
-    inc = operation.close_incident(svc, reviewer, inc.id, inc.version, comment="再発防止策を確認")
+        svc.close_incident(reviewer, inc.id, 1)
+    inc = svc.close_incident(reviewer, inc.id, inc.version, comment="再発防止策を確認")
     assert (inc.status, inc.version) == ("closed", 3)
     with pytest.raises(WorkflowError):
-        operation.update_incident(svc, planner, inc.id, inc.version, severity="low")
+        svc.update_incident(planner, inc.id, inc.version, severity="low")
     with pytest.raises(WorkflowError):
-        operation.close_incident(svc, reviewer, inc.id, inc.version)
+        svc.close_incident(reviewer, inc.id, inc.version)
 
     history = svc.case_history(auditor, case_id)
     incident_events = [e for e in history if e.event_type.startswith("incident.")]
@@ -193,8 +192,8 @@ def test_incident_lifecycle_with_audit_events(services, planner, reviewer, audit
         "severity": "medium", "actions_taken": "", "reported_onward_at": None}
     assert incident_events[1].payload["new"]["severity"] == "high"
     assert incident_events[2].payload["comment"] == "再発防止策を確認"
-    assert [i.id for i in operation.list_incidents(svc, auditor, case_id)] == [inc.id]
-    assert operation.get_incident(svc, auditor, inc.id).status == "closed"
+    assert [i.id for i in svc.list_incidents(auditor, case_id)] == [inc.id]
+    assert svc.get_incident(auditor, inc.id).status == "closed"
     with Session(svc.engine) as s:
         rows = list(s.scalars(select(AuditEvent).where(AuditEvent.chain == "org-a")
                               .order_by(AuditEvent.seq)))
@@ -216,41 +215,41 @@ def test_bad_incident_input_is_refused(services, planner, running_case, field, v
     fields = dict(occurred_on=date(2026, 7, 1), severity="low", description="d")
     fields[field] = value
     with pytest.raises(InputError, match=message) as err:
-        operation.create_incident(services, planner, running_case.case_id, **fields)
+        services.create_incident(planner, running_case.case_id, **fields)
     assert err.value.params["field"] == field
-    assert operation.list_incidents(services, planner, running_case.case_id) == []
+    assert services.list_incidents(planner, running_case.case_id) == []
 
 
 def test_incidents_need_an_approved_case_and_the_right_organisation(
         services, planner, auditor, other_planner, other_reviewer, running_case):
     draft = services.create_case(planner, "草案", "総務課", answers={"SC-1": "yes"})
     with pytest.raises(WorkflowError):
-        operation.create_incident(services, planner, draft.id, occurred_on=date(2026, 7, 1),
+        services.create_incident(planner, draft.id, occurred_on=date(2026, 7, 1),
                                   severity="low", description="d")
     with pytest.raises(PermissionDeniedError):
-        operation.create_incident(services, auditor, running_case.case_id,
+        services.create_incident(auditor, running_case.case_id,
                                   occurred_on=date(2026, 7, 1), severity="low", description="d")
     with pytest.raises(NotFoundError):
-        operation.create_incident(services, other_planner, running_case.case_id,
+        services.create_incident(other_planner, running_case.case_id,
                                   occurred_on=date(2026, 7, 1), severity="low", description="d")
-    inc = operation.create_incident(services, planner, running_case.case_id,
+    inc = services.create_incident(planner, running_case.case_id,
                                     occurred_on=date(2026, 7, 1), severity="low", description="d")
     with pytest.raises(NotFoundError):
-        operation.get_incident(services, other_reviewer, inc.id)
+        services.get_incident(other_reviewer, inc.id)
     with pytest.raises(NotFoundError):
-        operation.close_incident(services, other_reviewer, inc.id, inc.version,
+        services.close_incident(other_reviewer, inc.id, inc.version,
                                  actions_taken="x")
-    assert operation.list_incidents(services, other_reviewer) == []
-    assert [i.id for i in operation.list_incidents(services, auditor)] == [inc.id]
+    assert services.list_incidents(other_reviewer) == []
+    assert [i.id for i in services.list_incidents(auditor)] == [inc.id]
 
 
 def test_closing_needs_actions_taken(services, planner, reviewer, running_case):
-    inc = operation.create_incident(services, planner, running_case.case_id,
+    inc = services.create_incident(planner, running_case.case_id,
                                     occurred_on=date(2026, 7, 1), severity="low", description="d")
     with pytest.raises(InputError) as err:
-        operation.close_incident(services, reviewer, inc.id, inc.version)
+        services.close_incident(reviewer, inc.id, inc.version)
     assert err.value.params["field"] == "actions_taken"
-    closed = operation.close_incident(services, reviewer, inc.id, inc.version,
+    closed = services.close_incident(reviewer, inc.id, inc.version,
                                       actions_taken="設定を修正")
     assert closed.actions_taken == "設定を修正"
 
@@ -260,15 +259,15 @@ def test_a_system_that_kept_running_resumes_after_reapproval(services, planner, 
     """Changing the answers of a running system voids its approval (so does a re-assessment);
     it keeps running and the portfolio flags it; once approved again it resumes, keeping its
     start date and review history."""
-    from procurement.caio.portfolio import compute_portfolio, load_portfolio_rows
+    from procurement.caio.portfolio import compute_portfolio
 
     svc, case_id = services, running_case.case_id
     service_clock.now = datetime(2026, 8, 1, tzinfo=timezone.utc)
-    op = operation.record_review(svc, planner, case_id, running_case.case_version,
+    op = svc.record_review(planner, case_id, running_case.case_version,
                                  reviewed_on=date(2026, 7, 20))
     view = svc.save_answers(planner, case_id, {"HR-4": "partial_review"}, op.case_version)
-    assert (view.status, view.approval_voided_reason) == ("draft", "answers changed")
-    portfolio = compute_portfolio(load_portfolio_rows(svc, reviewer), now=svc.clock())
+    assert (view.status, view.void_reason) == ("draft", VoidReason("answers_changed"))
+    portfolio = compute_portfolio(svc.load_portfolio_rows(reviewer), now=svc.clock())
     assert [c.id for c in portfolio.running_unapproved] == [case_id]
 
     view = submit_filled(svc, planner, view)
@@ -278,5 +277,5 @@ def test_a_system_that_kept_running_resumes_after_reapproval(services, planner, 
         date(2026, 7, 1), date(2026, 7, 20), "2")
     payload = svc.case_history(reviewer, case_id)[-1].payload
     assert payload["resumed"] is True and payload["previous"]["model_version"] == "2026-06"
-    portfolio = compute_portfolio(load_portfolio_rows(svc, reviewer), now=svc.clock())
+    portfolio = compute_portfolio(svc.load_portfolio_rows(reviewer), now=svc.clock())
     assert portfolio.running_unapproved == []

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from procurement.caio import operation
 from procurement.demo import HIGH, LOW
 from procurement.fiscal import to_jst
 from tests.fixtures.services import submit_filled
@@ -32,10 +31,10 @@ def cases(ui_services, ui_actors):
     high = approved("国民向けFAQ", HIGH)
     low = approved("議事録要約", LOW)
     today = to_jst(svc.clock()).date()
-    op = operation.start_operation(svc, planner, low.id, low.version, started_on=today,
+    op = svc.start_operation(planner, low.id, low.version, started_on=today,
                                    vendor="株式会社サンプル", model_name="m", model_version="1",
                                    ismap_listing="ismap", review_interval_months=1)
-    incident = operation.create_incident(svc, planner, low.id, occurred_on=today, severity="high",
+    incident = svc.create_incident(planner, low.id, occurred_on=today, severity="high",
                                          description="<b>誤回答</b>")
     return {"high": high, "low": low, "op": op, "incident": incident}
 
@@ -84,7 +83,7 @@ def test_planner_starts_operation_and_records_an_incident(cases, ui_services, ui
     at.number_input(key="op_interval").set_value(3)
     at.button(key="op_start").click().run()
     assert_clean(at)
-    op = operation.get_operation(ui_services, planner, cases["high"].id)
+    op = ui_services.get_operation(planner, cases["high"].id)
     assert (op.case_status, op.vendor, op.ismap_listing, op.review_interval_months) == (
         "in_operation", "ベンダーA", "ismap_liu:L-0007", 3)
 
@@ -93,7 +92,7 @@ def test_planner_starts_operation_and_records_an_incident(cases, ui_services, ui
     at.checkbox(key="inc_caio_on").check()
     at.button(key="inc_create").click().run()
     assert_clean(at)
-    (incident,) = operation.list_incidents(ui_services, planner, cases["high"].id)
+    (incident,) = ui_services.list_incidents(planner, cases["high"].id)
     assert (incident.severity, incident.description, incident.status) == (
         "critical", "個人名を含む回答", "open")
     assert incident.reported_to_caio_at is not None
@@ -125,7 +124,7 @@ def test_reviewer_closes_an_incident_planner_cannot(cases, ui_services, ui_actor
     at.text_area(key=f"inc_act_{incident.id}").set_value("回答テンプレートを修正")
     at.button(key=f"inc_close_{incident.id}").click().run()
     assert_clean(at)
-    stored = operation.get_incident(ui_services, ui_actors["a-auditor"], incident.id)
+    stored = ui_services.get_incident(ui_actors["a-auditor"], incident.id)
     assert (stored.status, stored.actions_taken, stored.version) == (
         "closed", "回答テンプレートを修正", 3)
 

@@ -11,7 +11,6 @@ from procurement.demo import HIGH, LOW
 from procurement.exports import ExportFilters, build_case_workbook, build_organisation_workbook
 from procurement.exports.case import DETERMINATION
 from procurement.exports.organisation import CASES
-from procurement.caio.reports import write_periodic_report_for
 from tests.fixtures.services import submit_filled
 
 PURPOSE = "住民からの問い合わせに、公開情報を根拠とした回答案を示す。\n回答は職員が確認する。"
@@ -66,7 +65,7 @@ def test_the_periodic_report_uses_the_purpose_and_falls_back_to_the_objectives(
     high_without = submitted("高リスク・目的なし", HIGH)  # written before purposes were asked
     low_without = submitted("低リスク・目的なし", LOW)
     out = tmp_path / "periodic.xlsx"
-    write_periodic_report_for(services, reviewer, 2026, out)
+    services.write_periodic_report_for(reviewer, 2026, out)
     systems = pd.read_excel(out, sheet_name="システム一覧", header=1).set_index("Case ID")
     purposes = systems["Purpose"].fillna("")
     assert purposes[low_with] == PURPOSE  # a non-high case is no longer reported without one

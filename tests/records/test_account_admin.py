@@ -16,7 +16,7 @@ NEW_PASSWORD = "a fresh passphrase"
 
 
 def events(svc, chain):
-    with svc._read() as s:
+    with svc.read() as s:
         return [(e.event_type, e.actor, json.loads(e.payload)) for e in s.scalars(
             select(AuditEvent).where(AuditEvent.chain == chain).order_by(AuditEvent.seq))]
 
@@ -84,7 +84,7 @@ def test_only_administrators_reset_or_unlock(who, services, org_actors):
 
 def test_admin_unlocks_an_account_and_the_failure_count_starts_again(services, admin, planner):
     lock(services, "a-planner")
-    with services._read() as s:
+    with services.read() as s:
         locked_until = s.scalar(select(User.locked_until).where(User.username == "a-planner"))
     view = services.unlock_user(admin, "a-planner")
     assert view.locked_until is None

@@ -22,7 +22,7 @@ PURPOSE = "住民からの問い合わせに、公開情報を根拠とした回
 
 
 def _counts(svc):
-    with svc._read() as s:
+    with svc.read() as s:
         return (s.scalar(select(func.count()).select_from(Case)),
                 s.scalar(select(func.count()).select_from(AuditEvent)),
                 s.scalar(select(func.count()).select_from(Decision)))

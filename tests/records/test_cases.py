@@ -167,11 +167,11 @@ def test_unknown_case_is_not_found(services, planner):
 
 def test_every_change_appends_exactly_one_event_in_its_transaction(services, planner):
     view = services.create_case(planner, "t", "d", answers=LOW)
-    with services._read() as s:
+    with services.read() as s:
         before = s.scalar(select(AuditEvent.seq).where(AuditEvent.chain == "org-a")
                           .order_by(AuditEvent.seq.desc()).limit(1))
     services.set_checklist_item(planner, view.id, "PC-G1", "met", "", view.version)
-    with services._read() as s:
+    with services.read() as s:
         rows = list(s.scalars(select(AuditEvent).where(AuditEvent.seq > before)))
         decisions = list(s.scalars(select(Decision).where(Decision.case_id == view.id)))
     assert [(r.event_type, r.case_id, r.actor) for r in rows] == [

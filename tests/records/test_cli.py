@@ -24,7 +24,7 @@ def test_db_upgrade_creates_the_database(cli_db, capsys):
 def test_orgs_and_users_add(cli_db, capsys, monkeypatch, records_registry):
     assert main(["orgs", "add", "--code", "x-city", "--name", "X市", "--kind", "municipality",
                  "--pack", "city-strict"]) == 0
-    assert capsys.readouterr().out.strip() == "added organisation x-city (municipality) pack city-strict"
+    assert capsys.readouterr().out.strip() == "added organisation x-city (municipality) pack city-strict@1.0.0#39cc6efd5a3d"
     monkeypatch.setattr("sys.stdin", io.StringIO("a long password\n"))
     assert main(["users", "add", "--org", "x-city", "--username", "tanaka", "--display-name",
                  "田中", "--roles", "reviewer,planner", "--password-stdin"]) == 0

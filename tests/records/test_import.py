@@ -17,7 +17,7 @@ GOOD = [
 
 
 def _counts(svc):
-    with svc._read() as s:
+    with svc.read() as s:
         return (s.scalar(select(func.count()).select_from(Case)),
                 s.scalar(select(func.count()).select_from(AuditEvent)))
 

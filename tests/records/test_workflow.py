@@ -213,18 +213,35 @@ def test_no_decision_under_a_pack_whose_content_changed_under_the_same_version(
     assert services.approve(reviewer, submitted.id, submitted.version).status == "approved"
 
 
-@pytest.mark.parametrize("kind, params", [
-    ("answers", {}), ("board_report", {}), ("checklist", {"item": "PC-G1"}),
-    ("reassessment", {"pack": "jp-national@2.0.0", "growth": "+PC-T2 required"}),
+@pytest.mark.parametrize("code, params", [
+    ("answers_changed", {}), ("board_report_changed", {}), ("checklist_changed", {"item": "PC-G1"}),
+    ("reassessed", {"pack": "jp-national@2.0.0", "items": ["PC-T2"]}),
 ])
-def test_every_void_reason_reads_back_as_its_kind_and_parameters(kind, params):
-    from procurement.services import parse_void_reason, void_reason
+def test_every_void_reason_reads_back_as_its_code_and_parameters(code, params):
+    from procurement.vocabulary import VoidReason, read_void_reason
 
-    assert parse_void_reason(void_reason(kind, **params)) == (kind, params)
+    reason = VoidReason(code, params)
+    assert read_void_reason(reason.to_text()) == reason
+    assert read_void_reason(reason.to_payload()) == reason
+
+
+@pytest.mark.parametrize("stored, code, params", [
+    ("answers changed", "answers_changed", {}),
+    ("board report changed", "board_report_changed", {}),
+    ("checklist item PC-G1 changed", "checklist_changed", {"item": "PC-G1"}),
+    ("re-assessment under jp-national@2.0.0: obligations grew (new items PC-T2); the case needs "
+     "approval again", "reassessed", {"pack": "jp-national@2.0.0", "growth": "new items PC-T2"}),
+])
+def test_void_reasons_stored_as_english_prose_before_codes_are_still_understood(stored, code,
+                                                                                params):
+    from procurement.vocabulary import VoidReason, describe_void_reason, read_void_reason
+
+    assert read_void_reason(stored) == VoidReason(code, params)
+    assert "changed" not in describe_void_reason(stored, "ja")
 
 
 def test_a_reason_of_another_form_is_not_parsed():
-    from procurement.services import parse_void_reason
+    from procurement.vocabulary import read_void_reason
 
-    assert parse_void_reason("voided by hand") is None
-    assert parse_void_reason(None) is None
+    assert read_void_reason("voided by hand") is None
+    assert read_void_reason(None) is None

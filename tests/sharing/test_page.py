@@ -9,7 +9,6 @@ import zipfile
 import pytest
 
 from procurement import audit
-from procurement.sharing import installed as packstore
 from procurement.demo import HIGH
 from tests.fixtures.services import submit_filled
 from tests.fixtures.sharing import with_failing_test
@@ -64,10 +63,10 @@ def test_a_pack_is_validated_then_installed_from_the_page(ui_actors, ui_services
     at.button(key="packs_check").click().run()
     assert_clean(at)
     assert any("city-shared@1.0.0" in s.value for s in at.success)
-    assert packstore.list_installed(ui_services) == []  # validation wrote nothing
+    assert ui_services.list_installed_packs() == []  # validation wrote nothing
     at.button(key="packs_install").click().run()
     assert_clean(at)
-    assert [v.key for v in packstore.list_installed(ui_services)] == ["city-shared@1.0.0"]
+    assert [v.key for v in ui_services.list_installed_packs()] == ["city-shared@1.0.0"]
     assert "city-shared@1.0.0" in shown(at)  # now in the tree
 
 
@@ -81,7 +80,7 @@ def test_a_pack_whose_tests_fail_is_refused_on_the_page_with_the_failing_case(
     assert at.error and "1" in at.error[0].value
     assert "a low case is wrongly expected to be high" in "\n".join(c.value for c in at.code)
     assert all(b.key != "packs_install" for b in at.button)
-    assert packstore.list_installed(ui_services) == []
+    assert ui_services.list_installed_packs() == []
 
 
 def test_a_hostile_bundle_is_refused_on_the_page(ui_actors, ui_services, make_app):
@@ -96,7 +95,7 @@ def test_a_hostile_bundle_is_refused_on_the_page(ui_actors, ui_services, make_ap
     assert_clean(at)
     message = at.error[0].value.replace("\\", "")  # names are shown markdown-escaped
     assert "evil.zip" in message and "../evil.yaml" in message and "outside its folder" in message
-    assert packstore.list_installed(ui_services) == []
+    assert ui_services.list_installed_packs() == []
 
 
 def test_the_diff_between_the_editions_names_the_new_items(ui_actors, make_app):
@@ -113,7 +112,7 @@ def test_selecting_the_organisations_pack_on_the_page(ui_actors, ui_services, ma
     at.selectbox(key="packs_browse").set_value("jp-national@1.0.0").run()
     at.button(key="packs_select").click().run()
     assert_clean(at)
-    assert ui_services.get_org(packadmin, "org-a").pack_ref == "jp-national@1.0.0"
+    assert ui_services.get_org(packadmin, "org-a").pack_ref == "jp-national@1.0.0#bab7afb0ffd6"
     at.button(key="packs_clear").click().run()
     assert ui_services.get_org(packadmin, "org-a").pack_ref is None
 

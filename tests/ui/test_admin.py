@@ -183,7 +183,7 @@ def test_admin_changes_an_organisations_pack(ui_actors, ui_services, make_app):
     at.selectbox(key="admin_pack_choice_org-a").set_value("jp-national@1.0.0").run()
     at.button(key="admin_pack_set").click().run()
     assert_clean(at)
-    assert ui_services.get_org(admin, "org-a").pack_ref == "jp-national@1.0.0"
+    assert ui_services.get_org(admin, "org-a").pack_ref == "jp-national@1.0.0#bab7afb0ffd6"
     assert ui_services.resolve_pack("org-a").key == "jp-national@1.0.0"
     at.selectbox(key="admin_pack_choice_org-a").set_value("").run()
     at.button(key="admin_pack_set").click().run()

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from procurement.caio import operation
 from procurement.sharing import installed as packstore
-from procurement.sharing import reassess
 from procurement.demo import HIGH, LOW
 from procurement.fiscal import to_jst
 from tests.fixtures.services import submit_filled
@@ -34,8 +32,8 @@ def standing(ui_services, ui_actors):
     changed = svc.set_checklist_item(planner, changed.id, "PC-G1", "not_met", "体制図の更新待ち",
                                      changed.version)
     old = approved(svc, planner, reviewer, "住民向け回答生成", HIGH, "jp-national@1")
-    plan = reassess.plan_reassessment(svc, "jp-national@2", org_code="org-a")
-    result = reassess.apply_reassessment(svc, plan, lambda org: ui_actors["a-packadmin"])
+    plan = svc.plan_reassessment("jp-national@2", org_code="org-a")
+    result = svc.apply_reassessment(plan, lambda org: ui_actors["a-packadmin"])
     assert old.id in result.voided
     draft = svc.create_case(planner, "職員向け文書作成支援", "人事課", answers=dict(LOW))
     return {"kept": kept.id, "changed": changed.id, "reassessed": old.id, "draft": draft.id}
@@ -97,11 +95,11 @@ def running(ui_services, ui_actors):
     planner, reviewer = ui_actors["a-planner"], ui_actors["a-reviewer"]
     case = approved(svc, planner, reviewer, "議事録要約", LOW)
     today = to_jst(svc.clock()).date()  # the app runs on the real clock: nothing in the future
-    op = operation.start_operation(svc, planner, case.id, case.version, started_on=today,
+    op = svc.start_operation(planner, case.id, case.version, started_on=today,
                                    vendor="株式会社テスト", model_name="m", model_version="1",
                                    ismap_listing="ismap", review_interval_months=6)
-    operation.record_review(svc, planner, case.id, op.case_version, reviewed_on=today)
-    operation.create_incident(svc, planner, case.id, occurred_on=today, severity="low",
+    svc.record_review(planner, case.id, op.case_version, reviewed_on=today)
+    svc.create_incident(planner, case.id, occurred_on=today, severity="low",
                               description="誤字")
     return svc.get_case(planner, case.id)
 
@@ -141,7 +139,7 @@ def test_the_app_offers_the_packs_installed_in_the_database(ui_services, ui_acto
     bundle = packstore.files_from_uploads(
         [(path.rsplit("/", 1)[-1], data) for path, data in city_upload.items()],
         source_name="city-shared")
-    packstore.install_pack(installer, ui_actors["a-packadmin"], bundle)
+    installer.install_pack(ui_actors["a-packadmin"], bundle)
     at = go(make_app(ui_actors["a-planner"]), "cases")
     assert_clean(at)
     assert "city-shared@1.0.0" in at.selectbox(key="new_case_pack").options

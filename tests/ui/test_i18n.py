@@ -30,10 +30,9 @@ def code_text() -> str:
 
 def family_members() -> dict[str, set[str]]:
     """Every key family built at run time, with all the keys it can produce."""
-    from procurement.sharing import bundles
     from procurement import packs, services  # noqa: F401 - define theirs
     from procurement.errors import ProcurementError
-    from procurement.db.models import CASE_STATUSES, CHECKLIST_STATUSES, ORG_KINDS, ROLES
+    from procurement.records.policy import CASE_STATUSES, CHECKLIST_STATUSES, ORG_KINDS, ROLES
     from procurement.services import BOARD_REPORT_FIELDS
     from procurement.ui.case_views import DECISION_KINDS, KNOWN_EVENTS
     from procurement.ui.widgets import PROVENANCES

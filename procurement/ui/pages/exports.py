@@ -21,7 +21,7 @@ from procurement.exports import (
     write_audit_csv,
 )
 from procurement.fiscal import JST
-from procurement.db.models import CASE_STATUSES
+from procurement.records.policy import CASE_STATUSES
 from procurement.ui.state import get_services, run_page, t
 
 ROLES = ("reviewer", "auditor")

@@ -13,10 +13,12 @@ from datetime import datetime, time
 import pandas as pd
 import streamlit as st
 
-from procurement.caio import operation as ops
 from procurement.fiscal import JST, to_jst
 from procurement.caio.portfolio import OperationRow, next_review_due
-from procurement.caio.reports import board_report_document, render_document_html, write_document_xlsx
+from procurement.caio.documents import render_document_html, write_document_xlsx
+from procurement.caio.incidents import SEVERITIES
+from procurement.caio.operation import ISMAP_LISTINGS, MAX_REVIEW_INTERVAL_MONTHS
+from procurement.records import policy
 from procurement.ui.caio_widgets import PERIODIC_ROLES, level_names, render_periodic_download
 from procurement.ui.state import (
     CASE_KEY,
@@ -38,7 +40,7 @@ def _today(svc):
 
 
 def _is_writer(actor) -> bool:
-    return actor.has_role(*ops.WRITER_ROLES)
+    return policy.may(actor, "operation.write")
 
 
 def _ismap_label(code: str) -> str:
@@ -74,17 +76,17 @@ def render_start_form(svc, actor, case, op) -> None:
         model_version = c3.text_input(t("operation.model_version"), key="op_model_version",
                                       max_chars=100)
         c4, c5, c6 = st.columns(3)
-        ismap = c4.selectbox(t("operation.ismap"), ops.ISMAP_LISTINGS, key="op_ismap",
-                             format_func=_labels("operation.ismap.", ops.ISMAP_LISTINGS).__getitem__)
+        ismap = c4.selectbox(t("operation.ismap"), ISMAP_LISTINGS, key="op_ismap",
+                             format_func=_labels("operation.ismap.", ISMAP_LISTINGS).__getitem__)
         reference = c5.text_input(t("operation.ismap_reference"), key="op_ismap_ref",
                                   max_chars=150, help=t("operation.ismap_reference_help"))
         interval = c6.number_input(t("operation.interval"), min_value=1,
-                                   max_value=ops.MAX_REVIEW_INTERVAL_MONTHS, value=6, step=1,
+                                   max_value=MAX_REVIEW_INTERVAL_MONTHS, value=6, step=1,
                                    key="op_interval")
         submitted = st.form_submit_button(t("operation.start"), key="op_start", type="primary")
     if submitted:
         listing = f"{ismap}:{reference.strip()}" if reference.strip() else ismap
-        ops.start_operation(svc, actor, case.id, case.version, started_on=started_on,
+        svc.start_operation(actor, case.id, case.version, started_on=started_on,
                             vendor=vendor, model_name=model_name, model_version=model_version,
                             ismap_listing=listing, review_interval_months=int(interval))
         flash("success", "operation.started", id=case.id)
@@ -126,7 +128,7 @@ def render_running_forms(svc, actor, op) -> None:
                                     key="op_reviewed_on")
         note = st.text_area(t("operation.note"), key="op_review_note", max_chars=5000)
         if st.form_submit_button(t("operation.record_review"), key="op_review", type="primary"):
-            ops.record_review(svc, actor, op.case_id, op.case_version, reviewed_on=reviewed_on,
+            svc.record_review(actor, op.case_id, op.case_version, reviewed_on=reviewed_on,
                               note=note)
             flash("success", "operation.reviewed", date=reviewed_on.isoformat())
             st.rerun()
@@ -140,20 +142,20 @@ def render_running_forms(svc, actor, op) -> None:
                                       key="op_new_version", max_chars=100)
         code, _, reference = op.ismap_listing.partition(":")
         c4, c5, c6 = st.columns(3)
-        ismap = c4.selectbox(t("operation.ismap"), ops.ISMAP_LISTINGS, key="op_new_ismap",
-                             index=ops.ISMAP_LISTINGS.index(code) if code in ops.ISMAP_LISTINGS
+        ismap = c4.selectbox(t("operation.ismap"), ISMAP_LISTINGS, key="op_new_ismap",
+                             index=ISMAP_LISTINGS.index(code) if code in ISMAP_LISTINGS
                              else 0,
-                             format_func=_labels("operation.ismap.", ops.ISMAP_LISTINGS).__getitem__)
+                             format_func=_labels("operation.ismap.", ISMAP_LISTINGS).__getitem__)
         new_reference = c5.text_input(t("operation.ismap_reference"), value=reference,
                                       key="op_new_ismap_ref", max_chars=150)
         interval = c6.number_input(t("operation.interval"), min_value=1,
-                                   max_value=ops.MAX_REVIEW_INTERVAL_MONTHS,
+                                   max_value=MAX_REVIEW_INTERVAL_MONTHS,
                                    value=op.review_interval_months or 6, step=1,
                                    key="op_new_interval")
         note = st.text_area(t("operation.change_note"), key="op_change_note", max_chars=5000)
         if st.form_submit_button(t("operation.save_change"), key="op_change"):
             listing = f"{ismap}:{new_reference.strip()}" if new_reference.strip() else ismap
-            ops.update_operation(svc, actor, op.case_id, op.case_version, vendor=vendor,
+            svc.update_operation(actor, op.case_id, op.case_version, vendor=vendor,
                                  model_name=model_name, model_version=model_version,
                                  ismap_listing=listing, review_interval_months=int(interval),
                                  note=note)
@@ -165,7 +167,7 @@ def render_running_forms(svc, actor, op) -> None:
         evidence = st.text_area(t("operation.end_evidence"), key="op_end_evidence",
                                 max_chars=5000, help=t("operation.end_evidence_help"))
         if st.form_submit_button(t("operation.end"), key="op_end"):
-            ops.end_operation(svc, actor, op.case_id, op.case_version, ended_on=ended_on,
+            svc.end_operation(actor, op.case_id, op.case_version, ended_on=ended_on,
                               end_evidence=evidence)
             flash("success", "operation.ended")
             st.rerun()
@@ -205,17 +207,16 @@ def render_new_incident(svc, actor, case) -> None:
         c1, c2 = st.columns(2)
         occurred_on = c1.date_input(t("incident.occurred_on"), value=today, max_value=today,
                                     key="inc_occurred_on")
-        severity = c2.selectbox(t("incident.severity"), ops.SEVERITIES, index=1,
+        severity = c2.selectbox(t("incident.severity"), SEVERITIES, index=1,
                                 key="inc_severity",
-                                format_func=_labels("incident.severity.", ops.SEVERITIES).__getitem__)
+                                format_func=_labels("incident.severity.", SEVERITIES).__getitem__)
         description = st.text_area(t("incident.description"), key="inc_description",
                                    max_chars=20000)
         actions = st.text_area(t("incident.actions"), key="inc_actions", max_chars=20000)
         caio = _report_inputs("inc_caio", "incident.reported_to_caio", None, today)
         onward = _report_inputs("inc_onward", "incident.reported_onward", None, today)
         if st.form_submit_button(t("incident.create"), key="inc_create", type="primary"):
-            ops.create_incident(
-                svc, actor, case.id, occurred_on=occurred_on, severity=severity,
+            svc.create_incident(actor, case.id, occurred_on=occurred_on, severity=severity,
                 description=description, actions_taken=actions,
                 reported_to_caio_at=_moment(*caio), reported_onward_at=_moment(*onward),
             )
@@ -227,10 +228,10 @@ def render_open_incident(svc, actor, incident) -> None:
     today = _today(svc)
     with st.form(f"incident_edit_{incident.id}"):
         st.markdown(f"**{t('incident.edit_heading', id=incident.id)}**")
-        severity = st.selectbox(t("incident.severity"), ops.SEVERITIES,
-                                index=ops.SEVERITIES.index(incident.severity),
+        severity = st.selectbox(t("incident.severity"), SEVERITIES,
+                                index=SEVERITIES.index(incident.severity),
                                 key=f"inc_sev_{incident.id}",
-                                format_func=_labels("incident.severity.", ops.SEVERITIES).__getitem__)
+                                format_func=_labels("incident.severity.", SEVERITIES).__getitem__)
         actions = st.text_area(t("incident.actions"), value=incident.actions_taken,
                                key=f"inc_act_{incident.id}", max_chars=20000)
         caio = _report_inputs(f"inc_caio_{incident.id}", "incident.reported_to_caio",
@@ -241,7 +242,7 @@ def render_open_incident(svc, actor, incident) -> None:
         save = save_col.form_submit_button(t("incident.save"), key=f"inc_save_{incident.id}")
         close = close_col.form_submit_button(
             t("incident.close"), key=f"inc_close_{incident.id}",
-            disabled=not actor.has_role(*ops.CLOSER_ROLES), help=t("incident.close_help"))
+            disabled=not policy.may(actor, "incident.close"), help=t("incident.close_help"))
     if save or close:
         changes = {
             "severity": severity, "actions_taken": actions,
@@ -250,9 +251,9 @@ def render_open_incident(svc, actor, incident) -> None:
         changes = {k: v for k, v in changes.items() if getattr(incident, k) != v}
         version = incident.version
         if changes:
-            version = ops.update_incident(svc, actor, incident.id, version, **changes).version
+            version = svc.update_incident(actor, incident.id, version, **changes).version
         if close:
-            ops.close_incident(svc, actor, incident.id, version)
+            svc.close_incident(actor, incident.id, version)
             flash("success", "incident.closed", id=incident.id)
         elif changes:
             flash("success", "incident.saved", id=incident.id)
@@ -261,14 +262,14 @@ def render_open_incident(svc, actor, incident) -> None:
 
 def render_incidents(svc, actor, case) -> None:
     st.subheader(t("incident.heading"))
-    incidents = ops.list_incidents(svc, actor, case.id)
+    incidents = svc.list_incidents(actor, case.id)
     if incidents:
         st.dataframe(_incident_rows(incidents), hide_index=True, key="incident_table")
     else:
         st.caption(t("incident.none"))
     if not _is_writer(actor):
         return
-    if case.status in ops.INCIDENT_CASE_STATUSES:
+    if case.status in policy.INCIDENT_CASE_STATUSES:
         render_new_incident(svc, actor, case)
     for incident in incidents:
         if incident.status == "open":
@@ -284,7 +285,7 @@ def render_board_downloads(svc, actor, case) -> None:
     state_key = "operation_board_report"
     stamp = (case.id, case.version, lang())
     if st.button(t("operation.board_build"), key="board_build", icon=":material/description:"):
-        doc = board_report_document(svc, actor, case.id, lang=lang())
+        doc = svc.board_report_document(actor, case.id, lang=lang())
         buffer = io.BytesIO()
         write_document_xlsx(doc, buffer)
         st.session_state[state_key] = (stamp, render_document_html(doc).encode("utf-8"),
@@ -330,7 +331,7 @@ def body(actor) -> None:
                      status=t(f"status.{case.status}"),
                      level=levels.get(case.level or "unclassified", "-")))
         st.subheader(t("operation.record"))
-        op = ops.get_operation(svc, actor, case.id)
+        op = svc.get_operation(actor, case.id)
         if op is not None:
             render_operation_record(svc, op)
         else:

@@ -10,9 +10,10 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from procurement.caio.portfolio import LEVEL_ORDER, compute_portfolio, load_portfolio_rows
+from procurement.caio.portfolio import LEVEL_ORDER, compute_portfolio
 from procurement.ui.caio_widgets import LEVEL_COLORS, level_names, render_periodic_download
-from procurement.ui.state import format_jst, get_services, run_page, t
+from procurement.ui.state import format_jst, get_services, lang, run_page, t
+from procurement.vocabulary import describe_void_reason
 
 ROLES = ("reviewer", "auditor")
 
@@ -117,7 +118,7 @@ def render_lists(p, levels: dict[str, str]) -> None:
         st.dataframe(pd.DataFrame([
             {t("portfolio.col_id"): v.case.id, t("portfolio.col_title"): v.case.title,
              t("portfolio.col_voided_at"): format_jst(v.voided_at),
-             t("portfolio.col_reason"): v.reason,
+             t("portfolio.col_reason"): describe_void_reason(v.reason, lang()),
              t("portfolio.col_reapproved"): t("common.yes") if v.is_reapproved else t("common.no")}
             for v in p.voided
         ]), hide_index=True, key="portfolio_voided")
@@ -131,7 +132,7 @@ def render_lists(p, levels: dict[str, str]) -> None:
             {t("portfolio.col_id"): c.id, t("portfolio.col_title"): c.title,
              t("portfolio.col_status"): t(f"status.{c.status}"),
              t("portfolio.col_voided_at"): format_jst(c.approval_voided_at),
-             t("portfolio.col_reason"): c.approval_voided_reason or ""}
+             t("portfolio.col_reason"): describe_void_reason(c.approval_voided_reason, lang())}
             for c in p.running_unapproved
         ]), hide_index=True, key="portfolio_running_unapproved")
 
@@ -153,7 +154,7 @@ def render_lists(p, levels: dict[str, str]) -> None:
 def body(actor) -> None:
     svc = get_services()
     st.title(t("portfolio.heading"))
-    p = compute_portfolio(load_portfolio_rows(svc, actor), now=svc.clock())
+    p = compute_portfolio(svc.load_portfolio_rows(actor), now=svc.clock())
     st.caption(t("portfolio.as_of", org=actor.org_code, date=p.today.isoformat()))
     if not p.total:
         st.info(t("portfolio.empty"))

@@ -20,10 +20,11 @@ from typing import Any
 import streamlit as st
 
 from procurement.errors import ProcurementError
-from procurement.db.models import ORG_KINDS
-from procurement.db.models import ROLES as ALL_ROLES
+from procurement.records.policy import ORG_KINDS
+from procurement.records.policy import ROLES as ALL_ROLES
 from procurement.records.security import MIN_PASSWORD_LENGTH
-from procurement.services import JST, national_edition_on
+from procurement.fiscal import JST
+from procurement.records.organisations import national_edition_on
 from procurement.ui.state import (
     flash, format_jst, get_services, pick, plain, run_page, show_error, t,
 )

@@ -7,9 +7,20 @@ when and why, so a lost approval is never missed.
 import pandas as pd
 import streamlit as st
 
-from procurement.db.models import CASE_STATUSES
-from procurement.services import PURPOSE_MAX_LENGTH, parse_void_reason
-from procurement.ui.state import CASE_KEY, flash, format_jst, get_services, pick, plain, run_page, t
+from procurement.records.policy import CASE_STATUSES
+from procurement.records.cases import PURPOSE_MAX_LENGTH
+from procurement.vocabulary import describe_void_reason
+from procurement.ui.state import (
+    CASE_KEY,
+    flash,
+    format_jst,
+    get_services,
+    lang,
+    pick,
+    plain,
+    run_page,
+    t,
+)
 
 WORKSPACE = "procurement/ui/pages/workspace.py"
 
@@ -25,11 +36,7 @@ def level_names(svc) -> dict[str, str]:
 
 def void_cause(reason: str | None) -> str:
     """Why an approval was voided, in the user's language (the stored text when unknown)."""
-    parsed = parse_void_reason(reason)
-    if parsed is None:
-        return (reason or "").strip() or "-"
-    kind, params = parsed
-    return t(f"cases.void_{kind}", **params)
+    return describe_void_reason(reason, lang()).strip() or "-"
 
 
 def voided_text(case) -> str:

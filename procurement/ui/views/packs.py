@@ -16,8 +16,8 @@ import streamlit as st
 
 from procurement.sharing import bundles
 from procurement.sharing import installed as packstore
-from procurement.sharing import reassess
 from procurement.sharing.bundles import BundleError
+from procurement.records import policy
 from procurement.errors import InputError, ProcurementError
 from procurement.packs import diff_packs
 from procurement.ui.i18n import catalog
@@ -64,7 +64,7 @@ def _org_choice(services, actor) -> str | None:
 
 
 def render_layers(services, actor) -> None:
-    installed = {v.key: v for v in packstore.list_installed(services)}
+    installed = {v.key: v for v in services.list_installed_packs()}
     choice = _org_choice(services, actor)
     st.caption(t("packs.org_choice", org=actor.org_code,
                  pack=choice or t("packs.national_by_date")))
@@ -92,15 +92,15 @@ def render_layers(services, actor) -> None:
     with left:
         if st.button(t("packs.select_for_org", org=actor.org_code), key="packs_select",
                      icon=":material/check_circle:", disabled=choice == pack.key):
-            packstore.select_pack(services, actor, actor.org_code, pack.key)
+            services.set_org_pack(actor, actor.org_code, pack.key)
             flash("success", "packs.selected", org=actor.org_code, pack=pack.key)
             st.rerun()
         if choice and st.button(t("packs.clear_choice"), key="packs_clear"):
-            packstore.select_pack(services, actor, actor.org_code, None)
+            services.set_org_pack(actor, actor.org_code, None)
             flash("success", "packs.cleared", org=actor.org_code)
             st.rerun()
     with right:
-        name, data = packstore.export_bundle(services, pack.key, created_by=actor.username)
+        name, data = services.export_bundle(pack.key, created_by=actor.username)
         st.download_button(t("packs.download_bundle", name=name), data=data, file_name=name,
                            mime="application/zip", key="packs_download",
                            icon=":material/download:")
@@ -135,7 +135,7 @@ def render_upload(services, actor) -> None:
         source = uploads[0][0] if len(uploads) == 1 else ", ".join(n for n, _ in uploads)
         try:
             bundle = packstore.files_from_uploads(uploads, source_name=source)
-            report = packstore.check_upload(services, bundle, source_name=source)
+            report = services.check_upload(bundle, source_name=source)
         except BundleError as exc:
             st.error(_bundle_error_text(exc), icon=":material/gpp_bad:")
             return
@@ -167,7 +167,7 @@ def render_upload(services, actor) -> None:
     if report.status == "ok":
         if st.button(t("packs.install", pack=report.pack_key), key="packs_install", type="primary",
                      icon=":material/install_desktop:"):
-            view = packstore.install_pack(services, actor, held["bundle"],
+            view = services.install_pack(actor, held["bundle"],
                                           source_name=report.source_name)
             st.session_state.pop(REPORT_KEY, None)
             flash("success", "packs.installed", pack=view.key)
@@ -244,7 +244,7 @@ def render_reassess(services, actor) -> None:
                           index=keys.index(national[-1]) if national else 0)
     if st.button(t("packs.preview"), key="packs_preview", icon=":material/preview:"):
         st.session_state.pop(RESULT_KEY, None)
-        st.session_state[PLAN_KEY] = reassess.plan_reassessment(services, target, actor=actor)
+        st.session_state[PLAN_KEY] = services.plan_reassessment(target, actor=actor)
     held = st.session_state.get(RESULT_KEY)
     if held is not None:
         result = held["result"]
@@ -261,7 +261,7 @@ def render_reassess(services, actor) -> None:
         st.info(t("packs.reassess_none", pack=pack.key))
         return
     would_void = [r.case_id for r in plan.rows
-                  if r.obligations_grew and r.status in reassess.APPROVED_STATUSES]
+                  if r.obligations_grew and r.status in policy.HOLDS_APPROVAL_STATUSES]
     st.markdown(t("packs.reassess_summary", cases=len(plan.rows), changed=len(plan.changed_rows),
                   voided=len(would_void), pack=pack.key))
     for case_id, ref in plan.unavailable:
@@ -288,7 +288,7 @@ def render_reassess(services, actor) -> None:
                             key="packs_apply_confirm")
     if st.button(t("packs.apply"), key="packs_apply", type="primary", disabled=not confirmed,
                  icon=":material/published_with_changes:"):
-        outcome = reassess.apply_reassessment(services, plan, lambda org: actor)
+        outcome = services.apply_reassessment(plan, lambda org: actor)
         st.session_state[RESULT_KEY] = {"result": outcome, "pack": pack.key}
         st.session_state.pop(PLAN_KEY, None)
         st.rerun()
@@ -300,7 +300,7 @@ def render_reassess(services, actor) -> None:
 def body(actor) -> None:
     services = get_services()
     st.title(t("nav.packs"))
-    for problem in packstore.load_installed_packs(services):
+    for problem in services.load_installed_packs():
         st.warning(t("packs.load_problem", problem=problem))
     layers, upload, diff, again = st.tabs([
         t("packs.tab_layers"), t("packs.tab_upload"), t("packs.tab_diff"), t("packs.tab_reassess"),

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from procurement.errors import AuthenticationError
-from procurement.db.models import ORG_KINDS
+from procurement.records.policy import ORG_KINDS
 from procurement.ui.state import (
     error_text,
     flash,

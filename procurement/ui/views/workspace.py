@@ -12,13 +12,13 @@ import streamlit as st
 
 from procurement.records import readiness
 from procurement.errors import ProcurementError, WorkflowError
-from procurement.db.models import CHECKLIST_STATUSES
-from procurement.services import (
-    BOARD_REPORT_FIELDS,
-    CASE_DETAIL_FIELDS,
-    CASE_DETAIL_MAX_LENGTHS,
+from procurement.db.models import BOARD_REPORT_FIELDS
+from procurement.records.cases import CASE_DETAIL_FIELDS, CASE_DETAIL_MAX_LENGTHS
+from procurement.records.policy import (
+    CHECKLIST_STATUSES,
     EDITABLE_STATUSES,
-    VOIDABLE_STATUSES,
+    HOLDS_APPROVAL_STATUSES,
+    SETTLED_CHECKLIST_STATUSES,
 )
 from procurement.ui import case_views, widgets
 from procurement.ui.state import (
@@ -148,7 +148,7 @@ def render_checklist(pack, case, checklist, editable: bool) -> None:
     st.subheader(pick(checklist.title))
     settled = sum(
         1 for i in items
-        if case.checklist.get(i.id) and case.checklist[i.id].status in readiness.SETTLED_STATUSES
+        if case.checklist.get(i.id) and case.checklist[i.id].status in SETTLED_CHECKLIST_STATUSES
     )
     st.caption(t("checklist.summary", settled=settled, total=len(items),
                  required=len([i for i in items if i.id in required])))
@@ -267,7 +267,7 @@ def render_intake(pack, case, editable: bool) -> None:
     if editable:
         # Descriptive details are not assessed, so they never void an approval (services).
         st.caption(t("intake.autosave") + (" " + t("intake.no_void")
-                                           if case.status in VOIDABLE_STATUSES else ""))
+                                           if case.status in HOLDS_APPROVAL_STATUSES else ""))
     st.markdown(t("workspace.pack", title=pick(pack.title), ref=pack.ref,
                   edition=pack.edition.isoformat(), effective=pack.effective_from.isoformat()))
     st.info(t("workspace.reconstruction"), icon=":material/info:")
@@ -315,7 +315,7 @@ def body(actor) -> None:
     elif case.status == "approved":
         st.warning(t("workspace.approved_edit_voids"))
     elif case.status == "in_operation":
-        # The system keeps running, but without the approval it ran under (services.VOIDABLE_STATUSES).
+        # The system keeps running, but without the approval it ran under (policy.HOLDS_APPROVAL_STATUSES).
         st.warning(t("workspace.in_operation_edit_voids"))
 
     # Only the open tab runs (on_change="rerun"): the history is read when someone looks at it.
