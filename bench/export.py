@@ -49,13 +49,13 @@ def _audit_rows(engine):
     """The raw audit rows, streamed in batches, in chain order (what the bare writers write)."""
     from sqlalchemy import select
 
-    from procurement.exports.snapshot import read_snapshot, stream
+    from procurement.db.reading import read_connection, stream
     from procurement.db.models import AuditEvent
 
     cols = [AuditEvent.id, AuditEvent.chain, AuditEvent.seq, AuditEvent.occurred_at,
             AuditEvent.actor, AuditEvent.event_type, AuditEvent.case_id, AuditEvent.payload,
             AuditEvent.prev_hash, AuditEvent.hash]
-    with read_snapshot(engine) as conn:
+    with read_connection(engine, snapshot=True) as conn:
         yield [c.key for c in cols]
         for row in stream(conn, select(*cols).order_by(AuditEvent.chain, AuditEvent.seq)):
             yield tuple(row)
@@ -108,7 +108,7 @@ def _seed(url: str, n: int) -> None:
     from sqlalchemy.orm import Session
 
     from procurement.db import create_db_engine
-    from procurement.exports.seeding import seed_chain
+    from seeding import seed_chain  # bench/seeding.py (this folder is on sys.path)
     from procurement.db.models import AuditEvent, Organisation
 
     engine = create_db_engine(url)

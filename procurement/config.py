@@ -28,3 +28,25 @@ def database_url(override: str | None = None) -> str:
     if env:
         return env
     return f"sqlite:///{PROJECT_ROOT / 'data' / 'procurement.sqlite'}"
+
+
+#: Seconds a SQLite connection waits for another writer before "database is locked".
+DEFAULT_SQLITE_BUSY_TIMEOUT_S = 30.0
+
+
+def sqlite_busy_timeout() -> float:
+    """`PROCUREMENT_SQLITE_BUSY_TIMEOUT` (seconds), else 30: how long a SQLite writer waits for
+    another writer. A bad value is an error naming the variable."""
+    from procurement.errors import InputError
+
+    env = os.environ.get("PROCUREMENT_SQLITE_BUSY_TIMEOUT")
+    if not env:
+        return DEFAULT_SQLITE_BUSY_TIMEOUT_S
+    try:
+        value = float(env)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 3600:
+        raise InputError(f"PROCUREMENT_SQLITE_BUSY_TIMEOUT={env!r} must be a number of seconds "
+                         "between 0 and 3600", field="PROCUREMENT_SQLITE_BUSY_TIMEOUT", value=env)
+    return value

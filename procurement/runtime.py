@@ -2,7 +2,8 @@
 
 The app, every CLI command and the benchmarks build their `Services` here, so that each of them
 sees the same packs: the ones shipped under the rules directory and the ones installed into the
-database (`procurement.sharing.installed`). Building services anywhere else would miss the installed ones.
+database (`procurement.sharing.installed`). Building services anywhere else would miss the
+installed ones.
 """
 
 from __future__ import annotations
@@ -25,9 +26,16 @@ def open_services(
 
     An installed pack that no longer loads (say its parent was removed from the rules directory)
     is reported through `warn` and left out; it never stops the others from loading.
+
+    Once the packs are known, organisation pack choices stored as ranges by earlier versions of
+    the app (`city-strict`, `jp-national@2`) are pinned to the exact version they resolve to
+    (`Services.pin_stored_pack_refs`, recorded in each organisation's chain). This is a start-up
+    step rather than a migration because only a process holding the pack registry can resolve a
+    range; it writes nothing when every choice is already exact.
     """
     svc = Services(create_db_engine(database_url), PackRegistry.discover(rules_dir))
     for problem in svc.load_installed_packs():
         if warn is not None:
             warn(str(problem))
+    svc.pin_stored_pack_refs()
     return svc

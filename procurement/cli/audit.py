@@ -61,14 +61,14 @@ def collect_reports(args: argparse.Namespace):
 
     if getattr(args, "xlsx", None):
         return audit.verify_rows(_read_workbook_rows(args.xlsx), chain=args.chain, head=args.head)
-    from procurement.db import READ_ONLY, create_db_engine
+    from procurement.db import create_db_engine
 
     if args.head is not None:
         audit.parse_head(args.head)  # a malformed --head is reported before touching the database
     engine = create_db_engine()
     try:
         return audit.verify_database(
-            engine.execution_options(**READ_ONLY), chain=args.chain, head=args.head
+            engine, chain=args.chain, head=args.head
         )
     finally:
         engine.dispose()

@@ -1,5 +1,5 @@
 """CLI commands for the records: `db upgrade`, `demo seed`, `cases import`, `users add`,
-`orgs add`.
+`orgs add|list`, `cases list`.
 
 These parse options and call `procurement.services`; the operator at the command line has
 database access, so `users add` and `orgs add` act as the `system` administrator. Output lines
@@ -51,6 +51,16 @@ def register(sub) -> None:
                           "active planner)")
     imp.add_argument("file", metavar="FILE", help="JSON file ('-' for standard input)")
     imp.set_defaults(handler=_cases_import)
+    clist = cases_sub.add_parser(
+        "list", help="list cases with their level and exact pack",
+        description="JSON (--format json): an array of objects with the keys id, title, "
+                    "department, status, level (null while the classification is incomplete), "
+                    "pack (id@x.y.z#fingerprint) and updated_at (ISO 8601 with offset).",
+    )
+    clist.add_argument("--org", metavar="CODE", help="organisation code (default: every one)")
+    clist.add_argument("--status", metavar="S", help="only cases in this status, e.g. submitted")
+    clist.add_argument("--format", choices=("table", "json"), default="table")
+    clist.set_defaults(handler=_cases_list)
 
     users = sub.add_parser("users", help="user accounts (administrators)")
     users_sub = users.add_subparsers(dest="users_command", metavar="ACTION")
@@ -80,6 +90,14 @@ def register(sub) -> None:
                       help="rule pack, e.g. city-strict@1 (default: the national edition in "
                            "force on each case's date)")
     oadd.set_defaults(handler=_orgs_add)
+    olist = orgs_sub.add_parser(
+        "list", help="list organisations and the exact pack each one uses",
+        description="JSON (--format json): an array of objects with the keys code, name, kind "
+                    "and pack (id@x.y.z#fingerprint, or null: the national edition in force on "
+                    "each case's date).",
+    )
+    olist.add_argument("--format", choices=("table", "json"), default="table")
+    olist.set_defaults(handler=_orgs_list)
 
 
 def _fail(exc: ProcurementError) -> int:
@@ -219,3 +237,50 @@ def _create_org_as_system(svc, code, name, kind, pack):
     # The operator needs no organisation of their own to create the first one.
     operator = Actor(None, "system", "system", 0, code, frozenset({"admin"}), "cli")
     return svc.create_org(operator, code, name, kind, pack)
+
+
+def _print_table(header: list[str], rows: list[list[str]]) -> None:
+    widths = [max(len(str(v)) for v in column) for column in zip(header, *rows)]
+    for row in [header, *rows]:
+        print("  ".join(str(v).ljust(w) for v, w in zip(row, widths)).rstrip())
+
+
+def _orgs_list(args: argparse.Namespace) -> int:
+    try:
+        svc = services_for(args)
+        orgs = svc.list_orgs(svc.installation_operator())
+    except ProcurementError as exc:
+        return _fail(exc)
+    if args.format == "json":
+        print(json.dumps([{"code": o.code, "name": o.name, "kind": o.kind, "pack": o.pack_ref}
+                          for o in orgs], ensure_ascii=False, indent=2))
+        return 0
+    _print_table(["CODE", "NAME", "KIND", "PACK"],
+                 [[o.code, o.name, o.kind, o.pack_ref or "- (national by date)"] for o in orgs])
+    return 0
+
+
+def _cases_list(args: argparse.Namespace) -> int:
+    try:
+        svc = services_for(args)
+        operator = svc.installation_operator()
+        codes = [args.org] if args.org else [o.code for o in svc.list_orgs(operator)]
+        cases = [
+            (code, case) for code in codes
+            for case in svc.list_cases(svc.system_actor(code), status=args.status)
+        ]
+    except ProcurementError as exc:
+        return _fail(exc)
+    rows = [{
+        "id": c.id, "title": c.title, "department": c.department, "status": c.status,
+        "level": c.level if c.is_complete else None,
+        "pack": f"{c.pack_key}#{c.pack_fingerprint[:12]}",
+        "updated_at": c.updated_at.isoformat(),
+    } for _, c in cases]
+    if args.format == "json":
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return 0
+    _print_table(["ID", "ORG", "STATUS", "LEVEL", "PACK", "UPDATED_AT", "TITLE"],
+                 [[str(r["id"]), code, str(r["status"]), str(r["level"] or "-"), str(r["pack"]),
+                   str(r["updated_at"]), str(r["title"])] for (code, _), r in zip(cases, rows)])
+    return 0

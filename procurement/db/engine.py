@@ -24,8 +24,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from procurement import config
 from procurement.errors import InputError
 
-#: Seconds a SQLite connection waits for another writer before "database is locked".
-SQLITE_BUSY_TIMEOUT_S = 30
+#: Seconds a SQLite connection waits for another writer before "database is locked" (default;
+#: `PROCUREMENT_SQLITE_BUSY_TIMEOUT` changes it).
+SQLITE_BUSY_TIMEOUT_S = config.DEFAULT_SQLITE_BUSY_TIMEOUT_S
 
 
 
@@ -54,7 +55,7 @@ def _ensure_sqlite_folder(url: URL) -> None:
     Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
 
 
-def _install_sqlite_listeners(engine: Engine) -> None:
+def _install_sqlite_listeners(engine: Engine, busy_timeout_s: float) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record) -> None:
         # Let SQLAlchemy's "begin" event issue BEGIN itself instead of pysqlite's implicit one.
@@ -62,7 +63,7 @@ def _install_sqlite_listeners(engine: Engine) -> None:
         cursor = dbapi_conn.cursor()
         try:
             # The busy timeout first: switching to WAL needs a lock another process may hold.
-            cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_S * 1000}")
+            cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
             cursor.execute("PRAGMA journal_mode = WAL")
             cursor.execute("PRAGMA synchronous = NORMAL")
             cursor.execute("PRAGMA foreign_keys = ON")
@@ -91,8 +92,9 @@ def create_db_engine(url: str | URL | None = None, *, migrate: bool = True) -> E
     parsed = normalise_url(url if url is not None else config.database_url())
     if parsed.get_backend_name() == "sqlite":
         _ensure_sqlite_folder(parsed)
-        engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
-        _install_sqlite_listeners(engine)
+        busy = config.sqlite_busy_timeout()
+        engine = create_engine(parsed, connect_args={"timeout": busy})
+        _install_sqlite_listeners(engine, busy)
     else:
         engine = create_engine(parsed, pool_pre_ping=True)
     if migrate:

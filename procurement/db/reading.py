@@ -18,9 +18,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine, Result
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Executable
 
 #: Execution option read by the SQLite `begin` listener (procurement.db.engine): plain `BEGIN`.
 READ_ONLY = {"procurement_read_only": True}
@@ -48,3 +50,21 @@ def read_session(engine: Engine, *, snapshot: bool = False) -> Iterator[Session]
             finally:
                 session.close()
                 transaction.rollback()
+
+
+@contextmanager
+def read_connection(engine: Engine, *, snapshot: bool = False) -> Iterator[Connection]:
+    """The Core connection of a `read_session`: rows as tuples, without ORM bookkeeping (exports
+    and re-assessment stream many rows)."""
+    with read_session(engine, snapshot=snapshot) as session:
+        yield session.connection()
+
+
+#: Rows fetched per round trip when streaming a large result.
+STREAM_BATCH = 2000
+
+
+def stream(conn: Connection, statement: Executable) -> Result[Any]:
+    """Execute `statement` and iterate its rows in batches (server-side cursor on PostgreSQL),
+    so memory stays flat however many rows an export reads."""
+    return conn.execution_options(stream_results=True, yield_per=STREAM_BATCH).execute(statement)

@@ -28,7 +28,7 @@ from procurement.exports.labels import (
     CHECK_JA, DECISION_JA, STATUS_JA, PackTexts, answer_text, decode_answer, format_source, ja,
 )
 from procurement.exports.sheets import Styles, open_workbook, setup_print, write_text
-from procurement.exports.snapshot import read_snapshot
+from procurement.db.reading import read_connection
 from procurement.fiscal import fiscal_year, fiscal_year_label, to_jst_naive
 from procurement.db.models import (
     Answer, BoardReport, Case, ChecklistResult, Decision, Organisation, User,
@@ -69,7 +69,7 @@ def build_case_workbook(
     fd, tmp_name = tempfile.mkstemp(prefix=".export-", suffix=".xlsx", dir=out.parent or ".")
     os.close(fd)
     try:
-        with read_snapshot(engine) as conn:
+        with read_connection(engine, snapshot=True) as conn:
             data = _load(conn, case_id, org_codes)
         _write(Path(tmp_name), data, PackTexts(registry), generated_by, now)
         os.replace(tmp_name, out)

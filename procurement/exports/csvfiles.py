@@ -29,7 +29,7 @@ from procurement.exports.labels import PackTexts, answer_text, decode_answer, ja
 from procurement.exports.organisation import (
     ANSWER_COLUMNS, AUDIT_COLUMNS, ExportFilters, Selection, _fy, _utc,
 )
-from procurement.exports.snapshot import read_snapshot, stream
+from procurement.db.reading import read_connection, stream
 from procurement.fiscal import to_jst_naive
 from procurement.db.models import Answer, AuditEvent, Case, User
 
@@ -77,7 +77,7 @@ def write_audit_csv(engine: Engine, out: str | os.PathLike[str], *,
     header = [c.en for c in AUDIT_COLUMNS if c.en != "payload_parts"]
 
     def produce(emit) -> None:
-        with read_snapshot(engine) as conn:
+        with read_connection(engine, snapshot=True) as conn:
             sel = Selection(conn, filters)
             stmt = (
                 select(AuditEvent.id, AuditEvent.chain, AuditEvent.seq, AuditEvent.occurred_at,
@@ -101,7 +101,7 @@ def write_answers_csv(engine: Engine, out: str | os.PathLike[str], *,
     texts = PackTexts(registry)
 
     def produce(emit) -> None:
-        with read_snapshot(engine) as conn:
+        with read_connection(engine, snapshot=True) as conn:
             sel = Selection(conn, filters)
             users = dict(conn.execute(select(User.id, User.username)).all())
             stmt = (

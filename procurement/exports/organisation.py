@@ -52,7 +52,7 @@ from procurement.exports.labels import (
     CHECK_JA, DECISION_JA, STATUS_JA, PackTexts, answer_text, decode_answer, en, format_source, ja,
 )
 from procurement.exports.sheets import Column, Table, open_workbook, write_text
-from procurement.exports.snapshot import read_snapshot, stream
+from procurement.db.reading import read_connection, stream
 from procurement.records.policy import CASE_STATUSES
 from procurement.fiscal import fiscal_year, fiscal_year_label, jst_period_utc, to_jst_naive
 from procurement.db.models import (
@@ -279,7 +279,7 @@ def build_organisation_workbook(
     os.close(fd)
     tmp = Path(tmp_name)
     try:
-        with read_snapshot(engine) as conn:
+        with read_connection(engine, snapshot=True) as conn:
             result = _OrganisationExport(conn, tmp, filters, registry, generated_by, progress,
                                          now).run()
         os.replace(tmp, out)

@@ -106,6 +106,11 @@ class AccountService(ServiceCore):
             org = org_by_code(s, org_code)
             return Actor(None, "system", "system", org.id, org.code, frozenset({"admin"}), "cli")
 
+    def installation_operator(self) -> Actor:
+        """The operator at the command line acting for the whole installation: an administrator
+        who belongs to no organisation (it reads every organisation; it owns no case)."""
+        return Actor(None, "system", "system", 0, "installation", frozenset({"admin"}), "cli")
+
     def create_first_admin(
         self, org_code: str, org_name: str, org_kind: str, username: str, display_name: str,
         password: str, pack_ref: str | None = None,

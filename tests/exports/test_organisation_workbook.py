@@ -239,10 +239,15 @@ def test_a_deleted_audit_row_fails_verification(hostile_sqlite, tmp_path, record
 
 
 def test_payload_longer_than_a_cell_continues_and_still_verifies(engine, tmp_path):
-    from procurement.exports.seeding import seed_chain
+    from datetime import datetime, timedelta, timezone
+
+    from procurement.audit import NewEvent, append_bulk
 
     big = {"evidence": LONG_TEXT * 2, "note": "=1+1"}
-    seed_chain(engine, "org-z", 3, payload=lambda i: big if i == 1 else {"i": i})
+    start = datetime(2026, 4, 1, tzinfo=timezone.utc)
+    append_bulk(engine, "org-z", [
+        NewEvent(start + timedelta(seconds=i), "user", "case.answers_saved", 1,
+                 big if i == 1 else {"i": i}) for i in range(3)])
     out = tmp_path / "long.xlsx"
     result = build_organisation_workbook(engine, out)
     assert result.rows[AUDIT] == 3 and result.rows[AUDIT_MORE] >= 2 and result.chains_ok
