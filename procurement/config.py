@@ -50,3 +50,25 @@ def sqlite_busy_timeout() -> float:
         raise InputError(f"PROCUREMENT_SQLITE_BUSY_TIMEOUT={env!r} must be a number of seconds "
                          "between 0 and 3600", field="PROCUREMENT_SQLITE_BUSY_TIMEOUT", value=env)
     return value
+
+
+#: Idle minutes after which a signed-in session ends (default).
+DEFAULT_SESSION_TIMEOUT_MINUTES = 30.0
+
+
+def session_timeout_minutes() -> float:
+    """`PROCUREMENT_SESSION_TIMEOUT_MINUTES`, else 30: idle minutes before a session ends."""
+    from procurement.errors import InputError
+
+    raw = os.environ.get("PROCUREMENT_SESSION_TIMEOUT_MINUTES")
+    if not raw:
+        return DEFAULT_SESSION_TIMEOUT_MINUTES
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 24 * 60:
+        raise InputError(f"PROCUREMENT_SESSION_TIMEOUT_MINUTES={raw!r} must be a number of "
+                         "minutes between 0 and 1440", field="PROCUREMENT_SESSION_TIMEOUT_MINUTES",
+                         value=raw)
+    return value

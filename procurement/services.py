@@ -26,6 +26,7 @@ from procurement.records.cases import CASE_DETAIL_FIELDS, PURPOSE_MAX_LENGTH
 from procurement.records.core import ServiceCore, UnitOfWork, utc_now
 from procurement.records.importing import ImportService
 from procurement.records.organisations import OrganisationService, national_edition_on
+from procurement.records.sessions import SessionService
 from procurement.records.views import (
     Actor,
     CaseSummary,
@@ -44,6 +45,7 @@ from procurement.sharing.reassess import ReassessService
 
 class Services(
     AccountService,
+    SessionService,
     OrganisationService,
     ImportService,
     WorkflowService,

@@ -103,7 +103,8 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(300))
     roles: Mapped[str] = mapped_column(String(200))  # comma-separated, sorted
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    # The latest sign-in lock of this account from any client (shown to administrators, lifted
+    # by `unlock_user`); the back-off itself is kept per client in `sign_in_attempts`.
     locked_until: Mapped[Optional[datetime]]
     last_login_at: Mapped[Optional[datetime]]
     created_at: Mapped[datetime]
@@ -243,6 +244,61 @@ class InstalledPack(Base):
     installed_at: Mapped[datetime]
     source_name: Mapped[str] = mapped_column(String(300))
     bundle: Mapped[bytes] = mapped_column(LargeBinary)
+    # The organisation that installed it; the first one to install a pack id owns the id (NULL:
+    # the installation itself, e.g. the command line without --org).
+    owner_org: Mapped[Optional[str]] = mapped_column(String(64))
+    # The exact parent (`id@x.y.z#fingerprint`) the pack was resolved against when installed:
+    # it keeps resolving to that parent whatever versions are added later.
+    parent_ref: Mapped[Optional[str]] = mapped_column(String(200))
+
+
+class InstallationState(Base):
+    """The one row of installation-wide state: the hashed one-time first-run setup token."""
+
+    __tablename__ = "installation_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)  # always 1
+    setup_token_hash: Mapped[Optional[str]] = mapped_column(String(64))
+    setup_token_created_at: Mapped[Optional[datetime]]
+
+
+class SignInAttempt(Base):
+    """Failed sign-ins of one username from one client address, for the back-off (also for
+    usernames that do not exist, so that every failure looks the same from outside)."""
+
+    __tablename__ = "sign_in_attempts"
+    # Client first: the same index answers "how many failures from this client" (spraying).
+    __table_args__ = (UniqueConstraint("client", "username"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(100))
+    client: Mapped[str] = mapped_column(String(100))
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[Optional[datetime]]
+    updated_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class WebSession(Base):
+    """A signed-in browser session: the server side of the HttpOnly session cookie.
+
+    Only hashes are stored: of the cookie token, and of the one-time ticket that the browser
+    exchanges for the cookie right after sign-in. A session ends when it is revoked (sign-out,
+    idle timeout, deactivation, role change) and is never revived.
+    """
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[Optional[str]] = mapped_column(String(64), unique=True)
+    ticket_hash: Mapped[Optional[str]] = mapped_column(String(64), unique=True)
+    ticket_expires_at: Mapped[Optional[datetime]]
+    via: Mapped[str] = mapped_column(String(20))  # 'password' | 'sso'
+    client: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    revoked_at: Mapped[Optional[datetime]]
+    revoked_reason: Mapped[Optional[str]] = mapped_column(String(40))
 
 
 class Operation(Base):

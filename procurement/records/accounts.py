@@ -7,15 +7,17 @@ recorded in that user's organisation's chain. Passwords are stored as scrypt has
 
 from __future__ import annotations
 
+import hmac
+import secrets
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from procurement.db.models import Organisation, User
+from procurement.db.models import InstallationState, Organisation, SignInAttempt, User
 from procurement.errors import (
     AuthenticationError,
     ConflictError,
@@ -25,6 +27,7 @@ from procurement.errors import (
 )
 from procurement.records import checks, policy
 from procurement.records.core import ServiceCore
+from procurement.records.sessions import revoke_user_sessions, token_hash
 from procurement.records.organisations import exact_pack_ref, new_org, org_by_code, org_payload
 from procurement.records.security import (
     MIN_PASSWORD_LENGTH,
@@ -34,9 +37,15 @@ from procurement.records.security import (
 )
 from procurement.records.views import Actor, UserView, actor_of, user_view
 
-#: Failed sign-ins in a row that lock an account, and for how long.
+#: Failed sign-ins in a row from one client that lock that client out of the account, and for
+#: how long.
 MAX_FAILED_LOGINS = 5
 LOCK_DURATION = timedelta(minutes=15)
+#: Failed sign-ins from one client, across usernames, within LOCK_DURATION that lock the client
+#: out of every account (password spraying).
+MAX_CLIENT_FAILURES = 20
+#: Failure records older than this are forgotten.
+ATTEMPT_RETENTION = timedelta(days=1)
 
 
 class AccountService(ServiceCore):
@@ -47,47 +56,49 @@ class AccountService(ServiceCore):
         with self.read() as s:
             return bool(s.scalar(select(func.count()).select_from(User)))
 
-    def authenticate(self, username: str, password: str) -> Actor:
-        """The actor for valid credentials; AuthenticationError otherwise (locks after failures)."""
+    def authenticate(self, username: str, password: str, *, client: str = "") -> Actor:
+        """The actor for valid credentials; AuthenticationError otherwise.
+
+        Every failure looks the same from outside: one message, no parameter telling an unknown
+        name, a wrong password and a locked account apart, and one scrypt verification on every
+        path so that they take about as long. Failures are counted per (username, client
+        address): `MAX_FAILED_LOGINS` in a row lock that client out of that account for
+        `LOCK_DURATION`, and `MAX_CLIENT_FAILURES` from one client across usernames (password
+        spraying) lock that client out of every account for as long. Another client, such as
+        the administrator at their own desk, is never locked out by an outsider's failures; an
+        administrator can lift every lock of an account (`unlock_user`).
+        """
+        client = (client or "")[:100]
+        valid_name = isinstance(username, str) and _is_username(username)
         with self._transaction() as s:
             now = self.now()
-            # FOR UPDATE (PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises): two failed
-            # attempts at once must both count.
-            user = s.scalar(select(User).where(User.username == username).with_for_update())
-            if user is None or not user.is_active:
+            attempt = None
+            if valid_name:
+                attempt = s.scalar(select(SignInAttempt).where(
+                    SignInAttempt.client == client, SignInAttempt.username == username
+                ).with_for_update())
+            blocked = (attempt is not None and attempt.locked_until is not None
+                       and attempt.locked_until > now) or _client_blocked(s, client, now)
+            user = (s.scalar(select(User).where(User.username == username).with_for_update())
+                    if valid_name else None)
+            if blocked or user is None or not user.is_active:
                 dummy_verify(password)
-                raise AuthenticationError("wrong username or password", username=username)
-            org = s.get(Organisation, user.org_id)
-            assert org is not None
-            if user.locked_until is not None and user.locked_until > now:
-                raise AuthenticationError(
-                    f"account {username} is locked until {user.locked_until.isoformat()}",
-                    username=username, locked_until=user.locked_until,
-                )
-            actor = actor_of(user, org)
-            uow_payload: dict[str, Any]
-            if not verify_password(password, user.password_hash):
-                user.failed_logins += 1
-                uow_payload = {"username": username, "failed_logins": user.failed_logins}
-                locked_until = None
-                if user.failed_logins >= MAX_FAILED_LOGINS:
-                    user.locked_until = locked_until = now + LOCK_DURATION
-                    user.failed_logins = 0
-                    uow_payload["locked_until"] = locked_until.isoformat()
-                _append(s, actor, now, "auth.locked" if locked_until else "auth.failed", uow_payload)
+                ok = False
             else:
-                user.failed_logins = 0
-                user.locked_until = None
+                ok = verify_password(password, user.password_hash)
+            if ok and user is not None:
+                org = s.get(Organisation, user.org_id)
+                assert org is not None
+                if attempt is not None:
+                    s.delete(attempt)
                 user.last_login_at = now
-                _append(s, actor, now, "auth.signed_in", {"username": username})
+                actor = actor_of(user, org)
+                _append(s, actor, now, "auth.signed_in", {"username": username, "client": client})
                 return actor
-        # The failure is committed (counted and logged) before the error surfaces.
-        if locked_until is not None:
-            raise AuthenticationError(
-                f"too many failed sign-ins: account {username} is locked until "
-                f"{locked_until.isoformat()}", username=username, locked_until=locked_until,
-            )
-        raise AuthenticationError("wrong username or password", username=username)
+            if valid_name and not blocked:
+                _count_failure(s, user, attempt, username, client, now)
+        raise AuthenticationError("sign-in failed: wrong username or password, or too many "
+                                  "failed attempts", reason="sign_in_failed")
 
     def actor_for(self, username: str, *, via: str = "app") -> Actor:
         """The actor of an existing active user, without a password: for the CLI, the demo and
@@ -113,19 +124,85 @@ class AccountService(ServiceCore):
 
     def create_first_admin(
         self, org_code: str, org_name: str, org_kind: str, username: str, display_name: str,
-        password: str, pack_ref: str | None = None,
+        password: str, pack_ref: str | None = None, *, setup_token: str | None = None,
     ) -> Actor:
-        """Set up an empty installation: its first organisation and administrator."""
+        """Set up an empty installation: its first organisation and administrator.
+
+        From the app, `setup_token` must be the one-time token printed by the process that made
+        it (`ensure_setup_token`) or by `procurement setup-token`; it is consumed. Scripts with
+        database access (tests, the demo) may omit it. Exactly one first administrator is ever
+        created: setups are serialised on the installation row, also on PostgreSQL.
+        """
+        exact = exact_pack_ref(self.registry, pack_ref)
         with self._transaction() as s:
             now = self.now()
+            state = s.get(InstallationState, 1, with_for_update=True)
             if s.scalar(select(func.count()).select_from(User)):
-                raise WorkflowError("users already exist: sign in as an administrator")
-            org = new_org(s, org_code, org_name, org_kind, exact_pack_ref(self.registry, pack_ref), now)
+                raise WorkflowError("users already exist: sign in as an administrator",
+                                    reason="already_set_up")
+            if setup_token is not None:
+                if (state is None or not state.setup_token_hash
+                        or not hmac.compare_digest(state.setup_token_hash,
+                                                   token_hash(setup_token.strip()))):
+                    raise InputError("the setup token is not valid; use the one printed by the "
+                                     "server, or make a new one with `procurement setup-token`",
+                                     field="setup_token")
+            if state is not None:
+                state.setup_token_hash = None
+                state.setup_token_created_at = None
+            org = new_org(s, org_code, org_name, org_kind, exact, now)
             user = new_user(s, org, username, display_name, password, ["admin"], now)
             actor = actor_of(user, org)
             _append(s, actor, now, "org.created", org_payload(org))
             _append(s, actor, now, "user.created", user_payload(user))
             return actor
+
+    def ensure_setup_token(self) -> str | None:
+        """On an installation without users and without a setup token: make one, store its hash
+        and return it for this process to print (as Jupyter prints its token). None when users
+        exist or another process already made one (`procurement setup-token` makes a new one)."""
+        token = secrets.token_urlsafe(18)
+        with self._transaction() as s:
+            if s.scalar(select(func.count()).select_from(User)):
+                return None
+            state = s.get(InstallationState, 1, with_for_update=True)
+            if state is None or state.setup_token_hash:
+                return None
+            state.setup_token_hash = token_hash(token)
+            state.setup_token_created_at = self.now()
+            return token
+
+    def new_setup_token(self) -> str:
+        """A new one-time setup token (replacing any other); WorkflowError once users exist."""
+        token = secrets.token_urlsafe(18)
+        with self._transaction() as s:
+            if s.scalar(select(func.count()).select_from(User)):
+                raise WorkflowError("the installation is already set up: sign in as an "
+                                    "administrator", reason="already_set_up")
+            state = s.get(InstallationState, 1, with_for_update=True)
+            assert state is not None  # created by migration 0003
+            state.setup_token_hash = token_hash(token)
+            state.setup_token_created_at = self.now()
+        return token
+
+    def set_user_roles(self, actor: Actor, username: str, roles: Iterable[str]) -> UserView:
+        """Change an account's roles (admin). Its open sessions end: the holder signs in again
+        and sees what the new roles allow. The last active administrator keeps the admin role."""
+        with self.unit_of_work(actor, "user.manage") as uow:
+            user = _user_by_name(uow.session, username)
+            role_list = _roles(roles)
+            old = [r for r in user.roles.split(",") if r]
+            if ("admin" in old and "admin" not in role_list and user.is_active
+                    and not _other_active_admins(uow.session, user)):
+                raise WorkflowError(f"{username} is the last active administrator",
+                                    last_admin=username)
+            org = _org_of(uow.session, user)
+            if old != role_list:
+                user.roles = ",".join(role_list)
+                revoke_user_sessions(uow, user, "roles_changed")
+                uow.audit("user.roles_changed", None,
+                          {"username": username, "old": old, "new": role_list}, org=org)
+            return user_view(user, org)
 
     def create_user(
         self, actor: Actor, org_code: str, username: str, display_name: str, password: str,
@@ -156,8 +233,9 @@ class AccountService(ServiceCore):
             org = _org_of(uow.session, user)
             user.is_active = bool(is_active)
             if is_active:
-                user.failed_logins = 0
-                user.locked_until = None
+                _clear_locks(uow.session, user)
+            else:
+                revoke_user_sessions(uow, user, "deactivated")
             uow.audit("user.activated" if is_active else "user.deactivated", None,
                       {"username": username}, org=org)
             return user_view(user, org)
@@ -173,8 +251,8 @@ class AccountService(ServiceCore):
             check_password(password)
             org = _org_of(uow.session, user)
             user.password_hash = hash_password(password)
-            user.failed_logins = 0
-            user.locked_until = None
+            _clear_locks(uow.session, user)
+            revoke_user_sessions(uow, user, "password_reset")
             uow.audit("user.password_reset", None, {"username": user.username}, org=org)
             return user_view(user, org)
 
@@ -184,8 +262,7 @@ class AccountService(ServiceCore):
             user = _user_by_name(uow.session, username)
             org = _org_of(uow.session, user)
             was_locked_until = user.locked_until
-            user.failed_logins = 0
-            user.locked_until = None
+            _clear_locks(uow.session, user)
             uow.audit("user.unlocked", None, {
                 "username": user.username,
                 "locked_until": was_locked_until.isoformat() if was_locked_until else None,
@@ -219,6 +296,15 @@ def _append(s: Session, actor: Actor, now: Any, event_type: str, payload: dict[s
     UnitOfWork(s, actor, now).audit(event_type, None, payload)
 
 
+def _roles(roles: Iterable[str]) -> list[str]:
+    role_list = sorted(set(roles or ()))
+    bad = [r for r in role_list if r not in policy.ROLES]
+    if not role_list or bad:
+        raise InputError(f"roles {role_list!r}: give one or more of {', '.join(policy.ROLES)}",
+                         field="roles", value=role_list)
+    return role_list
+
+
 def check_password(password: Any) -> None:
     if not isinstance(password, str) or len(password) < MIN_PASSWORD_LENGTH:
         raise InputError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters",
@@ -234,17 +320,13 @@ def new_user(s: Session, org: Organisation, username: Any, display_name: Any, pa
     username = checks.username(username)
     display_name = checks.text(display_name, "display_name",
                                max_length=checks.DISPLAY_NAME_MAX_LENGTH)
-    role_list = sorted(set(roles or ()))
-    bad = [r for r in role_list if r not in policy.ROLES]
-    if not role_list or bad:
-        raise InputError(f"roles {role_list!r}: give one or more of {', '.join(policy.ROLES)}",
-                         field="roles", value=role_list)
+    role_list = _roles(roles)
     check_password(password)
     if s.scalar(select(User.id).where(User.username == username)) is not None:
         raise InputError(f"username {username!r} is already taken", field="username", value=username)
     user = User(org_id=org.id, username=username, display_name=display_name,
                 password_hash=hash_password(password), roles=",".join(role_list), is_active=True,
-                failed_logins=0, created_at=now)
+                created_at=now)
     s.add(user)
     try:
         s.flush()
@@ -257,6 +339,55 @@ def user_payload(user: User) -> dict[str, Any]:
     # Never the password or its hash.
     return {"username": user.username, "display_name": user.display_name,
             "roles": user.roles.split(",")}
+
+
+def _is_username(value: str) -> bool:
+    try:
+        checks.username(value)
+    except InputError:
+        return False
+    return True
+
+
+def _client_blocked(s: Session, client: str, now: datetime) -> bool:
+    """Whether `client` failed MAX_CLIENT_FAILURES times across usernames within LOCK_DURATION."""
+    recent = s.scalar(select(func.coalesce(func.sum(SignInAttempt.failures), 0)).where(
+        SignInAttempt.client == client, SignInAttempt.updated_at > now - LOCK_DURATION))
+    locked = s.scalar(select(func.count()).select_from(SignInAttempt).where(
+        SignInAttempt.client == client, SignInAttempt.locked_until > now))
+    return int(recent or 0) + MAX_FAILED_LOGINS * int(locked or 0) >= MAX_CLIENT_FAILURES
+
+
+def _count_failure(s: Session, user: User | None, attempt: SignInAttempt | None, username: str,
+                   client: str, now: datetime) -> None:
+    """Count one failure of (username, client); lock that pair after MAX_FAILED_LOGINS. Recorded
+    in the account's chain when the account exists."""
+    s.execute(delete(SignInAttempt).where(SignInAttempt.updated_at < now - ATTEMPT_RETENTION))
+    if attempt is None:
+        attempt = SignInAttempt(username=username, client=client, failures=0, updated_at=now)
+        s.add(attempt)
+    attempt.failures += 1
+    attempt.updated_at = now
+    payload: dict[str, Any] = {"username": username, "client": client,
+                               "failed_logins": attempt.failures}
+    event = "auth.failed"
+    if attempt.failures >= MAX_FAILED_LOGINS:
+        attempt.locked_until = now + LOCK_DURATION
+        attempt.failures = 0
+        payload["locked_until"] = attempt.locked_until.isoformat()
+        event = "auth.locked"
+        if user is not None:
+            user.locked_until = attempt.locked_until
+    if user is not None:
+        org = s.get(Organisation, user.org_id)
+        assert org is not None
+        _append(s, actor_of(user, org), now, event, payload)
+
+
+def _clear_locks(s: Session, user: User) -> None:
+    """Forget every failure and lock of the account, from every client."""
+    s.execute(delete(SignInAttempt).where(SignInAttempt.username == user.username))
+    user.locked_until = None
 
 
 def _other_active_admins(s: Session, user: User) -> int:

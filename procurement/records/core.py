@@ -168,14 +168,19 @@ class ServiceCore:
     def unit_of_work(self, actor: Actor, action: str | None = None) -> Iterator[UnitOfWork]:
         """A write transaction for `actor`, who must be allowed `action` (`policy.ACTIONS`).
 
-        An actor holding only the auditor role never writes. The account is checked as stored
-        now (deactivated, or a role removed since sign-in: nothing is written). A stale write
+        An actor holding only the auditor role never writes. The actor's browser session, if it
+        has one, must not have ended (signed out, idle, revoked), and the account is checked as
+        stored now (deactivated, or a role removed since sign-in: nothing is written). A stale write
         (someone saved the record in between) becomes ConflictError; any error rolls back.
         """
+        from procurement.records.sessions import check_session
+
         _check_writer(actor, action)
         with self._transaction() as session:
+            now = self.now()
+            check_session(session, actor, now)
             _check_account(session, actor, action)
-            yield UnitOfWork(session, actor, self.now())
+            yield UnitOfWork(session, actor, now)
 
     @contextmanager
     def _system_work(self, actor: Actor) -> Iterator[UnitOfWork]:

@@ -48,6 +48,9 @@ class Actor:
     org_code: str
     roles: frozenset[str]
     via: str = "app"
+    #: The browser session the actor acts in (`procurement.records.sessions`); every write
+    #: checks that it has not ended. None for the command line, scripts and tests.
+    session_id: int | None = None
 
     def has_role(self, *roles: str) -> bool:
         """Whether the actor holds at least one of `roles`."""

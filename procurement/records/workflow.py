@@ -7,15 +7,71 @@ hash and the exact pack. A planner may withdraw a case that is not running.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from procurement.db.models import AuditEvent, Case
 from procurement.errors import InputError, WorkflowError
-from procurement.records import policy, readiness
+from procurement.records import checks, policy, readiness
 from procurement.records.cases import require_same_pack
 from procurement.records.core import ServiceCore
 from procurement.records.views import Actor, CaseView, case_view
 
 
+#: Events that change what an approval covers (answers, checklist, board report). A reviewer's
+#: own records (comments, a recorded consultation) are not among them.
+CONTENT_EVENTS = ("case.created", "case.answers_saved", "case.checklist_set",
+                  "case.board_report_saved")
+
+
+def four_eyes_conflicts(s: Session, actor: Actor, case_ids: Iterable[int]) -> dict[int, str]:
+    """Cases among `case_ids` that `actor` may not approve (separation of duties): case id ->
+    `submitted` (they submitted it last) or `changed` (they changed its answers, checklist or
+    report since its last approval, or ever if it was never approved). Read from the audit
+    trail, which holds every change with its author."""
+    ids = list(case_ids)
+    if not ids:
+        return {}
+    rows = s.execute(
+        select(AuditEvent.case_id, AuditEvent.seq, AuditEvent.event_type, AuditEvent.actor)
+        .where(AuditEvent.chain == actor.org_code, AuditEvent.case_id.in_(ids),
+               AuditEvent.event_type.in_((*CONTENT_EVENTS, "case.approved", "case.submitted")))
+        .order_by(AuditEvent.case_id, AuditEvent.seq)
+    ).all()
+    changed: dict[int, bool] = {}
+    submitter: dict[int, str] = {}
+    for case_id, _seq, event_type, author in rows:
+        if event_type == "case.approved":
+            changed[case_id] = False  # what came before is covered by that approval
+        elif event_type == "case.submitted":
+            submitter[case_id] = author
+        elif author == actor.username:
+            changed[case_id] = True
+    conflicts: dict[int, str] = {}
+    for case_id in ids:
+        if submitter.get(case_id) == actor.username:
+            conflicts[case_id] = "submitted"
+        elif changed.get(case_id):
+            conflicts[case_id] = "changed"
+    return conflicts
+
+
 class WorkflowService(ServiceCore):
     """Moving a case through review."""
+
+    def approval_conflicts(self, actor: Actor, case_ids: Iterable[int]) -> dict[int, str]:
+        """The cases among `case_ids` that `actor` may not approve, with why (see
+        `four_eyes_conflicts`; the owner of a case never approves it either: `owner`)."""
+        ids = list(case_ids)
+        with self.read() as s:
+            conflicts = {cid: "owner" for cid, in s.execute(
+                select(Case.id).where(Case.id.in_(ids), Case.owner_id == actor.user_id,
+                                      Case.org_id == actor.org_id))}
+            for case_id, reason in four_eyes_conflicts(s, actor, ids).items():
+                conflicts.setdefault(case_id, reason)
+            return conflicts
 
     def submit(self, actor: Actor, case_id: int, expected_version: int,
                comment: str = "") -> CaseView:
@@ -28,6 +84,7 @@ class WorkflowService(ServiceCore):
         the order the app lists them), `gap_count`, and the `unanswered` questions and
         `blocking` findings among them; its message lists every gap.
         """
+        comment = _comment(comment)
         with self.unit_of_work(actor, "case.submit") as uow:
             case = uow.load_case(case_id, expected_version)
             if case.status not in policy.SUBMITTABLE_STATUSES:
@@ -53,18 +110,20 @@ class WorkflowService(ServiceCore):
         if not isinstance(comment, str) or not comment.strip():
             raise InputError("returning a case requires a comment saying what to change",
                              field="comment", case_id=case_id)
+        comment = _comment(comment)
         with self.unit_of_work(actor, "case.return") as uow:
             case = uow.load_case(case_id, expected_version)
             if case.status != "submitted":
                 raise WorkflowError(f"case {case.id} is {case.status}; only a submitted case can "
                                     "be returned", case_id=case.id, status=case.status)
-            uow.transition(case, "returned", "return", comment.strip())
+            uow.transition(case, "returned", "return", comment)
             return case_view(uow.session, self.registry, case)
 
     def approve(self, actor: Actor, case_id: int, expected_version: int,
                 comment: str = "") -> CaseView:
         """Approve a submitted case (reviewer other than its owner); pinned to its answers hash
         and pack fingerprint."""
+        comment = _comment(comment)
         with self.unit_of_work(actor, "case.approve") as uow:
             case = uow.load_case(case_id, expected_version)
             if case.status != "submitted":
@@ -72,7 +131,16 @@ class WorkflowService(ServiceCore):
                                     "be approved", case_id=case.id, status=case.status)
             if case.owner_id == actor.user_id:
                 raise WorkflowError(f"case {case.id}: the owner cannot approve their own case",
-                                    case_id=case.id, username=actor.username)
+                                    case_id=case.id, username=actor.username,
+                                    rule="four_eyes", reason="owner")
+            conflict = four_eyes_conflicts(uow.session, actor, [case.id]).get(case.id)
+            if conflict is not None:
+                raise WorkflowError(
+                    f"case {case.id}: separation of duties: {actor.username} "
+                    + ("submitted this case" if conflict == "submitted" else
+                       "changed its answers, checklist or report since its last approval")
+                    + "; another reviewer must approve it",
+                    rule="four_eyes", reason=conflict, case_id=case.id, username=actor.username)
             require_same_pack(self.registry, case)
             case.approved_at = uow.now
             case.approval_voided_at = None
@@ -83,6 +151,7 @@ class WorkflowService(ServiceCore):
     def withdraw(self, actor: Actor, case_id: int, expected_version: int,
                  comment: str = "") -> CaseView:
         """Abandon a case (planner); it stays on record, read-only."""
+        comment = _comment(comment)
         with self.unit_of_work(actor, "case.withdraw") as uow:
             case = uow.load_case(case_id, expected_version)
             if case.status not in policy.WITHDRAWABLE_STATUSES:
@@ -90,3 +159,9 @@ class WorkflowService(ServiceCore):
                                     case_id=case.id, status=case.status)
             uow.transition(case, "withdrawn", "withdrawal", comment)
             return case_view(uow.session, self.registry, case)
+
+
+def _comment(value: object) -> str:
+    """A decision's comment, checked like every other text (see `procurement.records.checks`)."""
+    return checks.text(value, "comment", required=False, multiline=True,
+                       max_length=checks.LONG_TEXT_MAX_LENGTH)

@@ -154,6 +154,15 @@ def format_jst(value: datetime | date | None, with_time: bool = True) -> str:
 # --- actor and session -----------------------------------------------------------------------
 
 
+def client_address() -> str:
+    """The browser's address as the server sees it (the sign-in back-off is kept per address)."""
+    try:
+        value = st.context.ip_address
+    except Exception:  # noqa: BLE001 - no request context: no address
+        return ""
+    return value if isinstance(value, str) else ""
+
+
 def current_actor():
     """The signed-in actor, or None."""
     return st.session_state.get(ACTOR_KEY)

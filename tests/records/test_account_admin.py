@@ -22,12 +22,14 @@ def events(svc, chain):
 
 
 def lock(svc, username):
+    """Lock the account for the default client (the one every call here comes from)."""
     for _ in range(MAX_FAILED_LOGINS):
         with pytest.raises(AuthenticationError):
             svc.authenticate(username, "wrong password")
-    with pytest.raises(AuthenticationError) as locked:
+    with pytest.raises(AuthenticationError):
         svc.authenticate(username, TEST_PASSWORD)
-    assert locked.value.params["locked_until"] is not None
+    with svc.read() as s:
+        assert s.scalar(select(User.locked_until).where(User.username == username)) is not None
 
 
 def test_admin_sets_a_new_password_for_any_organisations_user(services, admin, other_planner):

@@ -13,6 +13,7 @@ from procurement.errors import (
     WorkflowError,
 )
 from procurement.db.models import AuditEvent, User
+from procurement.records.accounts import MAX_CLIENT_FAILURES
 from procurement.services import LOCK_DURATION, MAX_FAILED_LOGINS
 from tests.fixtures.services import TEST_PASSWORD
 
@@ -41,28 +42,64 @@ def test_unknown_user_and_wrong_password_give_the_same_error(services, planner):
         services.authenticate("nobody", TEST_PASSWORD)
     with pytest.raises(AuthenticationError) as wrong:
         services.authenticate("a-planner", "wrong password")
-    assert unknown.value.message == wrong.value.message == "wrong username or password"
+    assert unknown.value.message == wrong.value.message
+    assert unknown.value.params == wrong.value.params == {"reason": "sign_in_failed"}
 
 
-def test_five_failures_lock_the_account_until_a_stated_time(services, planner, service_clock):
+def test_five_failures_lock_that_client_out_until_the_lock_expires(services, planner,
+                                                                     service_clock):
     for _ in range(MAX_FAILED_LOGINS - 1):
         with pytest.raises(AuthenticationError):
-            services.authenticate("a-planner", "wrong password")
+            services.authenticate("a-planner", "wrong password", client="198.51.100.7")
     with pytest.raises(AuthenticationError) as locked:
-        services.authenticate("a-planner", "wrong password")
-    until = locked.value.params["locked_until"]
-    assert "locked until" in locked.value.message and until.isoformat() in locked.value.message
-    # Even the right password is refused while locked ...
+        services.authenticate("a-planner", "wrong password", client="198.51.100.7")
+    # Even the right password is refused from that client while locked, with the same message
+    # and parameters as any failure: nothing tells a lock from a wrong password or a bad name.
     with pytest.raises(AuthenticationError) as still:
-        services.authenticate("a-planner", TEST_PASSWORD)
-    assert still.value.params["locked_until"] == until
+        services.authenticate("a-planner", TEST_PASSWORD, client="198.51.100.7")
+    with pytest.raises(AuthenticationError) as unknown:
+        services.authenticate("nobody", TEST_PASSWORD, client="198.51.100.8")
+    assert (locked.value.message, locked.value.params) == (still.value.message,
+                                                            still.value.params)
+    assert (still.value.message, still.value.params) == (unknown.value.message,
+                                                          unknown.value.params)
     # ... and accepted once the lock has expired.
+    with services.read() as s:
+        until = s.scalar(select(User.locked_until).where(User.username == "a-planner"))
     service_clock.now = until + timedelta(seconds=1)
-    assert services.authenticate("a-planner", TEST_PASSWORD).username == "a-planner"
+    assert services.authenticate("a-planner", TEST_PASSWORD,
+                                 client="198.51.100.7").username == "a-planner"
     assert LOCK_DURATION >= timedelta(minutes=5)
     with services.read() as s:
         types = list(s.scalars(select(AuditEvent.event_type).where(AuditEvent.chain == "org-a")))
     assert types.count("auth.failed") == MAX_FAILED_LOGINS - 1 and "auth.locked" in types
+
+
+def test_an_outsider_cannot_lock_an_administrator_out(services, admin):
+    """The attack: anyone can type an administrator's name with wrong passwords forever. It locks
+    out only the outsider's own client; the administrator signs in from theirs."""
+    for _ in range(3 * MAX_FAILED_LOGINS):
+        with pytest.raises(AuthenticationError):
+            services.authenticate("a-admin", "guess", client="203.0.113.66")
+    assert services.authenticate("a-admin", TEST_PASSWORD,
+                                 client="192.0.2.10").username == "a-admin"
+    with pytest.raises(AuthenticationError):  # the outsider, even with the right password
+        services.authenticate("a-admin", TEST_PASSWORD, client="203.0.113.66")
+
+
+def test_one_client_guessing_across_many_names_is_locked_out_of_every_account(services, planner,
+                                                                               service_clock):
+    """Password spraying: a few guesses at each of many names from one client, within minutes
+    (the test clock moves a minute per reading: hold it)."""
+    start = service_clock.now
+    for i in range(MAX_CLIENT_FAILURES):
+        service_clock.now = start
+        with pytest.raises(AuthenticationError):
+            services.authenticate(f"user{i}", "Summer2026!", client="203.0.113.99")
+    service_clock.now = start
+    with pytest.raises(AuthenticationError):
+        services.authenticate("a-planner", TEST_PASSWORD, client="203.0.113.99")
+    assert services.authenticate("a-planner", TEST_PASSWORD, client="192.0.2.20")
 
 
 def test_deactivated_user_cannot_sign_in(services, admin, planner):

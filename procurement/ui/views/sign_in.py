@@ -7,7 +7,7 @@ from procurement.records.policy import ORG_KINDS
 from procurement.ui.state import (
     error_text,
     flash,
-    format_jst,
+    client_address,
     get_services,
     guarded,
     plain,
@@ -54,13 +54,10 @@ def render_sign_in(svc) -> None:
     if not submitted:
         return
     try:
-        actor = svc.authenticate(username.strip(), password)
+        actor = svc.authenticate(username.strip(), password, client=client_address())
     except AuthenticationError as exc:
-        locked_until = exc.params.get("locked_until")
-        if locked_until is not None:
-            st.error(t("auth.locked", until=format_jst(locked_until)), icon=":material/lock:")
-        else:
-            st.error(error_text(exc), icon=":material/error:")
+        # One message for every failure: it never tells a locked account from a wrong password.
+        st.error(error_text(exc), icon=":material/error:")
         return
     sign_in(actor)
     flash("success", "auth.welcome", name=plain(actor.display_name))
