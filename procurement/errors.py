@@ -55,3 +55,16 @@ class AuthenticationError(ProcurementError):
     """Sign-in failed, or the account is locked for a while."""
 
     code = "authentication"
+
+
+class BusyError(ProcurementError):
+    """The database was busy with another writer for too long: nothing was saved; try again."""
+
+    code = "busy"
+
+
+class DatabaseUnavailableError(ProcurementError):
+    """The database cannot be reached (host and port named, never the password): nothing was
+    saved."""
+
+    code = "database_unavailable"

@@ -25,6 +25,7 @@ from procurement.errors import InputError, NotFoundError, ProcurementError
 from procurement.records import policy
 from procurement.records.core import ServiceCore
 from procurement.records.views import Actor
+from procurement.files import atomic_output
 
 # --------------------------------------------------------------------------- board report content
 
@@ -283,7 +284,8 @@ class BoardReportService(ServiceCore):
         if suffix == ".xlsx":
             write_document_xlsx(doc, out)
         else:
-            Path(out).write_text(render_document_html(doc), encoding="utf-8")
+            with atomic_output(out) as tmp:
+                tmp.write_text(render_document_html(doc), encoding="utf-8")
         return doc
 
     def case_org_code(self, case_id: int) -> str:

@@ -24,6 +24,7 @@ from typing import IO, Any
 from procurement import fiscal
 from procurement.exports.cells import clean_text
 from procurement.exports.sheets import open_workbook, setup_print, write_text
+from procurement.files import PREFIX, atomic_output, scratch_dir
 
 #: Words used by both documents, per language. The documents are Japanese by default: they go to
 #: the Digital Agency's secretariat.
@@ -87,9 +88,11 @@ def _file_path(out: str | Path | IO[bytes]) -> Iterator[str]:
     """A path to write the workbook to: `out` itself, or a temporary file copied into the
     binary file object `out` afterwards (the streaming writer works on files, not buffers)."""
     if isinstance(out, (str, Path)):
-        yield str(out)
+        with atomic_output(out) as tmp:
+            yield str(tmp)
         return
-    handle, path = tempfile.mkstemp(suffix=".xlsx", prefix="procurement-report-")
+    handle, path = tempfile.mkstemp(suffix=".xlsx", prefix=f"{PREFIX}{os.getpid()}-",
+                                    dir=scratch_dir())
     os.close(handle)
     try:
         yield path

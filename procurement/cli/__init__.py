@@ -7,10 +7,13 @@ only wires them together and turns library errors into a message and an exit cod
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Sequence
 
 from procurement.cli import audit, exports, packs, records, reports, rulesharing
+
+log = logging.getLogger(__name__)
 
 #: Command-group modules, in the order their commands appear in `--help`.
 GROUPS = (packs, records, audit, exports, rulesharing, reports)
@@ -48,6 +51,8 @@ def _add_rules_dir_everywhere(parser: argparse.ArgumentParser) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; every failure ends with `error: <what and where>` on stderr and the
+    command's exit code, never a traceback (the log level DEBUG shows it for developers)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
@@ -57,3 +62,34 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: a message, no traceback
+        return _report(exc)
+
+
+def _report(exc: BaseException) -> int:
+    from sqlalchemy.exc import DBAPIError
+
+    from procurement import config
+    from procurement.db.errors import translate, where
+    from procurement.errors import ProcurementError
+
+    log.debug("command failed", exc_info=exc)
+    if isinstance(exc, DBAPIError):
+        translated = translate(exc, config.database_url())
+        if translated is not None:
+            exc = translated
+        else:
+            text = str(getattr(exc, "orig", exc)).strip().splitlines()
+            print(f"error: the database refused the change ({where(config.database_url())}): "
+                  f"{text[0] if text else type(exc).__name__}", file=sys.stderr)
+            return 1
+    if isinstance(exc, ProcurementError):
+        print(f"error: {exc.message}", file=sys.stderr)
+    elif isinstance(exc, UnicodeError):
+        print(f"error: the input is not valid UTF-8 text: {exc}", file=sys.stderr)
+    elif isinstance(exc, OSError):
+        place = f" ({exc.filename})" if exc.filename else ""
+        print(f"error: {exc.strerror or exc}{place}", file=sys.stderr)
+    else:
+        print(f"error: unexpected {type(exc).__name__}: {exc}", file=sys.stderr)
+    return 1

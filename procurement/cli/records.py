@@ -190,7 +190,7 @@ def _import_actor(svc, org_code: str, username: str | None):
     if not users:
         raise NotFoundError(f"organisation {org_code!r} has no active planner to own the cases; "
                             "add one with `procurement users add`", kind="user", org=org_code)
-    return svc.actor_for(users[0].username)
+    return svc.actor_for(users[0].username, via="cli")
 
 
 def _read_password(args: argparse.Namespace) -> str:

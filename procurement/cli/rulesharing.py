@@ -24,6 +24,7 @@ from pathlib import Path
 
 from procurement.cli.common import services_for
 from procurement.errors import NotFoundError, ProcurementError
+from procurement.files import atomic_output
 
 
 def register(sub) -> None:
@@ -147,11 +148,11 @@ def _apply_actor(svc, org_code: str, username: str | None):
         if not chosen or not {"pack_admin", "admin"} & set(chosen[0].roles):
             raise NotFoundError(f"no active pack_admin or admin {username!r} in organisation "
                                 f"{org_code!r}", kind="user", id=username, org=org_code)
-        return svc.actor_for(username)
+        return svc.actor_for(username, via="cli")
     for role in ("pack_admin", "admin"):
         for user in users:
             if role in user.roles:
-                return svc.actor_for(user.username)
+                return svc.actor_for(user.username, via="cli")
     raise NotFoundError(f"organisation {org_code!r} has no active pack_admin or admin to record "
                         "the re-assessment; add one with `procurement users add`",
                         kind="user", org=org_code)
@@ -252,10 +253,9 @@ def _bundle(args: argparse.Namespace) -> int:
     except ProcurementError as exc:
         return _fail(exc, _PACKS_ERROR)
     out = Path(args.out)
-    tmp = out.with_name(out.name + ".part")
     try:
-        tmp.write_bytes(data)
-        tmp.replace(out)  # a reader never sees half a bundle
+        with atomic_output(out) as tmp:  # a reader never sees half a bundle
+            tmp.write_bytes(data)
     except OSError as exc:
         print(f"error: cannot write {out}: {exc.strerror}", file=sys.stderr)
         return 1

@@ -98,10 +98,12 @@ def create_db_engine(url: str | URL | None = None, *, migrate: bool = True) -> E
     else:
         engine = create_engine(parsed, pool_pre_ping=True)
     if migrate:
+        from procurement.db.errors import database_errors
         from procurement.db.migrations import upgrade_to_head
 
         try:
-            upgrade_to_head(engine)
+            with database_errors(parsed):
+                upgrade_to_head(engine)
         except Exception:
             engine.dispose()
             raise

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,7 @@ from procurement.exports.labels import (
 )
 from procurement.exports.sheets import Styles, open_workbook, setup_print, write_text
 from procurement.db.reading import read_connection
+from procurement.files import atomic_output
 from procurement.fiscal import fiscal_year, fiscal_year_label, to_jst_naive
 from procurement.db.models import (
     Answer, BoardReport, Case, ChecklistResult, Decision, Organisation, User,
@@ -66,16 +66,10 @@ def build_case_workbook(
     """
     out = Path(out)
     now = now or datetime.now(timezone.utc)
-    fd, tmp_name = tempfile.mkstemp(prefix=".export-", suffix=".xlsx", dir=out.parent or ".")
-    os.close(fd)
-    try:
+    with atomic_output(out) as tmp:
         with read_connection(engine, snapshot=True) as conn:
             data = _load(conn, case_id, org_codes)
-        _write(Path(tmp_name), data, PackTexts(registry), generated_by, now)
-        os.replace(tmp_name, out)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
+        _write(tmp, data, PackTexts(registry), generated_by, now)
     return out
 
 

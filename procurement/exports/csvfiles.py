@@ -14,10 +14,8 @@ from __future__ import annotations
 
 import csv
 import os
-import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -30,6 +28,7 @@ from procurement.exports.organisation import (
     ANSWER_COLUMNS, AUDIT_COLUMNS, ExportFilters, Selection, _fy, _utc,
 )
 from procurement.db.reading import read_connection, stream
+from procurement.files import atomic_output
 from procurement.fiscal import to_jst_naive
 from procurement.db.models import Answer, AuditEvent, Case, User
 
@@ -50,11 +49,9 @@ def _cell(value: Any) -> Any:
 def _write_csv(out: str | os.PathLike[str], header: Sequence[str],
                produce: Callable[[Callable[[Sequence[Any]], None]], None]) -> int:
     """Write atomically: the file appears at `out` only when complete."""
-    out = Path(out)
-    fd, tmp_name = tempfile.mkstemp(prefix=".export-", suffix=".csv", dir=out.parent or ".")
     count = 0
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as handle:
+    with atomic_output(out) as tmp:
+        with open(tmp, "w", encoding="utf-8-sig", newline="") as handle:
             writer = csv.writer(handle, dialect="excel")
             writer.writerow(header)
 
@@ -64,10 +61,6 @@ def _write_csv(out: str | os.PathLike[str], header: Sequence[str],
                 count += 1
 
             produce(emit)
-        os.replace(tmp_name, out)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
     return count
 
 

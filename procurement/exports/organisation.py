@@ -33,7 +33,6 @@ The file appears at `out` only when complete (written next to it, then renamed).
 from __future__ import annotations
 
 import os
-import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -53,6 +52,7 @@ from procurement.exports.labels import (
 )
 from procurement.exports.sheets import Column, Table, open_workbook, write_text
 from procurement.db.reading import read_connection, stream
+from procurement.files import atomic_output
 from procurement.records.policy import CASE_STATUSES
 from procurement.fiscal import fiscal_year, fiscal_year_label, jst_period_utc, to_jst_naive
 from procurement.db.models import (
@@ -275,17 +275,10 @@ def build_organisation_workbook(
     """
     out = Path(out)
     now = now or datetime.now(timezone.utc)
-    fd, tmp_name = tempfile.mkstemp(prefix=".export-", suffix=".xlsx", dir=out.parent or ".")
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
+    with atomic_output(out) as tmp:
         with read_connection(engine, snapshot=True) as conn:
             result = _OrganisationExport(conn, tmp, filters, registry, generated_by, progress,
                                          now).run()
-        os.replace(tmp, out)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
     result.path = out
     return result
 

@@ -23,6 +23,7 @@ import xlsxwriter
 
 from procurement.exports.cells import FORMULA_STARTS, clean_text
 from procurement.fiscal import to_jst_naive
+from procurement.files import scratch_dir
 
 #: A font that renders Japanese in Excel on Windows and macOS (and is mapped by LibreOffice).
 FONT_NAME = "游ゴシック"
@@ -97,6 +98,9 @@ def open_workbook(path: str | Path, *, title: str, author: str) -> tuple[xlsxwri
         str(path),
         {
             "constant_memory": True,
+            # Per-sheet temporary files (the data in clear text) go to this process's own,
+            # recognisable folder, so that a killed export's files can be found and removed.
+            "tmpdir": str(scratch_dir()),
             # Strings are only ever strings: XlsxWriter must not turn "=..." into a formula,
             # "123" into a number or "http://..." into a link on its own.
             "strings_to_formulas": False,

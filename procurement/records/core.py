@@ -29,6 +29,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from procurement import audit
 from procurement.db.models import Case, Decision, Organisation, User
+from procurement.db.errors import database_errors
 from procurement.db.reading import read_session
 from procurement.errors import ConflictError, NotFoundError, PermissionDeniedError
 from procurement.packs import PackRegistry
@@ -159,10 +160,12 @@ class ServiceCore:
             raise ValueError(f"the clock returned a naive datetime {now!r}")
         return now.astimezone(timezone.utc)
 
-    def read(self, *, snapshot: bool = False) -> Any:
+    @contextmanager
+    def read(self, *, snapshot: bool = False) -> Iterator[Session]:
         """A read transaction (`procurement.db.read_session`): never takes SQLite's write lock;
         `snapshot=True` for one consistent view across a report's queries."""
-        return read_session(self.engine, snapshot=snapshot)
+        with database_errors(self.engine.url), read_session(self.engine, snapshot=snapshot) as s:
+            yield s
 
     @contextmanager
     def unit_of_work(self, actor: Actor, action: str | None = None) -> Iterator[UnitOfWork]:
@@ -192,7 +195,7 @@ class ServiceCore:
     @contextmanager
     def _transaction(self) -> Iterator[Session]:
         try:
-            with self._sessions() as session, session.begin():
+            with database_errors(self.engine.url), self._sessions() as session, session.begin():
                 yield session
         except StaleDataError as exc:
             raise ConflictError(
