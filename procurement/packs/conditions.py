@@ -14,12 +14,51 @@ from dataclasses import dataclass, field
 from typing import Any
 
 #: The engine's value for a question that does not apply: it will never be answered, so a
-#: condition on it is false, not unknown. Never a valid option value (ids are non-empty).
+#: condition on it is false, not unknown. Never a valid answer (option values are non-empty ids,
+#: a multiple-choice answer is a tuple, an empty free text is no answer).
 NOT_APPLICABLE = ""
+
+#: Checklist item statuses, as recorded for a case (`item_status_in`); no record = `pending`.
+ITEM_STATUSES: tuple[str, ...] = ("met", "not_met", "not_applicable", "pending")
 
 #: True, False, or None for "unknown".
 Truth = bool | None
-Evaluator = Callable[[Mapping[str, str], int | None], Truth]
+#: Answers as the engine holds them: question id -> option value (single choice), a tuple of
+#: option values (multiple choice), the text (free text) or NOT_APPLICABLE; in consistency rules
+#: also checklist item id -> status.
+Answers = Mapping[str, Any]
+Evaluator = Callable[[Answers, int | None], Truth]
+
+
+def is_answered(value: Any) -> bool:
+    """An engine value that is an answer (not missing, not NOT_APPLICABLE); `()` is an answer."""
+    return value is not None and value != NOT_APPLICABLE
+
+
+@dataclass(frozen=True, slots=True)
+class QInfo:
+    """What a condition needs to know about a question it refers to."""
+
+    #: option values in pack order (empty for a free-text question)
+    options: tuple[str, ...] = ()
+    multiple: bool = False
+    text: bool = False
+    #: option value -> points, for the options that carry points
+    points: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def option_set(self) -> frozenset[str]:
+        return frozenset(self.options)
+
+    def points_bounds(self) -> tuple[int, int]:
+        """(lowest, highest) points this question can still add while unanswered: an unanswered
+        question may stay so or not apply (0), or get any answer."""
+        if not self.points:
+            return 0, 0
+        if self.multiple:
+            return 0, sum(p for p in self.points.values() if p > 0)
+        values = [self.points.get(o, 0) for o in self.options]
+        return min(0, *values), max(0, *values)
 
 
 @dataclass(slots=True)
@@ -32,10 +71,15 @@ class Cond:
     questions: tuple[str, ...] = ()
     children: tuple[Cond, ...] = ()
     values: frozenset[str] = frozenset()
+    #: checklist items read (item_status_in)
+    items: tuple[str, ...] = ()
+    #: points_at_least: the shared spec of the totals ((qid, points, lo, hi, multiple), ...)
+    points_spec: tuple[tuple[str, Mapping[str, int], int, int, bool], ...] = ()
+    at_least: int = 0
 
-    def inputs(self, answers: Mapping[str, str], level_rank: int | None) -> dict[str, str]:
-        """The answers that made this condition true (for explaining a fired rule)."""
-        out: dict[str, str] = {}
+    def inputs(self, answers: Answers, level_rank: int | None) -> dict[str, Any]:
+        """The answers (and item statuses) that made this condition true, for explanations."""
+        out: dict[str, Any] = {}
         if self.kind in ("all", "not"):
             for child in self.children:
                 out.update(child.inputs(answers, level_rank))
@@ -45,12 +89,25 @@ class Cond:
                     out.update(child.inputs(answers, level_rank))
         elif self.kind == "count_in":
             for q in self.questions:
-                if answers.get(q) in self.values:
-                    out[q] = answers[q]
+                v = answers.get(q)
+                if isinstance(v, tuple):
+                    if any(x in self.values for x in v):
+                        out[q] = v
+                elif v in self.values:
+                    out[q] = v
+        elif self.kind == "points_at_least":
+            for q, pts, _lo, _hi, multiple in self.points_spec:
+                v = answers.get(q)
+                if is_answered(v) and (sum(pts.get(x, 0) for x in v) if multiple else pts.get(v, 0)):
+                    out[q] = v
+        elif self.kind == "item_status_in":
+            for item in self.items:
+                out[item] = answers.get(item) or "pending"
         else:
             for q in self.questions:
-                if answers.get(q):
-                    out[q] = answers[q]
+                v = answers.get(q)
+                if is_answered(v):
+                    out[q] = v
         return out
 
 
@@ -58,16 +115,21 @@ class Cond:
 class CompileContext:
     """What a condition may refer to where it stands, and where errors are collected."""
 
-    #: question id -> its option values (only the questions this condition may refer to)
-    questions: Mapping[str, frozenset[str]]
+    #: question id -> what conditions need of it (only the questions this condition may refer to)
+    questions: Mapping[str, QInfo]
     #: level id -> rank (low to high)
     levels: Mapping[str, int]
-    #: level conditions are valid only where the level is known (steps, items, blocking findings)
+    #: level conditions are valid only where the level is known (steps, items, blocking
+    #: findings, flags, consistency rules)
     allow_level: bool
     #: where the condition stands, to say so in errors (e.g. "applies_when of question SC-2")
     where: str = ""
     #: every question id of the pack, to tell "unknown" from "not allowed here"
     all_questions: frozenset[str] = frozenset()
+    #: item conditions are valid only in consistency rules
+    allow_items: bool = False
+    #: every checklist item id of the pack
+    items: frozenset[str] = frozenset()
     errors: list[tuple[tuple[Any, ...], str]] = field(default_factory=list)
 
     def error(self, path: tuple[Any, ...], message: str) -> None:
@@ -83,16 +145,17 @@ class ConditionType:
     needs_level: bool
     params_schema: dict[str, Any]
     compiler: Callable[[Any, CompileContext, tuple[Any, ...]], Cond | None]
+    needs_items: bool = False
 
 
 #: The registry: condition type name -> ConditionType. Docs and schema are generated from it.
 CONDITIONS: dict[str, ConditionType] = {}
 
 
-def _register(name: str, params_schema: dict[str, Any], needs_level: bool = False):
+def _register(name: str, params_schema: dict[str, Any], needs_level: bool = False, needs_items: bool = False):
     def deco(fn):
         doc = (fn.__doc__ or "").strip().splitlines()[0]
-        CONDITIONS[name] = ConditionType(name, doc, needs_level, params_schema, fn)
+        CONDITIONS[name] = ConditionType(name, doc, needs_level, params_schema, fn, needs_items)
         return fn
 
     return deco
@@ -117,7 +180,14 @@ def compile_condition(raw: Any, ctx: CompileContext, path: tuple[Any, ...] = ())
             path + (name,),
             f"condition {name!r} needs the classification level, which is not known in "
             f"{ctx.where or 'this place'} (level conditions are allowed in steps, checklist "
-            "items and blocking findings)",
+            "items, blocking findings, flags and consistency rules)",
+        )
+        return None
+    if ctype.needs_items and not ctx.allow_items:
+        ctx.error(
+            path + (name,),
+            f"condition {name!r} reads checklist item statuses, which are known only in "
+            f"consistency rules (not in {ctx.where or 'this place'})",
         )
         return None
     cond = ctype.compiler(params, ctx, path + (name,))
@@ -163,18 +233,25 @@ def _params(params: Any, ctx: CompileContext, path, keys: dict[str, type]) -> di
     return dict(params) if ok else None
 
 
-def _question(qid: str, ctx: CompileContext, path) -> frozenset[str] | None:
-    if qid in ctx.questions:
-        return ctx.questions[qid]
-    if qid in ctx.all_questions:
-        ctx.error(
-            path,
-            f"question {qid!r} cannot be used in {ctx.where or 'this place'} "
-            "(an applies_when may only refer to questions declared before it)",
-        )
-    else:
-        ctx.error(path, f"unknown question {qid!r}")
-    return None
+def _question(qid: str, ctx: CompileContext, path, *, condition: str) -> QInfo | None:
+    """The question a condition refers to, or None (error recorded). Free-text questions can
+    only be tested with `answered`."""
+    info = ctx.questions.get(qid)
+    if info is None:
+        if qid in ctx.all_questions:
+            ctx.error(
+                path,
+                f"question {qid!r} cannot be used in {ctx.where or 'this place'} "
+                "(an applies_when may only refer to questions declared before it)",
+            )
+        else:
+            ctx.error(path, f"unknown question {qid!r}")
+        return None
+    if info.text and condition != "answered":
+        ctx.error(path, f"question {qid!r} is a free-text question: only `answered` applies to it, "
+                        f"not {condition!r}")
+        return None
+    return info
 
 
 def _option(qid: str, value: str, options: frozenset[str], ctx: CompileContext, path) -> bool:
@@ -189,6 +266,13 @@ def _level(raw: Any, ctx: CompileContext, path) -> int | None:
         ctx.error(path, f"unknown level {_show(raw)} (levels: {', '.join(ctx.levels)})")
         return None
     return ctx.levels[raw]
+
+
+def _unique(values: list[str], ctx: CompileContext, path, what: str) -> bool:
+    if len(set(values)) != len(values):
+        ctx.error(path, f"{what} is listed twice")
+        return False
+    return True
 
 
 # -- the vocabulary ----------------------------------------------------------------------------
@@ -209,8 +293,14 @@ def _answer_equals(params, ctx, path):
     p = _params(params, ctx, path, {"question": str, "value": str})
     if p is None:
         return None
-    options = _question(p["question"], ctx, path + ("question",))
-    if options is None or not _option(p["question"], p["value"], options, ctx, path + ("value",)):
+    info = _question(p["question"], ctx, path + ("question",), condition="answer_equals")
+    if info is None:
+        return None
+    if info.multiple:
+        ctx.error(path + ("question",), f"question {p['question']!r} takes several answers "
+                                        "(multiple: true): use answer_in, true when any selected value is listed")
+        return None
+    if not _option(p["question"], p["value"], info.option_set, ctx, path + ("value",)):
         return None
     q, value = p["question"], p["value"]
 
@@ -227,13 +317,14 @@ def _answer_equals(params, ctx, path):
      "required": ["question", "values"], "additionalProperties": False},
 )
 def _answer_in(params, ctx, path):
-    """True when the question's answer is one of the given option values (unknown while unanswered)."""
+    """True when the question's answer is one of the given option values (multiple choice: any selected value is); unknown while unanswered."""
     p = _params(params, ctx, path, {"question": str, "values": list})
     if p is None:
         return None
-    options = _question(p["question"], ctx, path + ("question",))
-    if options is None:
+    info = _question(p["question"], ctx, path + ("question",), condition="answer_in")
+    if info is None:
         return None
+    options = info.option_set
     ok = all(
         _option(p["question"], v, options, ctx, path + ("values", i)) for i, v in enumerate(p["values"])
     )
@@ -241,9 +332,20 @@ def _answer_in(params, ctx, path):
         return None
     q, values = p["question"], frozenset(p["values"])
 
-    def evaluate(answers, level, q=q, values=values):
-        v = answers.get(q)
-        return None if v is None else v in values
+    if info.multiple:
+        def evaluate(answers, level, q=q, values=values):
+            v = answers.get(q)
+            if v is None:
+                return None
+            # NOT_APPLICABLE ("") iterates as nothing: false.
+            for x in v:
+                if x in values:
+                    return True
+            return False
+    else:
+        def evaluate(answers, level, q=q, values=values):
+            v = answers.get(q)
+            return None if v is None else v in values
 
     return Cond("answer_in", None, evaluate, questions=(q,), values=values)
 
@@ -256,13 +358,15 @@ def _answer_in(params, ctx, path):
 def _answered(params, ctx, path):
     """True when the question has an answer, False when it has none (never unknown)."""
     p = _params(params, ctx, path, {"question": str})
-    if p is None or _question(p["question"], ctx, path + ("question",)) is None:
+    if p is None or _question(p["question"], ctx, path + ("question",), condition="answered") is None:
         return None
     q = p["question"]
 
     def evaluate(answers, level, q=q):
-        # NOT_APPLICABLE ("") marks a question that does not apply: never answered.
-        return bool(answers.get(q))
+        # NOT_APPLICABLE ("") marks a question that does not apply: never answered. An empty
+        # multiple-choice answer () is an answer ("none of these").
+        v = answers.get(q)
+        return v is not None and v != NOT_APPLICABLE
 
     return Cond("answered", None, evaluate, questions=(q,))
 
@@ -280,14 +384,16 @@ def _count_in(params, ctx, path):
         return None
     ok = True
     known: set[str] = set()
+    multi: set[str] = set()
     for i, qid in enumerate(p["questions"]):
-        options = _question(qid, ctx, path + ("questions", i))
-        if options is None:
+        info = _question(qid, ctx, path + ("questions", i), condition="count_in")
+        if info is None:
             ok = False
         else:
-            known |= options
-    if len(set(p["questions"])) != len(p["questions"]):
-        ctx.error(path + ("questions",), "a question is listed twice")
+            known |= info.option_set
+            if info.multiple:
+                multi.add(qid)
+    if not _unique(p["questions"], ctx, path + ("questions",), "a question"):
         ok = False
     if ok:
         for i, v in enumerate(p["values"]):
@@ -302,21 +408,162 @@ def _count_in(params, ctx, path):
         return None
     qs, values = tuple(p["questions"]), frozenset(p["values"])
 
-    def evaluate(answers, level, qs=qs, values=values, n=n):
-        true = unknown = 0
-        for q in qs:
-            v = answers.get(q)
-            if v is None:
-                unknown += 1
-            elif v in values:
-                true += 1
-        if true >= n:
+    if multi:
+        multiple = frozenset(multi)
+
+        def evaluate(answers, level, qs=qs, values=values, n=n, multiple=multiple):
+            true = unknown = 0
+            for q in qs:
+                v = answers.get(q)
+                if v is None:
+                    unknown += 1
+                elif q in multiple:
+                    for x in v:
+                        if x in values:
+                            true += 1
+                            break
+                elif v in values:
+                    true += 1
+            if true >= n:
+                return True
+            if true + unknown < n:
+                return False
+            return None
+    else:
+        def evaluate(answers, level, qs=qs, values=values, n=n):
+            true = unknown = 0
+            for q in qs:
+                v = answers.get(q)
+                if v is None:
+                    unknown += 1
+                elif v in values:
+                    true += 1
+            if true >= n:
+                return True
+            if true + unknown < n:
+                return False
+            return None
+
+    return Cond("count_in", None, evaluate, questions=qs, values=values)
+
+
+PointsSpec = tuple[tuple[str, Mapping[str, int], int, int, bool], ...]
+
+
+def points_range(spec: PointsSpec, answers: Answers) -> tuple[int, int, int]:
+    """(total, lowest, highest) points of the questions in `spec` on these answers: `total` of
+    the answers given (a question that does not apply adds 0), and the range the total can still
+    reach when the unanswered questions are answered (or stay unanswered)."""
+    total = lo = hi = 0
+    get = answers.get
+    for q, pts, qlo, qhi, multiple in spec:
+        v = get(q)
+        if v is None:
+            lo += qlo
+            hi += qhi
+        elif multiple:
+            for x in v:  # NOT_APPLICABLE ("") adds nothing
+                total += pts.get(x, 0)
+        else:
+            total += pts.get(v, 0)
+    return total, total + lo, total + hi
+
+
+def _points_memo(answers: Answers, spec: PointsSpec, key: tuple[str, ...]) -> tuple[int, int, int]:
+    # The engine passes answers carrying a `memo` dict once they are final, so that several
+    # rules on the same questions (thresholds) add the points up once per classification. The
+    # question ids are the key: a question's points are fixed in a pack.
+    memo = getattr(answers, "memo", None)
+    if memo is None:
+        return points_range(spec, answers)
+    found = memo.get(key)
+    if found is None:
+        found = memo[key] = points_range(spec, answers)
+    return found
+
+
+@_register(
+    "points_at_least",
+    {"type": "object",
+     "properties": {"questions": _VS, "at_least": {"type": "integer"}},
+     "required": ["questions", "at_least"], "additionalProperties": False},
+)
+def _points_at_least(params, ctx, path):
+    """True when the points of the questions' answers add up to at least N; False when even the best answers to the unanswered ones cannot reach N; else unknown."""
+    p = _params(params, ctx, path, {"questions": list, "at_least": int})
+    if p is None:
+        return None
+    ok = _unique(p["questions"], ctx, path + ("questions",), "a question")
+    spec = []
+    for i, qid in enumerate(p["questions"]):
+        info = _question(qid, ctx, path + ("questions", i), condition="points_at_least")
+        if info is None:
+            ok = False
+            continue
+        if not info.points:
+            ctx.error(path + ("questions", i), f"question {qid!r} has no option with points")
+            ok = False
+            continue
+        lo, hi = info.points_bounds()
+        spec.append((qid, dict(info.points), lo, hi, info.multiple))
+    if not ok:
+        return None
+    n = p["at_least"]
+    low = sum(s[2] for s in spec)
+    high = sum(s[3] for s in spec)
+    if n > high:
+        ctx.error(path + ("at_least",), f"at_least {n} can never be reached: the listed questions give at most {high} points")
+        return None
+    if n <= low:
+        ctx.error(path + ("at_least",), f"at_least {n} is always reached: the listed questions give at least {low} points")
+        return None
+    spec_t: PointsSpec = tuple(spec)
+    key = tuple(s[0] for s in spec_t)
+
+    def evaluate(answers, level, spec=spec_t, n=n, key=key):
+        _total, lowest, highest = _points_memo(answers, spec, key)
+        if lowest >= n:
             return True
-        if true + unknown < n:
+        if highest < n:
             return False
         return None
 
-    return Cond("count_in", None, evaluate, questions=qs, values=values)
+    return Cond("points_at_least", None, evaluate, questions=key,
+                points_spec=spec_t, at_least=n)
+
+
+@_register(
+    "item_status_in",
+    {"type": "object",
+     "properties": {"item": {"type": "string", "description": "checklist item id"},
+                    "statuses": {"type": "array", "items": {"enum": list(ITEM_STATUSES)}, "minItems": 1}},
+     "required": ["item", "statuses"], "additionalProperties": False},
+    needs_level=False, needs_items=True,
+)
+def _item_status_in(params, ctx, path):
+    """True when the checklist item's recorded status is one of the statuses (no record counts as pending; consistency rules only)."""
+    p = _params(params, ctx, path, {"item": str, "statuses": list})
+    if p is None:
+        return None
+    item = p["item"]
+    ok = True
+    if item not in ctx.items:
+        ctx.error(path + ("item",), f"unknown checklist item {item!r}")
+        ok = False
+    for i, st in enumerate(p["statuses"]):
+        if st not in ITEM_STATUSES:
+            ctx.error(path + ("statuses", i), f"unknown status {st!r} (statuses: {', '.join(ITEM_STATUSES)})")
+            ok = False
+    if not _unique(p["statuses"], ctx, path + ("statuses",), "a status"):
+        ok = False
+    if not ok:
+        return None
+    statuses = frozenset(p["statuses"])
+
+    def evaluate(answers, level, item=item, statuses=statuses):
+        return (answers.get(item) or "pending") in statuses
+
+    return Cond("item_status_in", None, evaluate, items=(item,), values=statuses)
 
 
 def _children(params, ctx, path, name) -> list[Cond] | None:

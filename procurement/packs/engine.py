@@ -15,17 +15,29 @@ Semantics (documented in docs/rule-packs.md):
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from procurement.errors import InputError
-from procurement.packs.conditions import NOT_APPLICABLE, Cond
+from procurement.packs.conditions import (
+    ITEM_STATUSES,
+    NOT_APPLICABLE,
+    Cond,
+    is_answered,
+    points_range,
+)
 from procurement.packs.pack import ResolvedPack
+from procurement.packs.texts import LEGACY_LANGUAGES, pick_text
+
+#: Control characters refused in free text (C0 but tab and newline, DEL, C1) and lone surrogates.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 class InvalidAnswersError(InputError):
-    """Answers that do not fit the pack: an unknown question id or an option it does not have."""
+    """Answers that do not fit the pack: an unknown question id, an option it does not have, a
+    malformed multiple-choice list, a free text that is too long or holds control characters."""
 
     code = "invalid_answers"
 
@@ -34,43 +46,83 @@ class InvalidAnswersError(InputError):
         self.problems = problems
 
 
+def _jsonable(value: Any) -> Any:
+    return list(value) if isinstance(value, tuple) else value
+
+
+def _msg(texts: Mapping[str, str] | None, lang: str | None, languages: tuple[str, ...]) -> Any:
+    if texts is None:
+        return None
+    return pick_text(texts, lang, languages) if lang else dict(texts)
+
+
 @dataclass(frozen=True, slots=True)
 class Reason:
     """A rule that fired: why the level is what it is."""
 
     rule_id: str
     level: str
-    inputs: dict[str, str]
+    inputs: dict[str, Any]
     message: dict[str, str]
     provenance: str
     source: dict[str, str]
     layer: str = ""
 
-    def to_dict(self, lang: str | None = None) -> dict[str, Any]:
+    def to_dict(self, lang: str | None = None,
+                languages: tuple[str, ...] = LEGACY_LANGUAGES) -> dict[str, Any]:
         return {
-            "rule_id": self.rule_id, "level": self.level, "inputs": dict(self.inputs),
-            "message": self.message[lang] if lang else dict(self.message),
+            "rule_id": self.rule_id, "level": self.level,
+            "inputs": {k: _jsonable(v) for k, v in self.inputs.items()},
+            "message": _msg(self.message, lang, languages),
             "provenance": self.provenance, "source": dict(self.source), "layer": self.layer,
         }
 
 
 @dataclass(frozen=True, slots=True)
 class Finding:
-    """A blocking finding: something that must be resolved whatever the level."""
+    """A blocking finding, a flag or a consistency warning that is true for the case. Flags also
+    carry a short `label`."""
 
     id: str
-    inputs: dict[str, str]
+    inputs: dict[str, Any]
     message: dict[str, str]
     provenance: str
     source: dict[str, str]
     layer: str = ""
+    label: dict[str, str] | None = None
 
-    def to_dict(self, lang: str | None = None) -> dict[str, Any]:
-        return {
-            "id": self.id, "inputs": dict(self.inputs),
-            "message": self.message[lang] if lang else dict(self.message),
+    def to_dict(self, lang: str | None = None,
+                languages: tuple[str, ...] = LEGACY_LANGUAGES) -> dict[str, Any]:
+        out = {
+            "id": self.id, "inputs": {k: _jsonable(v) for k, v in self.inputs.items()},
+            "message": _msg(self.message, lang, languages),
             "provenance": self.provenance, "source": dict(self.source), "layer": self.layer,
         }
+        if self.label is not None:
+            out["label"] = _msg(self.label, lang, languages)
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class PointsTotal:
+    """One `points_at_least` condition of the pack, evaluated on the answers."""
+
+    questions: tuple[str, ...]
+    at_least: int
+    #: points of the answers given (a question that does not apply adds 0)
+    total: int
+    #: the lowest and highest total still possible with the unanswered questions
+    min_possible: int
+    max_possible: int
+    #: True, False, or None (unknown: open until more is answered)
+    value: bool | None
+    #: ids of the elements whose conditions use it (rules, findings, flags, steps, items, ...)
+    used_by: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"questions": list(self.questions), "at_least": self.at_least, "total": self.total,
+                "min_possible": self.min_possible, "max_possible": self.max_possible,
+                "value": self.value, "used_by": list(self.used_by)}
 
 
 @dataclass(slots=True)
@@ -90,7 +142,20 @@ class Classification:
     pack_id: str
     pack_version: str
     fingerprint: str
-    answers: dict[str, str] = field(default_factory=dict)
+    answers: dict[str, Any] = field(default_factory=dict)
+    #: flags that are true for the case (findings with a label)
+    flags: list[Finding] = field(default_factory=list)
+    #: question id -> points of its answer, for every applicable question with points
+    #: (None while unanswered)
+    points_by_question: dict[str, int | None] = field(default_factory=dict)
+    #: every distinct points_at_least condition of the pack, evaluated on the answers
+    points_totals: list[PointsTotal] = field(default_factory=list)
+    #: the level as the pack describes it (see ResolvedPack.level)
+    tone: str = "neutral"
+    high_risk: bool = False
+    out_of_scope: bool = False
+    #: the pack's languages, for picking message texts
+    languages: tuple[str, ...] = LEGACY_LANGUAGES
 
     @property
     def pack_ref(self) -> str:
@@ -101,41 +166,115 @@ class Classification:
         return bool(self.blocking)
 
     def to_dict(self, lang: str | None = "ja") -> dict[str, Any]:
-        """The JSON shape printed by `procurement classify` (messages in `lang`; both if None)."""
+        """The JSON shape printed by `procurement classify` (texts in `lang`, else the pack's
+        first language; every language when None)."""
+        langs = self.languages
         return {
             "level": self.level,
             "complete": self.complete,
             "unanswered": list(self.unanswered),
             "applicable_questions": list(self.applicable_questions),
             "ignored_answers": list(self.ignored_answers),
-            "reasons": [r.to_dict(lang) for r in self.reasons],
-            "blocking": [b.to_dict(lang) for b in self.blocking],
+            "reasons": [r.to_dict(lang, langs) for r in self.reasons],
+            "blocking": [b.to_dict(lang, langs) for b in self.blocking],
             "required_steps": list(self.required_steps),
             "required_items": list(self.required_items),
             "recommended_items": list(self.recommended_items),
             "pack": {"id": self.pack_id, "version": self.pack_version, "fingerprint": self.fingerprint},
+            "level_info": {"tone": self.tone, "high_risk": self.high_risk, "out_of_scope": self.out_of_scope},
+            "flags": [f.to_dict(lang, langs) for f in self.flags],
+            "points": {
+                "by_question": dict(self.points_by_question),
+                "totals": [t.to_dict() for t in self.points_totals],
+            },
         }
 
 
-def check_answers(pack: ResolvedPack, answers: Any) -> dict[str, str]:
-    """Validate answers against the pack; return them without unanswered (None) entries."""
+# -- answers -----------------------------------------------------------------------------------
+
+_SINGLE, _MULTIPLE, _TEXT = 0, 1, 2
+
+
+def _answer_spec(pack: ResolvedPack) -> dict[str, tuple[int, Any, Any]]:
+    """question id -> (kind, allowed options or max length, option order), cached on the pack."""
+    spec = pack.__dict__.get("_answer_spec")
+    if spec is None:
+        spec = {}
+        for q in pack.questions:
+            if q.kind == "text":
+                spec[q.id] = (_TEXT, q.max_length, None)
+            elif q.multiple:
+                order = {v: i for i, v in enumerate(q.option_values)}
+                spec[q.id] = (_MULTIPLE, frozenset(q.option_values), order)
+            else:
+                spec[q.id] = (_SINGLE, frozenset(q.option_values), None)
+        object.__setattr__(pack, "_answer_spec", spec)
+    return spec
+
+
+def _options_text(pack: ResolvedPack, qid: str) -> str:
+    return ", ".join(pack.question(qid).option_values)
+
+
+def check_answers(pack: ResolvedPack, answers: Any) -> dict[str, Any]:
+    """Validate answers against the pack; return them without unanswered entries.
+
+    Single choice: an option value. Multiple choice: a list of distinct option values (returned
+    as a tuple in option order; an empty list is an answer). Free text: a string within the
+    question's `max_length`, without control characters but tab and newline (an empty or
+    blank string is no answer). None is no answer."""
     if not isinstance(answers, Mapping):
         raise InvalidAnswersError(
-            f"answers must be an object mapping question ids to option values; got {type(answers).__name__}",
+            f"answers must be an object mapping question ids to answers; got {type(answers).__name__}",
             [f"not an object: {type(answers).__name__}"], pack=pack.key,
         )
-    options = pack._options  # type: ignore[attr-defined]
-    clean: dict[str, str] = {}
+    spec = _answer_spec(pack)
+    clean: dict[str, Any] = {}
     problems: list[str] = []
     for qid, value in answers.items():
-        allowed = options.get(qid)
-        if allowed is None:
+        entry = spec.get(qid)
+        if entry is None:
             problems.append(f"unknown question {qid!r}")
-        elif value is None:
             continue
-        elif not isinstance(value, str) or value not in allowed:
-            problems.append(f"{qid}: {value!r} is not an option (options: {', '.join(pack.question(qid).option_values)})")
+        if value is None:
+            continue
+        kind, allowed, order = entry
+        if kind == _SINGLE:
+            if isinstance(value, str) and value in allowed:
+                clean[qid] = value
+            else:
+                problems.append(f"{qid}: {value!r} is not an option (options: {_options_text(pack, qid)})")
+        elif kind == _MULTIPLE:
+            if not isinstance(value, (list, tuple)):
+                problems.append(f"{qid}: expected a list of option values (multiple choice); got {value!r}")
+                continue
+            ok = True
+            seen: set[str] = set()
+            for v in value:
+                if not isinstance(v, str) or v not in allowed:
+                    problems.append(f"{qid}: {v!r} is not an option (options: {_options_text(pack, qid)})")
+                    ok = False
+                elif v in seen:
+                    problems.append(f"{qid}: {v!r} is selected twice")
+                    ok = False
+                else:
+                    seen.add(v)
+            if ok:
+                clean[qid] = tuple(sorted(value, key=order.__getitem__))
         else:
+            if not isinstance(value, str):
+                problems.append(f"{qid}: expected text; got {value!r}")
+                continue
+            if not value.strip():
+                continue
+            if len(value) > allowed:
+                problems.append(f"{qid}: the text has {len(value)} characters; the limit is {allowed}")
+                continue
+            bad = _CONTROL.search(value)
+            if bad:
+                problems.append(f"{qid}: the text holds a control character U+{ord(bad.group()):04X} "
+                                f"at position {bad.start() + 1}")
+                continue
             clean[qid] = value
     if problems:
         raise InvalidAnswersError(
@@ -144,10 +283,18 @@ def check_answers(pack: ResolvedPack, answers: Any) -> dict[str, str]:
     return clean
 
 
-def classify(pack: ResolvedPack, answers: Mapping[str, str | None]) -> Classification:
-    """Classify one set of answers (question id -> option value; None or absent = unanswered)."""
-    given = check_answers(pack, answers)
-    effective: dict[str, str] = {}
+class _Answers(dict):
+    """The engine's answers; `memo` caches points totals once the answers are final."""
+
+    __slots__ = ("memo",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.memo: dict | None = None
+
+
+def _effective(pack: ResolvedPack, given: Mapping[str, Any]) -> tuple[_Answers, list[str], list[str], list[str]]:
+    effective = _Answers()
     applicable: list[str] = []
     unanswered: list[str] = []
     ignored: list[str] = []
@@ -166,6 +313,15 @@ def classify(pack: ResolvedPack, answers: Mapping[str, str | None]) -> Classific
             effective[q.id] = NOT_APPLICABLE
             if q.id in given:
                 ignored.append(q.id)
+    effective.memo = {}
+    return effective, applicable, unanswered, ignored
+
+
+def classify(pack: ResolvedPack, answers: Mapping[str, Any]) -> Classification:
+    """Classify one set of answers (question id -> option value, list of option values for a
+    multiple-choice question, or text; None or absent = unanswered)."""
+    given = check_answers(pack, answers)
+    effective, applicable, unanswered, ignored = _effective(pack, given)
 
     rank = pack._level_rank  # type: ignore[attr-defined]
     levels = pack.levels
@@ -179,8 +335,7 @@ def classify(pack: ResolvedPack, answers: Mapping[str, str | None]) -> Classific
                 break
             fired.append(rule)
             r = rank[rule.level]
-            if r > level_rank:
-                level_rank = r
+            level_rank = max(level_rank, r)
     if stop_rule is not None:
         fired = [stop_rule]
         level_rank = rank[stop_rule.level]
@@ -195,14 +350,25 @@ def classify(pack: ResolvedPack, answers: Mapping[str, str | None]) -> Classific
         for b in pack.blocking
         if b.cond.evaluate(effective, level_rank) is True
     ]
+    flags = [
+        Finding(f.id, f.cond.inputs(effective, level_rank), f.message, f.provenance, f.source, f.layer,
+                label=f.label)
+        for f in pack.flags
+        if f.cond.evaluate(effective, level_rank) is True
+    ]
     plan = _plan(pack)
     steps, required, recommended = plan.static[level_rank]
     if plan.has_dynamic:
         steps, required, recommended = _dynamic_lists(plan, effective, level_rank)
     else:
         steps, required, recommended = list(steps), list(required), list(recommended)
+    by_question: dict[str, int | None] = {}
+    totals: list[PointsTotal] = []
+    if plan.points_questions:
+        by_question, totals = _points_report(plan, effective)
+    level = levels[level_rank]
     return Classification(
-        level=levels[level_rank].id,
+        level=level.id,
         complete=not unanswered,
         unanswered=unanswered,
         applicable_questions=applicable,
@@ -215,8 +381,89 @@ def classify(pack: ResolvedPack, answers: Mapping[str, str | None]) -> Classific
         pack_id=pack.id,
         pack_version=pack.version,
         fingerprint=pack.fingerprint,
-        answers={k: v for k, v in effective.items() if v},
+        answers={k: v for k, v in effective.items() if is_answered(v)},
+        flags=flags,
+        points_by_question=by_question,
+        points_totals=totals,
+        tone=level.tone,
+        high_risk=level.high_risk,
+        out_of_scope=level.out_of_scope,
+        languages=pack.languages,
     )
+
+
+def _points_report(plan: _Plan, effective: _Answers) -> tuple[dict[str, int | None], list[PointsTotal]]:
+    by_question: dict[str, int | None] = {}
+    for qid, pts, multiple in plan.points_questions:
+        v = effective.get(qid)
+        if v is None:
+            by_question[qid] = None
+        elif v == NOT_APPLICABLE:
+            continue
+        elif multiple:
+            by_question[qid] = sum(pts.get(x, 0) for x in v)
+        else:
+            by_question[qid] = pts.get(v, 0)
+    totals = []
+    for cond, used_by in plan.points_conditions:
+        total, lowest, highest = points_range(cond.points_spec, effective)
+        totals.append(PointsTotal(cond.questions, cond.at_least, total, lowest, highest,
+                                  cond.evaluate(effective, None), used_by))
+    return by_question, totals
+
+
+# -- consistency ---------------------------------------------------------------------------------
+
+
+def check_item_statuses(pack: ResolvedPack, item_statuses: Any) -> dict[str, str]:
+    """Validate checklist statuses (item id -> met | not_met | not_applicable | pending)."""
+    if item_statuses is None:
+        return {}
+    if not isinstance(item_statuses, Mapping):
+        raise InvalidAnswersError(
+            f"item statuses must be an object mapping item ids to statuses; got {type(item_statuses).__name__}",
+            [f"not an object: {type(item_statuses).__name__}"], pack=pack.key,
+        )
+    items = {i.id for i in pack.items}
+    problems = []
+    clean: dict[str, str] = {}
+    for item_id, status in item_statuses.items():
+        if item_id not in items:
+            problems.append(f"unknown checklist item {item_id!r}")
+        elif status is None:
+            continue
+        elif status not in ITEM_STATUSES:
+            problems.append(f"{item_id}: {status!r} is not a status (statuses: {', '.join(ITEM_STATUSES)})")
+        else:
+            clean[item_id] = status
+    if problems:
+        raise InvalidAnswersError(
+            f"invalid item statuses for pack {pack.key}: " + "; ".join(problems), problems, pack=pack.key
+        )
+    return clean
+
+
+def check_consistency(pack: ResolvedPack, answers: Mapping[str, Any],
+                      item_statuses: Mapping[str, str] | None = None) -> list[Finding]:
+    """The consistency rules that are true for these answers and checklist statuses (an item
+    without a recorded status is `pending`), as findings in pack order: warnings for planner
+    and reviewer. Raises InvalidAnswersError for bad answers or statuses."""
+    if not pack.consistency:
+        check_answers(pack, answers)
+        check_item_statuses(pack, item_statuses)
+        return []
+    statuses = check_item_statuses(pack, item_statuses)
+    result = classify(pack, answers)
+    given = check_answers(pack, answers)
+    effective, _, _, _ = _effective(pack, given)
+    # Item ids and question ids share the pack's one namespace: one mapping holds both.
+    effective.update(statuses)
+    level_rank = pack.level_rank(result.level)
+    return [
+        Finding(c.id, c.cond.inputs(effective, level_rank), c.message, c.provenance, c.source, c.layer)
+        for c in pack.consistency
+        if c.cond.evaluate(effective, level_rank) is True
+    ]
 
 
 # -- precomputation ------------------------------------------------------------------------------
@@ -242,6 +489,10 @@ class _Plan:
     #: level rank -> ((id, required cond or None, recommended cond or None, static required,
     #: static recommended), ...); a cond is kept only when it reads answers
     dyn_items: tuple[tuple[tuple[str, Cond | None, Cond | None, bool, bool], ...], ...]
+    #: (question id, option -> points, multiple) of every question with points
+    points_questions: tuple[tuple[str, dict[str, int], bool], ...] = ()
+    #: (one points_at_least condition per distinct (questions, at_least), ids using it)
+    points_conditions: tuple[tuple[Cond, tuple[str, ...]], ...] = ()
 
 
 def _plan(pack: ResolvedPack) -> _Plan:
@@ -265,9 +516,44 @@ def _plan(pack: ResolvedPack) -> _Plan:
                  c is not None and c.evaluate({}, rank) is True)
                 for iid, q, c in items
             ))
-        plan = _Plan(tuple(static), dynamic, tuple(dyn_steps), tuple(dyn_items))
+        points_questions = tuple(
+            (q.id, {o.value: o.points for o in q.options if o.points is not None}, q.multiple)
+            for q in pack.questions if q.has_points
+        )
+        plan = _Plan(tuple(static), dynamic, tuple(dyn_steps), tuple(dyn_items),
+                     points_questions, _points_conditions(pack))
         object.__setattr__(pack, "_engine_plan", plan)
     return plan
+
+
+def _walk(cond: Cond | None):
+    if cond is None:
+        return
+    yield cond
+    for child in cond.children:
+        yield from _walk(child)
+
+
+def _points_conditions(pack: ResolvedPack) -> tuple[tuple[Cond, tuple[str, ...]], ...]:
+    """Every distinct points_at_least condition of the pack with the ids of the elements using it."""
+    found: dict[tuple[tuple[str, ...], int], tuple[Cond, list[str]]] = {}
+    conds: list[tuple[str, Cond | None]] = []
+    conds += [(q.id, q.applies) for q in pack.questions]
+    conds += [(r.id, r.cond) for r in pack.rules]
+    conds += [(b.id, b.cond) for b in pack.blocking]
+    conds += [(f.id, f.cond) for f in pack.flags]
+    conds += [(c.id, c.cond) for c in pack.consistency]
+    conds += [(s.id, s.applies) for s in pack.steps]
+    for it in pack.items:
+        conds += [(it.id, it.required_cond), (it.id, it.recommended_cond)]
+    for el_id, cond in conds:
+        for c in _walk(cond):
+            if c.kind == "points_at_least":
+                key = (c.questions, c.at_least)
+                entry = found.setdefault(key, (c, []))
+                if el_id not in entry[1]:
+                    entry[1].append(el_id)
+    return tuple((c, tuple(ids)) for c, ids in found.values())
 
 
 def _dynamic_lists(plan: _Plan, answers: dict[str, str], rank: int):

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from procurement.packs.conditions import CONDITIONS, NOT_APPLICABLE, CompileContext, compile_condition
+from procurement.packs.conditions import CONDITIONS, NOT_APPLICABLE, CompileContext, QInfo, compile_condition
 
 QUESTIONS = {
-    "A": frozenset({"yes", "no"}),
-    "B": frozenset({"x", "y", "z"}),
-    "C": frozenset({"x", "y"}),
+    "A": QInfo(("yes", "no")),
+    "B": QInfo(("x", "y", "z")),
+    "C": QInfo(("x", "y")),
 }
 LEVELS = {"none": 0, "low": 1, "high": 2}
 
