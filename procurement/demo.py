@@ -26,7 +26,9 @@ DEMO_PASSWORD = "demo-pass"
 #: (org code, name, kind, pack_ref): the ministry follows the national edition in force by date.
 DEMO_ORGS = (
     ("demo-ministry", "デモ省", "ministry", None),
-    ("demo-city", "デモ市", "municipality", "city-strict"),
+    # Pinned to city-strict 1.x: its scenarios answer LQ-1 but not the network question (MQ-1)
+    # that city-strict 2.0.0 inherits from jp-municipal.
+    ("demo-city", "デモ市", "municipality", "city-strict@1"),
 )
 
 #: (username, display name, roles) per organisation.

@@ -1110,13 +1110,15 @@ def parse_void_reason(text: str | None) -> tuple[str, dict[str, str]] | None:
 
 
 def national_edition_on(registry: Any, on: date):
-    """The newest `jp-national` edition whose `effective_from` is on or before `on`."""
+    """The newest `jp-national` edition whose `effective_from` is on or before `on`. Among
+    versions of the same edition (equal `effective_from`, e.g. 2.0.0 and its corrected
+    reconstruction 2.1.0) the highest version wins."""
     candidates = [p for p in registry.versions(NATIONAL_PACK_ID)
                   if p.effective_from is not None and p.effective_from <= on]
     if not candidates:
         raise NotFoundError(f"no {NATIONAL_PACK_ID} edition is in force on {on.isoformat()}",
                             kind="pack", id=NATIONAL_PACK_ID, on=on.isoformat())
-    return max(candidates, key=lambda p: p.effective_from)
+    return max(candidates, key=lambda p: (p.effective_from, p.version_tuple))
 
 
 def _resolve_ref(registry: Any, ref: str, where: str):

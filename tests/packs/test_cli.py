@@ -27,7 +27,9 @@ def run(capsys, *argv):
 
 def test_validate_shipped_packs_exits_0(capsys):
     code, out, err = run(capsys, "packs", "validate", str(RULES / "jp-national" / "v1"),
-                         str(RULES / "jp-national" / "v2" / "pack.yaml"), str(RULES / "city-strict"), "--tests")
+                         str(RULES / "jp-national" / "v2" / "pack.yaml"), str(RULES / "jp-national" / "v2.1"),
+                         str(RULES / "jp-municipal" / "v1"), str(RULES / "city-strict" / "v1"),
+                         str(RULES / "city-strict" / "v2"), "--tests")
     assert code == 0, out + err
     assert out.splitlines()[0].startswith("ok ") and "jp-national@1.0.0#" in out
 
@@ -68,16 +70,19 @@ def test_list_shows_every_pack_with_its_fingerprint(capsys, registry):
     assert code == 0
     lines = out.splitlines()
     assert lines[0].split() == ["ID", "VERSION", "EDITION", "EFFECTIVE_FROM", "EXTENDS", "FINGERPRINT"]
-    v2 = registry.resolve("jp-national@2")
+    v2 = registry.resolve("jp-national@2.0.0")
     assert ["jp-national", "2.0.0", "2026-06-12", "2026-06-12", "-", v2.fingerprint[:12]] in [l.split() for l in lines]
     code, out, _ = run(capsys, "packs", "list", "--format", "json")
     rows = json.loads(out)
-    assert {r["id"] for r in rows} == {"jp-national", "city-strict"}
-    assert next(r for r in rows if r["id"] == "city-strict")["extends"] == "jp-national@2.0.0"
+    assert {r["id"] for r in rows} == {"jp-national", "jp-municipal", "city-strict"}
+    extends = {(r["id"], r["version"]): r["extends"] for r in rows}
+    assert extends[("city-strict", "1.0.0")] == "jp-national@2.0.0"
+    assert extends[("city-strict", "2.0.0")] == "jp-municipal@1.0.0"
+    assert extends[("jp-municipal", "1.0.0")] == "jp-national@2.1.0"
 
 
 def test_show_text_and_json(capsys, city_strict):
-    code, out, _ = run(capsys, "packs", "show", "city-strict", "--lang", "en")
+    code, out, _ = run(capsys, "packs", "show", "city-strict@1", "--lang", "en")
     assert code == 0
     assert out.startswith(city_strict.ref)
     assert "UR-8 [transparency]" in out and "[overridden by city-strict@1.0.0:" in out
@@ -93,10 +98,10 @@ def test_show_unknown_pack_exits_2(capsys):
 
 
 def test_diff_text_and_json(capsys):
-    code, out, _ = run(capsys, "packs", "diff", "jp-national@1", "jp-national@2", "--ignore-source")
+    code, out, _ = run(capsys, "packs", "diff", "jp-national@1", "jp-national@2.0.0", "--ignore-source")
     assert code == 0
     assert "items:\n  + PC-T2\n  + PC-IP1" in out
-    code, out, _ = run(capsys, "packs", "diff", "jp-national@2", "city-strict", "--format", "json")
+    code, out, _ = run(capsys, "packs", "diff", "jp-national@2.0.0", "city-strict@1", "--format", "json")
     data = json.loads(out)
     assert data["questions"]["added"] == ["LQ-1"]
     assert data["items"]["added"] == ["LG-1", "LG-2"]
@@ -106,7 +111,7 @@ def test_diff_text_and_json(capsys):
 def test_classify_one_object(capsys, tmp_path, monkeypatch):
     path = tmp_path / "a.json"
     path.write_text(json.dumps({**LOW, "HR-1": "public"}))
-    code, out, _ = run(capsys, "classify", "--pack", "jp-national@2", "--answers", str(path), "--lang", "en")
+    code, out, _ = run(capsys, "classify", "--pack", "jp-national@2.0.0", "--answers", str(path), "--lang", "en")
     assert code == 0
     data = json.loads(out)
     assert data["level"] == "high" and data["complete"] is True
@@ -126,7 +131,7 @@ def test_classify_a_batch_from_stdin_keeps_the_order(capsys, monkeypatch):
 @pytest.mark.parametrize(
     "payload,pack,fragment",
     [
-        ([LOW, {"SC-1": "perhaps"}], "jp-national", "error: answers[1]: invalid answers for pack jp-national@2.0.0: SC-1: 'perhaps' is not an option"),
+        ([LOW, {"SC-1": "perhaps"}], "jp-national", "error: answers[1]: invalid answers for pack jp-national@2.1.0: SC-1: 'perhaps' is not an option"),
         ({"ZZ": "yes"}, "jp-national@1", "error: invalid answers for pack jp-national@1.0.0: unknown question 'ZZ'"),
         (LOW, "jp-national@7", "error: no pack matches 'jp-national@7'"),
         ("just text", "jp-national", "error: answers must be a JSON object"),

@@ -223,6 +223,9 @@ def test_the_layer_tree_puts_city_packs_under_the_national_edition(store_service
         (0, "jp-national@2.0.0", False),
         (1, "city-shared@1.0.0", True),
         (1, "city-strict@1.0.0", False),
+        (0, "jp-national@2.1.0", False),
+        (1, "jp-municipal@1.0.0", False),
+        (2, "city-strict@2.0.0", False),
     ]
 
 
@@ -232,9 +235,9 @@ def test_only_an_admin_installs_a_base_pack_or_a_national_edition(store_services
     national = bundles.collect_pack_files(rules_dir / "jp-national" / "v2")
     text = national["pack.yaml"].decode()
     text = text.replace("effective_from: 2026-06-12", "effective_from: 2026-06-20", 1)
-    edition = renamed_pack({**national, "pack.yaml": text.encode()}, version="2.1.0")
+    edition = renamed_pack({**national, "pack.yaml": text.encode()}, version="2.2.0")
     with pytest.raises(PermissionDeniedError, match="administrator"):
         packstore.install_pack(svc, pack_admin, upload(edition, name="fake-edition"))
-    assert installed_count(svc) == 0 and "jp-national@2.1" not in svc.registry
-    view = packstore.install_pack(svc, admin, upload(edition, name="edition-2.1"))
-    assert view.key == "jp-national@2.1.0"
+    assert installed_count(svc) == 0 and "jp-national@2.2" not in svc.registry
+    view = packstore.install_pack(svc, admin, upload(edition, name="edition-2.2"))
+    assert view.key == "jp-national@2.2.0"
