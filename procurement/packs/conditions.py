@@ -73,8 +73,8 @@ class Cond:
     values: frozenset[str] = frozenset()
     #: checklist items read (item_status_in)
     items: tuple[str, ...] = ()
-    #: points_at_least: the shared spec of the totals ((qid, points, lo, hi, multiple), ...)
-    points_spec: tuple[tuple[str, Mapping[str, int], int, int, bool], ...] = ()
+    #: points_at_least: the question list's points (totals, ranges, contributing answers)
+    points: PointsGroup | None = None
     at_least: int = 0
 
     def inputs(self, answers: Answers, level_rank: int | None) -> dict[str, Any]:
@@ -96,10 +96,8 @@ class Cond:
                 elif v in self.values:
                     out[q] = v
         elif self.kind == "points_at_least":
-            for q, pts, _lo, _hi, multiple in self.points_spec:
-                v = answers.get(q)
-                if is_answered(v) and (sum(pts.get(x, 0) for x in v) if multiple else pts.get(v, 0)):
-                    out[q] = v
+            assert self.points is not None
+            out.update(points_inputs(answers, self.points))
         elif self.kind == "item_status_in":
             for item in self.items:
                 out[item] = answers.get(item) or "pending"
@@ -450,36 +448,120 @@ def _count_in(params, ctx, path):
 PointsSpec = tuple[tuple[str, Mapping[str, int], int, int, bool], ...]
 
 
+#: The memo entry holding the points of every question with points (see PointsGroup.vector).
+POINTS_VECTOR = "points-vector"
+
+
+class PointsGroup:
+    """The points of one list of questions: totals, ranges and contributing answers.
+
+    Built once per condition at load time. Once the engine has computed the points of every
+    question of a classification (`vector`, kept in the answers' memo), each condition adds up
+    its questions with C-level look-ups, so a pack of 100 questions and many thresholds stays
+    fast; without that vector (a condition evaluated on its own) it adds them up directly.
+    """
+
+    __slots__ = ("bounds", "key", "multiples", "singles", "spec", "tables")
+
+    def __init__(self, spec: PointsSpec) -> None:
+        self.spec = spec
+        self.key: tuple[str, ...] = tuple(q for q, *_ in spec)
+        self.singles: tuple[str, ...] = tuple(q for q, _p, _lo, _hi, multiple in spec if not multiple)
+        #: per single-choice question: answer -> points, with None (unanswered) -> None and
+        #: NOT_APPLICABLE -> 0
+        self.tables: tuple[dict[Any, int | None], ...] = tuple(
+            {**pts, None: None, NOT_APPLICABLE: 0} for _q, pts, _lo, _hi, multiple in spec if not multiple
+        )
+        self.bounds: dict[str, tuple[int, int]] = {q: (lo, hi) for q, _p, lo, hi, _m in spec}
+        self.multiples = tuple((q, pts) for q, pts, _lo, _hi, multiple in spec if multiple)
+
+    def vector(self, answers: Answers) -> dict[str, int | None]:
+        """question id -> points of its answer (None while unanswered, 0 when it does not
+        apply), singles first. The answers must be valid (checked by the engine)."""
+        get = answers.get
+        pv: dict[str, int | None] = dict(zip(self.singles, map(dict.__getitem__, self.tables, map(get, self.singles))))
+        for q, pts in self.multiples:
+            v = get(q)
+            pv[q] = None if v is None else sum(pts.get(x, 0) for x in v)  # NOT_APPLICABLE: 0
+        return pv
+
+    def range(self, answers: Answers) -> tuple[int, int, int]:
+        """(total, lowest, highest): the points of the answers given (a question that does
+        not apply adds 0), and the range the total can still reach when the unanswered
+        questions are answered (or stay unanswered)."""
+        memo = getattr(answers, "memo", None)
+        pv = memo.get(POINTS_VECTOR) if memo is not None else None
+        if pv is None:
+            pv = self._direct(answers)
+        values = list(map(pv.__getitem__, self.key))
+        if None not in values:
+            total = sum(values)
+            return total, total, total
+        total = lo = hi = 0
+        bounds = self.bounds
+        for q, v in zip(self.key, values):
+            if v is None:
+                b = bounds[q]
+                lo += b[0]
+                hi += b[1]
+            else:
+                total += v
+        return total, total + lo, total + hi
+
+    def _direct(self, answers: Answers) -> dict[str, int | None]:
+        # Robust against answers the engine did not check (tests evaluating a condition alone).
+        get = answers.get
+        pv: dict[str, int | None] = {}
+        for q, pts, _lo, _hi, multiple in self.spec:
+            v = get(q)
+            if v is None:
+                pv[q] = None
+            elif multiple:
+                pv[q] = sum(pts.get(x, 0) for x in v)
+            else:
+                pv[q] = pts.get(v, 0)
+        return pv
+
+    def inputs(self, answers: Answers) -> dict[str, Any]:
+        """The answers that add points (other than 0), in question order, for explanations."""
+        memo = getattr(answers, "memo", None)
+        pv = memo.get(POINTS_VECTOR) if memo is not None else None
+        if pv is None:
+            pv = self._direct(answers)
+        return {q: answers[q] for q in self.key if pv[q]}
+
+
 def points_range(spec: PointsSpec, answers: Answers) -> tuple[int, int, int]:
-    """(total, lowest, highest) points of the questions in `spec` on these answers: `total` of
-    the answers given (a question that does not apply adds 0), and the range the total can still
-    reach when the unanswered questions are answered (or stay unanswered)."""
-    total = lo = hi = 0
-    get = answers.get
-    for q, pts, qlo, qhi, multiple in spec:
-        v = get(q)
-        if v is None:
-            lo += qlo
-            hi += qhi
-        elif multiple:
-            for x in v:  # NOT_APPLICABLE ("") adds nothing
-                total += pts.get(x, 0)
-        else:
-            total += pts.get(v, 0)
-    return total, total + lo, total + hi
+    """(total, lowest, highest) of the questions in `spec` on these answers (see PointsGroup)."""
+    return PointsGroup(spec).range(answers)
 
 
-def _points_memo(answers: Answers, spec: PointsSpec, key: tuple[str, ...]) -> tuple[int, int, int]:
+def _memo(answers: Answers) -> dict | None:
     # The engine passes answers carrying a `memo` dict once they are final, so that several
     # rules on the same questions (thresholds) add the points up once per classification. The
     # question ids are the key: a question's points are fixed in a pack.
-    memo = getattr(answers, "memo", None)
+    return getattr(answers, "memo", None)
+
+
+def points_memo(answers: Answers, group: PointsGroup) -> tuple[int, int, int]:
+    memo = _memo(answers)
     if memo is None:
-        return points_range(spec, answers)
+        return group.range(answers)
+    found = memo.get(group.key)
+    if found is None:
+        found = memo[group.key] = group.range(answers)
+    return found
+
+
+def points_inputs(answers: Answers, group: PointsGroup) -> dict[str, Any]:
+    memo = _memo(answers)
+    if memo is None:
+        return group.inputs(answers)
+    key = ("inputs", group.key)
     found = memo.get(key)
     if found is None:
-        found = memo[key] = points_range(spec, answers)
-    return found
+        found = memo[key] = group.inputs(answers)
+    return dict(found)
 
 
 @_register(
@@ -505,7 +587,8 @@ def _points_at_least(params, ctx, path):
             ok = False
             continue
         lo, hi = info.points_bounds()
-        spec.append((qid, dict(info.points), lo, hi, info.multiple))
+        # every option, 0 for those without points: the look-up table then never misses
+        spec.append((qid, {o: info.points.get(o, 0) for o in info.options}, lo, hi, info.multiple))
     if not ok:
         return None
     n = p["at_least"]
@@ -517,19 +600,17 @@ def _points_at_least(params, ctx, path):
     if n <= low:
         ctx.error(path + ("at_least",), f"at_least {n} is always reached: the listed questions give at least {low} points")
         return None
-    spec_t: PointsSpec = tuple(spec)
-    key = tuple(s[0] for s in spec_t)
+    group = PointsGroup(tuple(spec))
 
-    def evaluate(answers, level, spec=spec_t, n=n, key=key):
-        _total, lowest, highest = _points_memo(answers, spec, key)
+    def evaluate(answers, level, group=group, n=n):
+        _total, lowest, highest = points_memo(answers, group)
         if lowest >= n:
             return True
         if highest < n:
             return False
         return None
 
-    return Cond("points_at_least", None, evaluate, questions=key,
-                points_spec=spec_t, at_least=n)
+    return Cond("points_at_least", None, evaluate, questions=group.key, points=group, at_least=n)
 
 
 @_register(
