@@ -452,16 +452,27 @@ PointsSpec = tuple[tuple[str, Mapping[str, int], int, int, bool], ...]
 POINTS_VECTOR = "points-vector"
 
 
+@dataclass(slots=True)
+class PointsVector:
+    """The points of every question with points, in one classification: `values[position[q]]`
+    (None while unanswered, 0 when the question does not apply)."""
+
+    values: list[int | None]
+    position: Mapping[str, int]
+
+
 class PointsGroup:
     """The points of one list of questions: totals, ranges and contributing answers.
 
     Built once per condition at load time. Once the engine has computed the points of every
-    question of a classification (`vector`, kept in the answers' memo), each condition adds up
-    its questions with C-level look-ups, so a pack of 100 questions and many thresholds stays
-    fast; without that vector (a condition evaluated on its own) it adds them up directly.
+    question of a classification (a PointsVector, kept in the answers' memo), each condition
+    adds up its questions with C-level look-ups by position, so a pack of 100 questions and
+    several thresholds stays fast; without that vector (a condition evaluated on its own) it
+    adds them up directly.
     """
 
-    __slots__ = ("bounds", "key", "multiples", "singles", "spec", "tables")
+    __slots__ = ("_indices", "_indices_for", "bounds", "key", "multiples", "position", "singles",
+                 "spec", "tables")
 
     def __init__(self, spec: PointsSpec) -> None:
         self.spec = spec
@@ -470,36 +481,56 @@ class PointsGroup:
         #: per single-choice question: answer -> points, with None (unanswered) -> None and
         #: NOT_APPLICABLE -> 0
         self.tables: tuple[dict[Any, int | None], ...] = tuple(
-            {**pts, None: None, NOT_APPLICABLE: 0} for _q, pts, _lo, _hi, multiple in spec if not multiple
+            {**pts, None: None, NOT_APPLICABLE: 0}
+            for _q, pts, _lo, _hi, multiple in spec if not multiple
         )
         self.bounds: dict[str, tuple[int, int]] = {q: (lo, hi) for q, _p, lo, hi, _m in spec}
         self.multiples = tuple((q, pts) for q, pts, _lo, _hi, multiple in spec if multiple)
+        #: the position of each question in the vectors this group builds (singles first)
+        self.position: dict[str, int] = {q: i for i, q in enumerate((*self.singles, *(q for q, _ in self.multiples)))}
+        self._indices: tuple[int, ...] = ()
+        self._indices_for: Mapping[str, int] | None = None
 
-    def vector(self, answers: Answers) -> dict[str, int | None]:
-        """question id -> points of its answer (None while unanswered, 0 when it does not
-        apply), singles first. The answers must be valid (checked by the engine)."""
+    def vector(self, answers: Answers, single_answers: list[Any] | None = None) -> PointsVector:
+        """The points of this group's questions on valid answers (checked by the engine).
+        `single_answers`: the answers to `singles` in order, when the caller has them."""
         get = answers.get
-        pv: dict[str, int | None] = dict(zip(self.singles, map(dict.__getitem__, self.tables, map(get, self.singles))))
+        if single_answers is None:
+            single_answers = list(map(get, self.singles))
+        values: list[int | None] = list(map(dict.__getitem__, self.tables, single_answers))
         for q, pts in self.multiples:
             v = get(q)
-            pv[q] = None if v is None else sum(pts.get(x, 0) for x in v)  # NOT_APPLICABLE: 0
-        return pv
+            # every option is in `pts` (0 when it has no points); NOT_APPLICABLE ("") adds 0
+            values.append(None if v is None else sum(map(pts.__getitem__, v)))
+        return PointsVector(values, self.position)
+
+    def _positions(self, vector: PointsVector) -> tuple[int, ...]:
+        if self._indices_for is not vector.position:
+            self._indices = tuple(vector.position[q] for q in self.key)
+            self._indices_for = vector.position
+        return self._indices
+
+    def _vector(self, answers: Answers) -> PointsVector:
+        memo = getattr(answers, "memo", None)
+        vector = memo.get(POINTS_VECTOR) if memo is not None else None
+        return vector if vector is not None else self._direct(answers)
 
     def range(self, answers: Answers) -> tuple[int, int, int]:
         """(total, lowest, highest): the points of the answers given (a question that does
         not apply adds 0), and the range the total can still reach when the unanswered
         questions are answered (or stay unanswered)."""
-        memo = getattr(answers, "memo", None)
-        pv = memo.get(POINTS_VECTOR) if memo is not None else None
-        if pv is None:
-            pv = self._direct(answers)
-        values = list(map(pv.__getitem__, self.key))
-        if None not in values:
-            total = sum(values)
+        vector = self._vector(answers)
+        values = vector.values
+        indices = self._positions(vector)
+        try:
+            total = sum(map(values.__getitem__, indices))
             return total, total, total
+        except TypeError:  # an unanswered question (None) among them
+            pass
         total = lo = hi = 0
         bounds = self.bounds
-        for q, v in zip(self.key, values):
+        for q, i in zip(self.key, indices):
+            v = values[i]
             if v is None:
                 b = bounds[q]
                 lo += b[0]
@@ -508,27 +539,32 @@ class PointsGroup:
                 total += v
         return total, total + lo, total + hi
 
-    def _direct(self, answers: Answers) -> dict[str, int | None]:
+    def _direct(self, answers: Answers) -> PointsVector:
         # Robust against answers the engine did not check (tests evaluating a condition alone).
         get = answers.get
-        pv: dict[str, int | None] = {}
-        for q, pts, _lo, _hi, multiple in self.spec:
-            v = get(q)
+        values: list[int | None] = []
+        for _q, pts, _lo, _hi, multiple in self.spec:
+            v = get(_q)
             if v is None:
-                pv[q] = None
+                values.append(None)
             elif multiple:
-                pv[q] = sum(pts.get(x, 0) for x in v)
+                values.append(sum(pts.get(x, 0) for x in v))
             else:
-                pv[q] = pts.get(v, 0)
-        return pv
+                values.append(pts.get(v, 0))
+        return PointsVector(values, {q: i for i, q in enumerate(self.key)})
+
+    def by_question(self, answers: Answers) -> dict[str, int | None]:
+        """question id -> points of its answer (None while unanswered), in question order;
+        questions that do not apply are left out."""
+        vector = self._vector(answers)
+        return {q: vector.values[i] for q, i in zip(self.key, self._positions(vector))
+                if answers.get(q) != NOT_APPLICABLE}
 
     def inputs(self, answers: Answers) -> dict[str, Any]:
         """The answers that add points (other than 0), in question order, for explanations."""
-        memo = getattr(answers, "memo", None)
-        pv = memo.get(POINTS_VECTOR) if memo is not None else None
-        if pv is None:
-            pv = self._direct(answers)
-        return {q: answers[q] for q in self.key if pv[q]}
+        vector = self._vector(answers)
+        values = vector.values
+        return {q: answers[q] for q, i in zip(self.key, self._positions(vector)) if values[i]}
 
 
 def points_range(spec: PointsSpec, answers: Answers) -> tuple[int, int, int]:
@@ -602,11 +638,18 @@ def _points_at_least(params, ctx, path):
         return None
     group = PointsGroup(tuple(spec))
 
-    def evaluate(answers, level, group=group, n=n):
-        _total, lowest, highest = points_memo(answers, group)
-        if lowest >= n:
+    def evaluate(answers, level, group=group, n=n, key=group.key):
+        # points_memo inlined: this runs for every points rule of every classification
+        memo = getattr(answers, "memo", None)
+        if memo is None:
+            found = group.range(answers)
+        else:
+            found = memo.get(key)
+            if found is None:
+                found = memo[key] = group.range(answers)
+        if found[1] >= n:
             return True
-        if highest < n:
+        if found[2] < n:
             return False
         return None
 

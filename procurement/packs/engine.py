@@ -16,7 +16,7 @@ Semantics (documented in docs/rule-packs.md):
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -74,6 +74,39 @@ class LazyMapping(Mapping[str, Any]):
 
     def __len__(self) -> int:
         return len(self._get())
+
+    def __repr__(self) -> str:
+        return repr(self._get())
+
+
+class LazyList(Sequence[Any]):
+    """A read-only list computed when first read (the points totals of a classification)."""
+
+    __slots__ = ("_data", "_make")
+
+    def __init__(self, make: Callable[[], list[Any]]) -> None:
+        self._make: Callable[[], list[Any]] | None = make
+        self._data: list[Any] | None = None
+
+    def _get(self) -> list[Any]:
+        if self._data is None:
+            assert self._make is not None
+            self._data = self._make()
+            self._make = None
+        return self._data
+
+    def __getitem__(self, index):  # type: ignore[override]
+        return self._get()[index]
+
+    def __len__(self) -> int:
+        return len(self._get())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence) and not isinstance(other, (str, bytes)):
+            return self._get() == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
         return repr(self._get())
@@ -186,7 +219,7 @@ class Classification:
     points_by_question: Mapping[str, int | None] = field(default_factory=dict)
     #: every distinct points_at_least condition of the pack, evaluated on the answers
     #: (`points_by_question` is a read-only mapping, computed when first read)
-    points_totals: list[PointsTotal] = field(default_factory=list)
+    points_totals: Sequence[PointsTotal] = field(default_factory=list)
     #: the level as the pack describes it (see ResolvedPack.level)
     tone: str = "neutral"
     high_risk: bool = False
@@ -253,15 +286,28 @@ def _options_text(pack: ResolvedPack, qid: str) -> str:
     return ", ".join(pack.question(qid).option_values)
 
 
-def _fast_check(pack: ResolvedPack) -> tuple[frozenset[tuple[str, str]], frozenset[str]]:
-    """(every valid (question, option) pair of the single-choice questions, the ids of the
-    multiple-choice and free-text questions), cached on the pack."""
+@dataclass(frozen=True, slots=True)
+class _FastCheck:
+    #: the single-choice question ids, in pack order, and for each what it accepts: its
+    #: options, or no answer at all (None: absent; an explicit None goes the slow way)
+    singles: tuple[str, ...]
+    accepts: tuple[frozenset[Any], ...]
+    #: the multiple-choice and free-text question ids
+    special: tuple[str, ...]
+    #: every question id
+    known: frozenset[str]
+
+
+def _fast_check(pack: ResolvedPack) -> _FastCheck:
     fast = pack.__dict__.get("_fast_check")
     if fast is None:
-        pairs = frozenset((q.id, v) for q in pack.questions
-                          if not q.is_text and not q.multiple for v in q.option_values)
-        special = frozenset(q.id for q in pack.questions if q.is_text or q.multiple)
-        fast = (pairs, special)
+        singles = [q for q in pack.questions if not q.is_text and not q.multiple]
+        fast = _FastCheck(
+            tuple(q.id for q in singles),
+            tuple(frozenset((*q.option_values, None)) for q in singles),
+            tuple(q.id for q in pack.questions if q.is_text or q.multiple),
+            frozenset(q.id for q in pack.questions),
+        )
         object.__setattr__(pack, "_fast_check", fast)
     return fast
 
@@ -273,42 +319,53 @@ def check_answers(pack: ResolvedPack, answers: Any) -> dict[str, Any]:
     as a tuple in option order; an empty list is an answer). Free text: a string within the
     question's `max_length`, without control characters but tab and newline (an empty or
     blank string is no answer). None is no answer."""
+    return _check(pack, answers)[0]
+
+
+def _check(pack: ResolvedPack, answers: Mapping[str, Any]) -> tuple[dict[str, Any], list[Any] | None]:
+    """check_answers, also handing on the single-choice answers in pack order (None when
+    absent) when the fast path found them, for the points vector."""
     if not isinstance(answers, Mapping):
         raise InvalidAnswersError(
             f"answers must be an object mapping question ids to answers; got {type(answers).__name__}",
             [f"not an object: {type(answers).__name__}"], pack=pack.key,
         )
-    # The common case in C: every single-choice answer is a valid (question, option) pair.
-    pairs, special = _fast_check(pack)
-    if special.isdisjoint(answers):
-        try:
-            if answers.items() <= pairs:
-                return dict(answers)
-        except TypeError:  # an unhashable value (a list for a single-choice question)
-            pass
-    else:
-        singles = {k: v for k, v in answers.items() if k not in special}
-        try:
-            ok = singles.items() <= pairs
-        except TypeError:
-            ok = False
-        if ok:
+    # The common case in C: known question ids, and every single-choice answer one of its
+    # options; then only the few multiple-choice and free-text answers are looked at one by
+    # one. Anything else goes the slow way, which names every problem.
+    fast = _fast_check(pack)
+    try:
+        singles = list(map(answers.get, fast.singles))  # None when absent
+        if (answers.keys() <= fast.known and all(map(frozenset.__contains__, fast.accepts, singles))
+                and None not in answers.values()):  # an explicit None is no answer: the slow way
             clean = dict(answers)
             problems: list[str] = []
-            spec = _answer_spec(pack)
-            for qid in special.intersection(answers):
-                value = _check_special(pack, qid, answers[qid], spec[qid], problems)
+            spec = None
+            for qid in fast.special:
+                if qid not in answers:
+                    continue
+                if spec is None:
+                    spec = _answer_spec(pack)
+                value = answers[qid]
+                kind, allowed, order = spec[qid]
+                # The common multiple-choice answer inline: a list of distinct options.
+                if kind == _MULTIPLE and value.__class__ is list and allowed.issuperset(value):
+                    if len(value) < 2:
+                        clean[qid] = tuple(value)
+                        continue
+                    if len(set(value)) == len(value):
+                        clean[qid] = tuple(sorted(value, key=order.__getitem__))
+                        continue
+                value = _check_special(pack, qid, value, spec[qid], problems)
                 if value is None:
                     del clean[qid]
                 else:
                     clean[qid] = value
-            if problems:
-                problems.sort()
-                raise InvalidAnswersError(
-                    f"invalid answers for pack {pack.key}: " + "; ".join(problems), problems, pack=pack.key
-                )
-            return clean
-    return _check_answers_slowly(pack, answers)
+            if not problems:
+                return clean, singles
+    except TypeError:  # an unhashable answer to a single-choice question (a list)
+        pass
+    return _check_answers_slowly(pack, answers), None
 
 
 def _check_special(pack: ResolvedPack, qid: str, value: Any, entry: tuple[int, Any, Any],
@@ -319,6 +376,14 @@ def _check_special(pack: ResolvedPack, qid: str, value: Any, entry: tuple[int, A
     if value is None:
         return None
     if kind == _MULTIPLE:
+        if value.__class__ is list or value.__class__ is tuple:
+            # The common case in C: distinct, known options.
+            try:
+                selected = set(value)
+            except TypeError:
+                selected = None
+            if selected is not None and len(selected) == len(value) and selected <= allowed:
+                return tuple(sorted(value, key=order.__getitem__)) if len(value) > 1 else tuple(value)
         if not isinstance(value, (list, tuple)):
             problems.append(f"{qid}: expected a list of option values (multiple choice); got {value!r}")
             return None
@@ -388,7 +453,8 @@ class _Answers(dict):
         self.memo: dict | None = None
 
 
-def _effective(pack: ResolvedPack, given: Mapping[str, Any]) -> tuple[_Answers, list[str], list[str], list[str]]:
+def _effective(pack: ResolvedPack, given: Mapping[str, Any],
+               single_answers: list[Any] | None = None) -> tuple[_Answers, list[str], list[str], list[str]]:
     """The answers the conditions see (questions that do not apply marked NOT_APPLICABLE), and
     the applicable, unanswered (required) and ignored question ids, in pack order."""
     plan = _plan(pack)
@@ -410,19 +476,26 @@ def _effective(pack: ResolvedPack, given: Mapping[str, Any]) -> tuple[_Answers, 
     else:
         applicable = list(plan.question_ids)
         ignored = []
-    unanswered = [q for q in plan.required_ids if q not in effective]
+    missing = plan.required_set.difference(effective)
+    unanswered = sorted(missing, key=plan.question_order.__getitem__) if missing else []
     effective.memo = {}
     if plan.points_questions is not None:
         # The points of every question, once: each points condition then only adds them up.
-        effective.memo[POINTS_VECTOR] = plan.points_questions.vector(effective)
+        group = plan.points_questions
+        vector = group.vector(effective, single_answers if plan.points_cover_singles and single_answers is not None
+                              else None)
+        for qid in not_applicable:
+            if qid in group.position:
+                vector.values[group.position[qid]] = 0
+        effective.memo[POINTS_VECTOR] = vector
     return effective, applicable, unanswered, ignored
 
 
 def classify(pack: ResolvedPack, answers: Mapping[str, Any]) -> Classification:
     """Classify one set of answers (question id -> option value, list of option values for a
     multiple-choice question, or text; None or absent = unanswered)."""
-    given = check_answers(pack, answers)
-    effective, applicable, unanswered, ignored = _effective(pack, given)
+    given, single_answers = _check(pack, answers)
+    effective, applicable, unanswered, ignored = _effective(pack, given, single_answers)
     plan = _plan(pack)
 
     rank = pack._level_rank  # type: ignore[attr-defined]
@@ -468,7 +541,7 @@ def classify(pack: ResolvedPack, answers: Mapping[str, Any]) -> Classification:
     else:
         steps, required, recommended = list(steps), list(required), list(recommended)
     by_question: Mapping[str, int | None] = {}
-    totals: list[PointsTotal] = []
+    totals: Sequence[PointsTotal] = []
     if plan.points_questions is not None:
         by_question, totals = _points_report(plan, effective)
     level = levels[level_rank]
@@ -503,15 +576,7 @@ def _inputs(el: Any, effective: _Answers, level_rank: int | None, lazy: frozense
     return el.cond.inputs(effective, level_rank)
 
 
-def _by_question(order: tuple[str, ...], vector: dict[str, int | None],
-                 effective: _Answers) -> dict[str, int | None]:
-    return {q: vector[q] for q in order if effective.get(q) != NOT_APPLICABLE}
-
-
-def _points_report(plan: _Plan, effective: _Answers) -> tuple[Mapping[str, int | None], list[PointsTotal]]:
-    assert plan.points_questions is not None and effective.memo is not None
-    vector = effective.memo[POINTS_VECTOR]
-    by_question = LazyMapping(partial(_by_question, plan.points_questions.key, vector, effective))
+def _totals(plan: _Plan, effective: _Answers) -> list[PointsTotal]:
     totals = []
     for cond, used_by in plan.points_conditions:
         # The rules filled the memo: most totals are looked up, not added up again.
@@ -519,7 +584,15 @@ def _points_report(plan: _Plan, effective: _Answers) -> tuple[Mapping[str, int |
         total, lowest, highest = points_memo(effective, cond.points)
         value = True if lowest >= cond.at_least else False if highest < cond.at_least else None
         totals.append(PointsTotal(cond.questions, cond.at_least, total, lowest, highest, value, used_by))
-    return by_question, totals
+    return totals
+
+
+def _points_report(plan: _Plan, effective: _Answers) -> tuple[Mapping[str, int | None], Sequence[PointsTotal]]:
+    # Both are computed when first read: a caller that wants only the level does not pay for
+    # a report over a hundred questions.
+    assert plan.points_questions is not None and effective.memo is not None
+    by_question = LazyMapping(partial(plan.points_questions.by_question, effective))
+    return by_question, LazyList(partial(_totals, plan, effective))
 
 
 # -- consistency ---------------------------------------------------------------------------------
@@ -603,7 +676,8 @@ class _Plan:
     #: question ids in pack order; the required ones; (id, applies_when evaluator) of those
     #: that have one, in pack order
     question_ids: tuple[str, ...] = ()
-    required_ids: tuple[str, ...] = ()
+    required_set: frozenset[str] = frozenset()
+    question_order: dict[str, int] = field(default_factory=dict)
     conditional_questions: tuple[tuple[str, Any], ...] = ()
     #: every question with points, in pack order (None when the pack has no points)
     points_questions: PointsGroup | None = None
@@ -612,6 +686,9 @@ class _Plan:
     #: ids of the rules, findings and flags whose inputs are computed when first read (their
     #: conditions add points up)
     lazy_inputs: frozenset[str] = frozenset()
+    #: whether the questions with points are exactly the single-choice ones plus any multiple
+    #: ones (then the answer check's single-choice answers feed the points vector directly)
+    points_cover_singles: bool = False
 
 
 def _plan(pack: ResolvedPack) -> _Plan:
@@ -642,11 +719,13 @@ def _plan(pack: ResolvedPack) -> _Plan:
                 for q in pack.questions if q.has_points
             ))
         plan = _Plan(tuple(static), dynamic, tuple(dyn_steps), tuple(dyn_items),
-                     tuple(q.id for q in pack.questions), tuple(q.id for q in pack.questions if q.required),
+                     tuple(q.id for q in pack.questions), frozenset(q.id for q in pack.questions if q.required),
+                     {q.id: i for i, q in enumerate(pack.questions)},
                      tuple((q.id, q.applies.evaluate) for q in pack.questions if q.applies is not None),
                      points_questions, _points_conditions(pack),
                      frozenset(el.id for el in (*pack.rules, *pack.blocking, *pack.flags, *pack.consistency)
-                               if any(c.kind == "points_at_least" for c in _walk(el.cond))))
+                               if any(c.kind == "points_at_least" for c in _walk(el.cond))),
+                     points_questions is not None and points_questions.singles == _fast_check(pack).singles)
         object.__setattr__(pack, "_engine_plan", plan)
     return plan
 

@@ -210,12 +210,13 @@ def test_a_list_for_a_single_choice_question_is_refused(four_level_pack):
         classify(four_level_pack, {"IM-1": ["staff"]})
 
 
-def test_every_problem_is_named_at_once_whatever_the_order(four_level_pack):
+def test_every_problem_is_named_at_once_in_the_order_of_the_answers(four_level_pack):
     with pytest.raises(InvalidAnswersError) as info:
-        classify(four_level_pack, {"MT-1": "logging", "IM-1": "staff", "IM-2": ["x"]})
+        classify(four_level_pack, {"MT-1": "logging", "IM-1": "staff", "IM-2": ["x"], "IM-3": None, "ZZ": 1})
     assert info.value.problems == [
-        "IM-2: 'x' is not an option (options: personal, special_care, confidential, public_data)",
         "MT-1: expected a list of option values (multiple choice); got 'logging'",
+        "IM-2: 'x' is not an option (options: personal, special_care, confidential, public_data)",
+        "unknown question 'ZZ'",
     ]
 
 
