@@ -461,6 +461,11 @@ class PointsVector:
     position: Mapping[str, int]
 
 
+#: question list -> the small int that stands for it in the engine's memo (shared by every
+#: condition on the same list, in every pack of the process)
+_MEMO_KEYS: dict[tuple[str, ...], int] = {}
+
+
 class PointsGroup:
     """The points of one list of questions: totals, ranges and contributing answers.
 
@@ -471,12 +476,15 @@ class PointsGroup:
     adds them up directly.
     """
 
-    __slots__ = ("_indices", "_indices_for", "bounds", "key", "multiples", "position", "singles",
-                 "spec", "tables")
+    __slots__ = ("_indices", "_indices_for", "bounds", "key", "memo_key", "multiples", "position",
+                 "singles", "spec", "tables")
 
     def __init__(self, spec: PointsSpec) -> None:
         self.spec = spec
         self.key: tuple[str, ...] = tuple(q for q, *_ in spec)
+        # A small int standing for the question list in the memo: hashing a tuple of a hundred
+        # ids at every look-up would cost more than the look-up saves.
+        self.memo_key: int = _MEMO_KEYS.setdefault(self.key, len(_MEMO_KEYS))
         self.singles: tuple[str, ...] = tuple(q for q, _p, _lo, _hi, multiple in spec if not multiple)
         #: per single-choice question: answer -> points, with None (unanswered) -> None and
         #: NOT_APPLICABLE -> 0
@@ -567,11 +575,6 @@ class PointsGroup:
         return {q: answers[q] for q, i in zip(self.key, self._positions(vector)) if values[i]}
 
 
-def points_range(spec: PointsSpec, answers: Answers) -> tuple[int, int, int]:
-    """(total, lowest, highest) of the questions in `spec` on these answers (see PointsGroup)."""
-    return PointsGroup(spec).range(answers)
-
-
 def _memo(answers: Answers) -> dict | None:
     # The engine passes answers carrying a `memo` dict once they are final, so that several
     # rules on the same questions (thresholds) add the points up once per classification. The
@@ -583,9 +586,9 @@ def points_memo(answers: Answers, group: PointsGroup) -> tuple[int, int, int]:
     memo = _memo(answers)
     if memo is None:
         return group.range(answers)
-    found = memo.get(group.key)
+    found = memo.get(group.memo_key)
     if found is None:
-        found = memo[group.key] = group.range(answers)
+        found = memo[group.memo_key] = group.range(answers)
     return found
 
 
@@ -593,7 +596,7 @@ def points_inputs(answers: Answers, group: PointsGroup) -> dict[str, Any]:
     memo = _memo(answers)
     if memo is None:
         return group.inputs(answers)
-    key = ("inputs", group.key)
+    key = ("inputs", group.memo_key)
     found = memo.get(key)
     if found is None:
         found = memo[key] = group.inputs(answers)
@@ -638,7 +641,7 @@ def _points_at_least(params, ctx, path):
         return None
     group = PointsGroup(tuple(spec))
 
-    def evaluate(answers, level, group=group, n=n, key=group.key):
+    def evaluate(answers, level, group=group, n=n, key=group.memo_key):
         # points_memo inlined: this runs for every points rule of every classification
         memo = getattr(answers, "memo", None)
         if memo is None:

@@ -559,7 +559,8 @@ def classify(pack: ResolvedPack, answers: Mapping[str, Any]) -> Classification:
         pack_id=pack.id,
         pack_version=pack.version,
         fingerprint=pack.fingerprint,
-        answers=({k: v for k, v in given.items() if k not in ignored} if ignored else dict(given)),
+        # `given` is the check's own copy: the result may keep it
+        answers=({k: v for k, v in given.items() if k not in ignored} if ignored else given),
         flags=flags,
         points_by_question=by_question,
         points_totals=totals,
