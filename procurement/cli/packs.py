@@ -24,7 +24,13 @@ from procurement import config
 from procurement.errors import ProcurementError
 from procurement.packs import PackRegistry, classify
 from procurement.packs.diff import diff_packs
-from procurement.packs.loader import LoadError, PackLoadError, load_pack_dir, read_pack_source, resolve_pack_file
+from procurement.packs.loader import (
+    LoadError,
+    PackLoadError,
+    load_pack_dir,
+    read_pack_source,
+    resolve_pack_file,
+)
 from procurement.packs.lock import LOCK_FILE, ParentLock, read_lock_file, render_lock
 from procurement.packs.pack import ResolvedPack
 from procurement.packs.packtests import run_pack_tests

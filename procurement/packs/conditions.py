@@ -73,8 +73,8 @@ class Cond:
     values: frozenset[str] = frozenset()
     #: checklist items read (item_status_in)
     items: tuple[str, ...] = ()
-    #: points_at_least: the shared spec of the totals ((qid, points, lo, hi, multiple), ...)
-    points_spec: tuple[tuple[str, Mapping[str, int], int, int, bool], ...] = ()
+    #: points_at_least: the question list's points (totals, ranges, contributing answers)
+    points: PointsGroup | None = None
     at_least: int = 0
 
     def inputs(self, answers: Answers, level_rank: int | None) -> dict[str, Any]:
@@ -96,10 +96,8 @@ class Cond:
                 elif v in self.values:
                     out[q] = v
         elif self.kind == "points_at_least":
-            for q, pts, _lo, _hi, multiple in self.points_spec:
-                v = answers.get(q)
-                if is_answered(v) and (sum(pts.get(x, 0) for x in v) if multiple else pts.get(v, 0)):
-                    out[q] = v
+            assert self.points is not None
+            out.update(points_inputs(answers, self.points))
         elif self.kind == "item_status_in":
             for item in self.items:
                 out[item] = answers.get(item) or "pending"
@@ -450,36 +448,159 @@ def _count_in(params, ctx, path):
 PointsSpec = tuple[tuple[str, Mapping[str, int], int, int, bool], ...]
 
 
-def points_range(spec: PointsSpec, answers: Answers) -> tuple[int, int, int]:
-    """(total, lowest, highest) points of the questions in `spec` on these answers: `total` of
-    the answers given (a question that does not apply adds 0), and the range the total can still
-    reach when the unanswered questions are answered (or stay unanswered)."""
-    total = lo = hi = 0
-    get = answers.get
-    for q, pts, qlo, qhi, multiple in spec:
-        v = get(q)
-        if v is None:
-            lo += qlo
-            hi += qhi
-        elif multiple:
-            for x in v:  # NOT_APPLICABLE ("") adds nothing
-                total += pts.get(x, 0)
-        else:
-            total += pts.get(v, 0)
-    return total, total + lo, total + hi
+#: The memo entry holding the points of every question with points (see PointsGroup.vector).
+POINTS_VECTOR = "points-vector"
 
 
-def _points_memo(answers: Answers, spec: PointsSpec, key: tuple[str, ...]) -> tuple[int, int, int]:
+@dataclass(slots=True)
+class PointsVector:
+    """The points of every question with points, in one classification: `values[position[q]]`
+    (None while unanswered, 0 when the question does not apply)."""
+
+    values: list[int | None]
+    position: Mapping[str, int]
+
+
+#: question list -> the small int that stands for it in the engine's memo (shared by every
+#: condition on the same list, in every pack of the process)
+_MEMO_KEYS: dict[tuple[str, ...], int] = {}
+
+
+class PointsGroup:
+    """The points of one list of questions: totals, ranges and contributing answers.
+
+    Built once per condition at load time. Once the engine has computed the points of every
+    question of a classification (a PointsVector, kept in the answers' memo), each condition
+    adds up its questions with C-level look-ups by position, so a pack of 100 questions and
+    several thresholds stays fast; without that vector (a condition evaluated on its own) it
+    adds them up directly.
+    """
+
+    __slots__ = ("_indices", "_indices_for", "bounds", "key", "memo_key", "multiples", "position",
+                 "singles", "spec", "tables")
+
+    def __init__(self, spec: PointsSpec) -> None:
+        self.spec = spec
+        self.key: tuple[str, ...] = tuple(q for q, *_ in spec)
+        # A small int standing for the question list in the memo: hashing a tuple of a hundred
+        # ids at every look-up would cost more than the look-up saves.
+        self.memo_key: int = _MEMO_KEYS.setdefault(self.key, len(_MEMO_KEYS))
+        self.singles: tuple[str, ...] = tuple(q for q, _p, _lo, _hi, multiple in spec if not multiple)
+        #: per single-choice question: answer -> points, with None (unanswered) -> None and
+        #: NOT_APPLICABLE -> 0
+        self.tables: tuple[dict[Any, int | None], ...] = tuple(
+            {**pts, None: None, NOT_APPLICABLE: 0}
+            for _q, pts, _lo, _hi, multiple in spec if not multiple
+        )
+        self.bounds: dict[str, tuple[int, int]] = {q: (lo, hi) for q, _p, lo, hi, _m in spec}
+        self.multiples = tuple((q, pts) for q, pts, _lo, _hi, multiple in spec if multiple)
+        #: the position of each question in the vectors this group builds (singles first)
+        self.position: dict[str, int] = {q: i for i, q in enumerate((*self.singles, *(q for q, _ in self.multiples)))}
+        self._indices: tuple[int, ...] = ()
+        self._indices_for: Mapping[str, int] | None = None
+
+    def vector(self, answers: Answers, single_answers: list[Any] | None = None) -> PointsVector:
+        """The points of this group's questions on valid answers (checked by the engine).
+        `single_answers`: the answers to `singles` in order, when the caller has them."""
+        get = answers.get
+        if single_answers is None:
+            single_answers = list(map(get, self.singles))
+        values: list[int | None] = list(map(dict.__getitem__, self.tables, single_answers))
+        for q, pts in self.multiples:
+            v = get(q)
+            # every option is in `pts` (0 when it has no points); NOT_APPLICABLE ("") adds 0
+            values.append(None if v is None else sum(map(pts.__getitem__, v)))
+        return PointsVector(values, self.position)
+
+    def _positions(self, vector: PointsVector) -> tuple[int, ...]:
+        if self._indices_for is not vector.position:
+            self._indices = tuple(vector.position[q] for q in self.key)
+            self._indices_for = vector.position
+        return self._indices
+
+    def _vector(self, answers: Answers) -> PointsVector:
+        memo = getattr(answers, "memo", None)
+        vector = memo.get(POINTS_VECTOR) if memo is not None else None
+        return vector if vector is not None else self._direct(answers)
+
+    def range(self, answers: Answers) -> tuple[int, int, int]:
+        """(total, lowest, highest): the points of the answers given (a question that does
+        not apply adds 0), and the range the total can still reach when the unanswered
+        questions are answered (or stay unanswered)."""
+        vector = self._vector(answers)
+        values = vector.values
+        indices = self._positions(vector)
+        try:
+            total = sum(map(values.__getitem__, indices))
+            return total, total, total
+        except TypeError:  # an unanswered question (None) among them
+            pass
+        total = lo = hi = 0
+        bounds = self.bounds
+        for q, i in zip(self.key, indices):
+            v = values[i]
+            if v is None:
+                b = bounds[q]
+                lo += b[0]
+                hi += b[1]
+            else:
+                total += v
+        return total, total + lo, total + hi
+
+    def _direct(self, answers: Answers) -> PointsVector:
+        # Robust against answers the engine did not check (tests evaluating a condition alone).
+        get = answers.get
+        values: list[int | None] = []
+        for _q, pts, _lo, _hi, multiple in self.spec:
+            v = get(_q)
+            if v is None:
+                values.append(None)
+            elif multiple:
+                values.append(sum(pts.get(x, 0) for x in v))
+            else:
+                values.append(pts.get(v, 0))
+        return PointsVector(values, {q: i for i, q in enumerate(self.key)})
+
+    def by_question(self, answers: Answers) -> dict[str, int | None]:
+        """question id -> points of its answer (None while unanswered), in question order;
+        questions that do not apply are left out."""
+        vector = self._vector(answers)
+        return {q: vector.values[i] for q, i in zip(self.key, self._positions(vector))
+                if answers.get(q) != NOT_APPLICABLE}
+
+    def inputs(self, answers: Answers) -> dict[str, Any]:
+        """The answers that add points (other than 0), in question order, for explanations."""
+        vector = self._vector(answers)
+        values = vector.values
+        return {q: answers[q] for q, i in zip(self.key, self._positions(vector)) if values[i]}
+
+
+def _memo(answers: Answers) -> dict | None:
     # The engine passes answers carrying a `memo` dict once they are final, so that several
     # rules on the same questions (thresholds) add the points up once per classification. The
     # question ids are the key: a question's points are fixed in a pack.
-    memo = getattr(answers, "memo", None)
+    return getattr(answers, "memo", None)
+
+
+def points_memo(answers: Answers, group: PointsGroup) -> tuple[int, int, int]:
+    memo = _memo(answers)
     if memo is None:
-        return points_range(spec, answers)
+        return group.range(answers)
+    found = memo.get(group.memo_key)
+    if found is None:
+        found = memo[group.memo_key] = group.range(answers)
+    return found
+
+
+def points_inputs(answers: Answers, group: PointsGroup) -> dict[str, Any]:
+    memo = _memo(answers)
+    if memo is None:
+        return group.inputs(answers)
+    key = ("inputs", group.memo_key)
     found = memo.get(key)
     if found is None:
-        found = memo[key] = points_range(spec, answers)
-    return found
+        found = memo[key] = group.inputs(answers)
+    return dict(found)
 
 
 @_register(
@@ -505,7 +626,8 @@ def _points_at_least(params, ctx, path):
             ok = False
             continue
         lo, hi = info.points_bounds()
-        spec.append((qid, dict(info.points), lo, hi, info.multiple))
+        # every option, 0 for those without points: the look-up table then never misses
+        spec.append((qid, {o: info.points.get(o, 0) for o in info.options}, lo, hi, info.multiple))
     if not ok:
         return None
     n = p["at_least"]
@@ -517,19 +639,24 @@ def _points_at_least(params, ctx, path):
     if n <= low:
         ctx.error(path + ("at_least",), f"at_least {n} is always reached: the listed questions give at least {low} points")
         return None
-    spec_t: PointsSpec = tuple(spec)
-    key = tuple(s[0] for s in spec_t)
+    group = PointsGroup(tuple(spec))
 
-    def evaluate(answers, level, spec=spec_t, n=n, key=key):
-        _total, lowest, highest = _points_memo(answers, spec, key)
-        if lowest >= n:
+    def evaluate(answers, level, group=group, n=n, key=group.memo_key):
+        # points_memo inlined: this runs for every points rule of every classification
+        memo = getattr(answers, "memo", None)
+        if memo is None:
+            found = group.range(answers)
+        else:
+            found = memo.get(key)
+            if found is None:
+                found = memo[key] = group.range(answers)
+        if found[1] >= n:
             return True
-        if highest < n:
+        if found[2] < n:
             return False
         return None
 
-    return Cond("points_at_least", None, evaluate, questions=key,
-                points_spec=spec_t, at_least=n)
+    return Cond("points_at_least", None, evaluate, questions=group.key, points=group, at_least=n)
 
 
 @_register(

@@ -47,7 +47,8 @@ def _positive_options(cond: Cond, positive: bool, pack: ResolvedPack, out: set[t
                 if value in cond.values:
                     out.add((qid, value))
     elif kind == "points_at_least":
-        for qid, points, _lo, _hi, _multiple in cond.points_spec:
+        assert cond.points is not None
+        for qid, points, _lo, _hi, _multiple in cond.points.spec:
             for value, pts in points.items():
                 if pts > 0:
                     out.add((qid, value))

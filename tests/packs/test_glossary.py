@@ -1,4 +1,4 @@
-"""The glossary (docs/glossary.yaml) and its checker: the Japanese texts of every rule pack
+"""The glossary (docs/glossary.yaml) and its checker: the Japanese texts of every DS-920 rule pack
 published after the glossary use its terms and none of the strings it avoids."""
 
 from __future__ import annotations
@@ -21,12 +21,18 @@ from tests.fixtures.packs import shipped_registry
 
 ROOT = config.PROJECT_ROOT
 #: Packs published before the glossary: their files (and fingerprints) never change, so they are
-#: not held to it. Every other pack under rules/ is.
+#: not held to it. Every other pack of the DS-920 family (built on jp-national) is; the format
+#: examples under rules/examples/ are not content and are not checked (yet).
 PUBLISHED_BEFORE_GLOSSARY = frozenset({"jp-national@1.0.0", "jp-national@2.0.0", "city-strict@1.0.0"})
 
 
+def _checked_packs():
+    return [p for p in shipped_registry()
+            if p.key not in PUBLISHED_BEFORE_GLOSSARY and p.layers[0].startswith("jp-national@")]
+
+
 def _checked_pack_files() -> list[Path]:
-    return sorted(p.path / "pack.yaml" for p in shipped_registry() if p.key not in PUBLISHED_BEFORE_GLOSSARY)
+    return sorted(p.path / "pack.yaml" for p in _checked_packs())
 
 
 def test_the_glossary_loads_with_unique_terms():
@@ -67,7 +73,7 @@ def test_the_rendered_glossary_page_is_up_to_date():
 
 
 def test_the_new_packs_are_checked():
-    keys = {p.key for p in shipped_registry() if p.key not in PUBLISHED_BEFORE_GLOSSARY}
+    keys = {p.key for p in _checked_packs()}
     assert {"jp-national@2.1.0", "jp-municipal@1.0.0", "city-strict@2.0.0"} <= keys
 
 

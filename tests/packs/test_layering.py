@@ -213,4 +213,4 @@ def test_discover_uses_the_environment_override(monkeypatch, mini_root):
 
 def test_every_shipped_pack_validates(registry, rules_dir):
     files = sorted(rules_dir.rglob("pack.yaml"))
-    assert len(files) == len(registry) == 6
+    assert len(files) == len(registry) == 7

@@ -40,7 +40,10 @@ def _problems(pack: ResolvedPack) -> list[str]:
 
 
 def _new_packs() -> list[ResolvedPack]:
-    return [p for p in shipped_registry() if p.key not in PUBLISHED_BEFORE_RULES]
+    """The DS-920 packs (built on jp-national) published after these rules; the format examples
+    under rules/examples/ reconstruct no document and are not checked."""
+    return [p for p in shipped_registry()
+            if p.key not in PUBLISHED_BEFORE_RULES and p.layers[0].startswith("jp-national@")]
 
 
 @pytest.mark.parametrize("pack", _new_packs(), ids=lambda p: p.key)
