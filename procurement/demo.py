@@ -135,7 +135,7 @@ PURPOSES = {
 #: the board report is False (none), True (`BOARD_REPORT`) or the report's fields.
 #: A case that gets submitted has every other required item settled first (`complete_checklist`).
 #: The edition-1 high pilot is what edition 2 changes (its new required item PC-T2): it shows
-#: what `procurement reassess --pack jp-national@2` is for.
+#: what `procurement reassess --pack jp-national@2.0.0` is for.
 _MINISTRY_V1 = (
     ("ministry-planner", "議事録要約ツールの試行", "大臣官房 総務課", LOW, "approved",
      {"PC-G1": "met", "PC-D1": "met"}, False),

@@ -91,3 +91,18 @@ def test_the_checker_would_catch_the_wording_of_a_published_pack():
     raw, _ = read_yaml((ROOT / "rules" / "jp-national" / "v2" / "pack.yaml").read_bytes())
     found = {bad for _, text in japanese_texts(raw) for bad, _ in find_avoided(text)}
     assert {"など", "または", "機密性2の情報", "一般の人"} <= found
+    assert [where for where, text in japanese_texts(raw) if _space_between_japanese(text)] == ["description"]
+
+
+@pytest.mark.parametrize("pack_file", _checked_pack_files(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_the_japanese_texts_of_a_new_pack_hold_no_folding_artefacts(pack_file: Path):
+    # A folded YAML block (`>-`) joins Japanese lines with a space; Japanese texts are written on
+    # one line instead.
+    raw, _ = read_yaml(pack_file.read_bytes())
+    bad = [where for where, text in japanese_texts(raw) if "\n" in text or _space_between_japanese(text)]
+    assert bad == [], bad
+
+
+def _space_between_japanese(text: str) -> bool:
+    return any(text[i] == " " and not text[i - 1].isascii() and not text[i + 1].isascii()
+               for i in range(1, len(text) - 1))
