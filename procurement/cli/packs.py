@@ -4,6 +4,7 @@
     procurement packs list [--format text|json]        id, version, edition, effective_from, extends, fingerprint
     procurement packs show ID[@VERSION] [--format text|json] [--lang ja|en]
     procurement packs diff A B [--format text|json]
+    procurement packs lock PATH...                    write/refresh PATH/pack.lock (the exact parent)
     procurement classify --pack REF --answers FILE|- [--lang ja|en]
 
 Every command accepts `--rules-dir DIR` (else `PROCUREMENT_RULES_DIR`, else the repository's
@@ -23,9 +24,24 @@ from procurement import config
 from procurement.errors import ProcurementError
 from procurement.packs import PackRegistry, classify
 from procurement.packs.diff import diff_packs
-from procurement.packs.loader import LoadError, read_pack_source, resolve_pack_file
+from procurement.packs.loader import (
+    LoadError,
+    PackLoadError,
+    load_pack_dir,
+    read_pack_source,
+    resolve_pack_file,
+)
+from procurement.packs.lock import LOCK_FILE, ParentLock, read_lock_file, render_lock
 from procurement.packs.pack import ResolvedPack
 from procurement.packs.packtests import run_pack_tests
+from procurement.packs.texts import LANGUAGE_RE, pick_text
+
+
+def _language(value: str) -> str:
+    """An argparse type: a language code such as ja, en, pt-BR."""
+    if not LANGUAGE_RE.match(value):
+        raise argparse.ArgumentTypeError(f"not a language code: {value!r} (e.g. ja, en)")
+    return value
 
 
 def register(sub) -> None:
@@ -53,7 +69,8 @@ def register(sub) -> None:
     show = commands.add_parser("show", parents=[rules], help="show a resolved pack")
     show.add_argument("ref", metavar="ID[@VERSION]")
     show.add_argument("--format", choices=("text", "json"), default="text")
-    show.add_argument("--lang", choices=("ja", "en"), default="ja")
+    show.add_argument("--lang", type=_language, default="ja",
+                      help="language of the texts (default ja; the pack's first language when it has none)")
     show.set_defaults(handler=run_show)
 
     diff = commands.add_parser("diff", parents=[rules], help="compare two packs")
@@ -63,6 +80,15 @@ def register(sub) -> None:
     diff.add_argument("--ignore-source", action="store_true", help="do not report changed sources")
     diff.set_defaults(handler=run_diff)
 
+    lock = commands.add_parser(
+        "lock", parents=[rules], help="write PATH/pack.lock: the exact parent a child pack is published against",
+        description="Resolve each child pack (a folder or its pack.yaml) on the newest parent matching its "
+        "`extends` in the rules folder, ignoring an existing pack.lock, and write that parent "
+        "(id@version#fingerprint) to pack.lock beside pack.yaml. Prints what it locked.",
+    )
+    lock.add_argument("paths", nargs="+", metavar="PATH")
+    lock.set_defaults(handler=run_lock)
+
     # Pack sharing (install, installed, bundle, select) lives in the rulesharing group's module.
     from procurement.cli.rulesharing import register_store
 
@@ -70,13 +96,15 @@ def register(sub) -> None:
 
     cls = sub.add_parser(
         "classify", parents=[rules], help="classify answers against a pack (JSON in, JSON out)",
-        description="FILE holds one JSON object {question id: option value} or an array of them. "
-        "Prints a JSON object (or an array in the same order). Exit 2 for invalid answers or an "
-        "unknown pack.",
+        description="FILE holds one JSON object {question id: answer} or an array of them; an answer "
+        "is an option value, a list of option values (multiple-choice questions) or a string "
+        "(free-text questions). Prints a JSON object (or an array in the same order). Exit 2 for "
+        "invalid answers or an unknown pack.",
     )
     cls.add_argument("--pack", required=True, metavar="REF", help="ID (newest), ID@MAJOR or ID@X.Y.Z")
     cls.add_argument("--answers", required=True, metavar="FILE|-")
-    cls.add_argument("--lang", choices=("ja", "en"), default="ja")
+    cls.add_argument("--lang", type=_language, default="ja",
+                     help="language of the messages (default ja; the pack's first language when it has none)")
     cls.set_defaults(handler=run_classify)
 
 
@@ -174,6 +202,9 @@ def run_list(args) -> int:
 
 def render_pack_text(pack: ResolvedPack, lang: str = "ja") -> str:
     """The resolved pack as readable text: every element with provenance and layer."""
+    def tx(texts) -> str:
+        return pick_text(texts, lang, pack.languages) or ""
+
     def src(el) -> str:
         s = el.source
         parts = [s.get("document", "")] + [s[k] for k in ("locator", "url") if s.get(k)]
@@ -181,56 +212,87 @@ def render_pack_text(pack: ResolvedPack, lang: str = "ja") -> str:
 
     def ov(el) -> str:
         o = getattr(el, "override", None)
-        return f" [overridden by {o['layer']}: {o['reason'][lang]}]" if o else ""
+        return f" [overridden by {o['layer']}: {tx(o['reason'])}]" if o else ""
 
+    def js(value) -> str:
+        return json.dumps(value, ensure_ascii=False)
+
+    locked = ""
+    if pack.parent_ref is not None:
+        locked = " (locked)" if pack.parent_locked else " (newest match, not locked)"
     out = [
-        f"{pack.ref}  {pack.title[lang]}",
-        f"edition {pack.edition.isoformat()}, effective from {pack.effective_from.isoformat()}, "
-        f"extends {_extends_text(pack)}, license {pack.license}",
+        f"{pack.ref}  {tx(pack.title)}",
+        (f"edition {pack.edition.isoformat()}, effective from {pack.effective_from.isoformat()}, "
+         f"extends {_extends_text(pack)}{locked}, license {pack.license}"),
         f"layers: {' > '.join(pack.layers)}",
+        f"languages: {', '.join(pack.languages)}{'' if pack.languages_declared else ' (legacy default)'}",
         f"fingerprint: {pack.fingerprint}",
         "",
         f"levels (low to high; default {pack.default_level}):",
     ]
     for lv in pack.levels:
-        out.append(f"  {lv.id}: {lv.label[lang]}  ({lv.provenance}; {lv.layer}){ov(lv)}")
+        marks = [f"tone {lv.tone}"] + [k for k in ("high_risk", "out_of_scope") if getattr(lv, k)]
+        legacy = f"; legacy default: {', '.join(lv.legacy)}" if lv.legacy else ""
+        out.append(f"  {lv.id}: {tx(lv.label)} [{', '.join(marks)}{legacy}]  ({lv.provenance}; {lv.layer}){ov(lv)}")
+        if lv.next_steps:
+            out.append(f"      next steps: {tx(lv.next_steps)}")
     out.append("")
     out.append("questions:")
     for q in pack.questions:
         req = "required" if q.required else "optional"
-        out.append(f"  {q.id} [{q.step}, {req}] {q.text[lang]}  ({q.provenance}; {q.layer}){ov(q)}")
-        out.append(f"      options: {', '.join(o.value for o in q.options)}")
+        kind = f"text, max {q.max_length}" if q.is_text else ("multiple" if q.multiple else "choice")
+        out.append(f"  {q.id} [{q.step}, {req}, {kind}] {tx(q.text)}  ({q.provenance}; {q.layer}){ov(q)}")
+        if q.options:
+            opts = [o.value + (f" ({o.points:+d})" if o.points is not None else "") for o in q.options]
+            out.append(f"      options: {', '.join(opts)}")
         if q.applies_when:
-            out.append(f"      applies_when: {json.dumps(q.applies_when, ensure_ascii=False)}")
+            out.append(f"      applies_when: {js(q.applies_when)}")
         out.append(f"      source: {src(q)}")
     out.append("")
     out.append("rules:")
     for r in pack.rules:
         stop = ", stop" if r.stop else ""
         out.append(f"  {r.id} -> {r.level}{stop}  ({r.provenance}; {r.layer}){ov(r)}")
-        out.append(f"      when: {json.dumps(r.when, ensure_ascii=False)}")
-        out.append(f"      {r.message[lang]}")
+        out.append(f"      when: {js(r.when)}")
+        out.append(f"      {tx(r.message)}")
     out.append("")
     out.append("blocking findings:")
     for b in pack.blocking:
         out.append(f"  {b.id}  ({b.provenance}; {b.layer}){ov(b)}")
-        out.append(f"      when: {json.dumps(b.when, ensure_ascii=False)}")
-        out.append(f"      {b.message[lang]}")
+        out.append(f"      when: {js(b.when)}")
+        out.append(f"      {tx(b.message)}")
+    if pack.flags:
+        out.append("")
+        out.append("flags:")
+        for f in pack.flags:
+            out.append(f"  {f.id}: {tx(f.label)}  ({f.provenance}; {f.layer}){ov(f)}")
+            out.append(f"      when: {js(f.when)}")
+            out.append(f"      {tx(f.message)}")
+    if pack.consistency:
+        out.append("")
+        out.append("consistency rules:")
+        for c in pack.consistency:
+            out.append(f"  {c.id}  ({c.provenance}; {c.layer}){ov(c)}")
+            out.append(f"      when: {js(c.when)}")
+            out.append(f"      {tx(c.message)}")
     out.append("")
     out.append("steps:")
     for s in pack.steps:
-        cond = f" when {json.dumps(s.applies_when, ensure_ascii=False)}" if s.applies_when else ""
-        out.append(f"  {s.id}: {s.title[lang]}{cond}  ({s.provenance}; {s.layer}){ov(s)}")
+        cond = f" when {js(s.applies_when)}" if s.applies_when else ""
+        kind = f" [{s.kind}: {tx(s.body)}]" if s.kind and s.body else (f" [{s.kind}]" if s.kind else "")
+        out.append(f"  {s.id}: {tx(s.title)}{kind}{cond}  ({s.provenance}; {s.layer}){ov(s)}")
     for cl in pack.checklists:
         out.append("")
-        out.append(f"checklist {cl.id}: {cl.title[lang]} (step {cl.step}; {cl.layer})")
+        out.append(f"checklist {cl.id}: {tx(cl.title)} (step {cl.step}; {cl.layer})")
         for it in cl.items:
             when = []
             if it.required_when:
-                when.append(f"required when {json.dumps(it.required_when, ensure_ascii=False)}")
+                when.append(f"required when {js(it.required_when)}")
             if it.recommended_when:
-                when.append(f"recommended when {json.dumps(it.recommended_when, ensure_ascii=False)}")
-            out.append(f"  {it.id} [{it.category}] {it.text[lang]}  ({it.provenance}; {it.layer}){ov(it)}")
+                when.append(f"recommended when {js(it.recommended_when)}")
+            if not it.evidence_required:
+                when.append("no evidence required")
+            out.append(f"  {it.id} [{it.category}] {tx(it.text)}  ({it.provenance}; {it.layer}){ov(it)}")
             out.append(f"      {'; '.join(when)}")
     return "\n".join(out)
 
@@ -263,6 +325,54 @@ def run_diff(args) -> int:
     return 0
 
 
+def run_lock(args) -> int:
+    """Resolve each pack on the newest matching parent (ignoring its pack.lock) and write the lock."""
+    try:
+        registry = PackRegistry.discover(args.rules_dir, strict=False)
+    except ProcurementError as exc:
+        return _fail(str(exc))
+    errors: list[str] = []
+    for path in args.paths:
+        file = resolve_pack_file(path)
+        target = file.resolve()
+        # The parents come from the rules folder, without the pack being locked itself.
+        parents = PackRegistry(pk for pk in registry.packs()
+                               if pk.path is None or (pk.path / "pack.yaml").resolve() != target)
+        try:
+            pack = load_pack_dir(file, parents=parents, lock=False)
+        except PackLoadError as exc:
+            errors.extend(str(e) for e in exc.errors)
+            continue
+        except ProcurementError as exc:
+            errors.append(f"{file}: {exc}")
+            continue
+        if pack.parent_ref is None:
+            errors.append(f"{file}: {pack.key} extends nothing; only a child pack has a parent to lock")
+            continue
+        parent = parents.resolve(pack.extends["resolved"])
+        lock_file = file.parent / LOCK_FILE
+        previous: ParentLock | None = None
+        if lock_file.is_file():
+            try:
+                previous = read_lock_file(lock_file)
+            except ValueError:
+                previous = None
+        lock_file.write_text(render_lock(parent.id, parent.version, parent.fingerprint), encoding="utf-8")
+        change = ""
+        if previous is not None and not (previous.pack_id == parent.id and previous.version == parent.version
+                                         and parent.fingerprint.startswith(previous.fingerprint)):
+            change = f" (was {previous.short_ref})"
+        elif previous is not None:
+            change = " (unchanged)"
+        print(f"locked {pack.key} to {parent.ref}{change}: {lock_file} (content {pack.ref})")
+    if errors:
+        for err in errors:
+            print(err)
+        print(f"{len(errors)} error(s)", file=sys.stderr)
+        return 1
+    return 0
+
+
 def _read_answers(source: str) -> Any:
     if source == "-":
         text = sys.stdin.read()
@@ -285,7 +395,7 @@ def run_classify(args) -> int:
     except ValueError as exc:
         return _fail(str(exc))
     if not isinstance(data, (dict, list)):
-        return _fail("answers must be a JSON object {question id: option value} or an array of them")
+        return _fail("answers must be a JSON object {question id: answer} or an array of them")
     try:
         pack = _registry(args).resolve(args.pack)
     except ProcurementError as exc:

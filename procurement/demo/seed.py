@@ -27,7 +27,9 @@ DEMO_PASSWORD = "demo-pass"
 #: (org code, name, kind, pack_ref): the ministry follows the national edition in force by date.
 DEMO_ORGS = (
     ("demo-ministry", "デモ省", "ministry", None),
-    ("demo-city", "デモ市", "municipality", "city-strict"),
+    # Pinned to city-strict 1.x: its scenarios answer LQ-1 but not the network question (MQ-1)
+    # that city-strict 2.0.0 inherits from jp-municipal.
+    ("demo-city", "デモ市", "municipality", "city-strict@1"),
 )
 
 #: (username, display name, roles) per organisation.
@@ -134,7 +136,7 @@ PURPOSES = {
 #: the board report is False (none), True (`BOARD_REPORT`) or the report's fields.
 #: A case that gets submitted has every other required item settled first (`complete_checklist`).
 #: The edition-1 high pilot is what edition 2 changes (its new required item PC-T2): it shows
-#: what `procurement reassess --pack jp-national@2` is for.
+#: what `procurement reassess --pack jp-national@2.0.0` is for.
 _MINISTRY_V1 = (
     ("ministry-planner", "議事録要約ツールの試行", "大臣官房 総務課", LOW, "approved",
      {"PC-G1": "met", "PC-D1": "met"}, False),

@@ -14,12 +14,51 @@ from dataclasses import dataclass, field
 from typing import Any
 
 #: The engine's value for a question that does not apply: it will never be answered, so a
-#: condition on it is false, not unknown. Never a valid option value (ids are non-empty).
+#: condition on it is false, not unknown. Never a valid answer (option values are non-empty ids,
+#: a multiple-choice answer is a tuple, an empty free text is no answer).
 NOT_APPLICABLE = ""
+
+#: Checklist item statuses, as recorded for a case (`item_status_in`); no record = `pending`.
+ITEM_STATUSES: tuple[str, ...] = ("met", "not_met", "not_applicable", "pending")
 
 #: True, False, or None for "unknown".
 Truth = bool | None
-Evaluator = Callable[[Mapping[str, str], int | None], Truth]
+#: Answers as the engine holds them: question id -> option value (single choice), a tuple of
+#: option values (multiple choice), the text (free text) or NOT_APPLICABLE; in consistency rules
+#: also checklist item id -> status.
+Answers = Mapping[str, Any]
+Evaluator = Callable[[Answers, int | None], Truth]
+
+
+def is_answered(value: Any) -> bool:
+    """An engine value that is an answer (not missing, not NOT_APPLICABLE); `()` is an answer."""
+    return value is not None and value != NOT_APPLICABLE
+
+
+@dataclass(frozen=True, slots=True)
+class QInfo:
+    """What a condition needs to know about a question it refers to."""
+
+    #: option values in pack order (empty for a free-text question)
+    options: tuple[str, ...] = ()
+    multiple: bool = False
+    text: bool = False
+    #: option value -> points, for the options that carry points
+    points: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def option_set(self) -> frozenset[str]:
+        return frozenset(self.options)
+
+    def points_bounds(self) -> tuple[int, int]:
+        """(lowest, highest) points this question can still add while unanswered: an unanswered
+        question may stay so or not apply (0), or get any answer."""
+        if not self.points:
+            return 0, 0
+        if self.multiple:
+            return 0, sum(p for p in self.points.values() if p > 0)
+        values = [self.points.get(o, 0) for o in self.options]
+        return min(0, *values), max(0, *values)
 
 
 @dataclass(slots=True)
@@ -32,10 +71,15 @@ class Cond:
     questions: tuple[str, ...] = ()
     children: tuple[Cond, ...] = ()
     values: frozenset[str] = frozenset()
+    #: checklist items read (item_status_in)
+    items: tuple[str, ...] = ()
+    #: points_at_least: the question list's points (totals, ranges, contributing answers)
+    points: PointsGroup | None = None
+    at_least: int = 0
 
-    def inputs(self, answers: Mapping[str, str], level_rank: int | None) -> dict[str, str]:
-        """The answers that made this condition true (for explaining a fired rule)."""
-        out: dict[str, str] = {}
+    def inputs(self, answers: Answers, level_rank: int | None) -> dict[str, Any]:
+        """The answers (and item statuses) that made this condition true, for explanations."""
+        out: dict[str, Any] = {}
         if self.kind in ("all", "not"):
             for child in self.children:
                 out.update(child.inputs(answers, level_rank))
@@ -45,12 +89,23 @@ class Cond:
                     out.update(child.inputs(answers, level_rank))
         elif self.kind == "count_in":
             for q in self.questions:
-                if answers.get(q) in self.values:
-                    out[q] = answers[q]
+                v = answers.get(q)
+                if isinstance(v, tuple):
+                    if any(x in self.values for x in v):
+                        out[q] = v
+                elif v in self.values:
+                    out[q] = v
+        elif self.kind == "points_at_least":
+            assert self.points is not None
+            out.update(points_inputs(answers, self.points))
+        elif self.kind == "item_status_in":
+            for item in self.items:
+                out[item] = answers.get(item) or "pending"
         else:
             for q in self.questions:
-                if answers.get(q):
-                    out[q] = answers[q]
+                v = answers.get(q)
+                if is_answered(v):
+                    out[q] = v
         return out
 
 
@@ -58,16 +113,21 @@ class Cond:
 class CompileContext:
     """What a condition may refer to where it stands, and where errors are collected."""
 
-    #: question id -> its option values (only the questions this condition may refer to)
-    questions: Mapping[str, frozenset[str]]
+    #: question id -> what conditions need of it (only the questions this condition may refer to)
+    questions: Mapping[str, QInfo]
     #: level id -> rank (low to high)
     levels: Mapping[str, int]
-    #: level conditions are valid only where the level is known (steps, items, blocking findings)
+    #: level conditions are valid only where the level is known (steps, items, blocking
+    #: findings, flags, consistency rules)
     allow_level: bool
     #: where the condition stands, to say so in errors (e.g. "applies_when of question SC-2")
     where: str = ""
     #: every question id of the pack, to tell "unknown" from "not allowed here"
     all_questions: frozenset[str] = frozenset()
+    #: item conditions are valid only in consistency rules
+    allow_items: bool = False
+    #: every checklist item id of the pack
+    items: frozenset[str] = frozenset()
     errors: list[tuple[tuple[Any, ...], str]] = field(default_factory=list)
 
     def error(self, path: tuple[Any, ...], message: str) -> None:
@@ -83,16 +143,17 @@ class ConditionType:
     needs_level: bool
     params_schema: dict[str, Any]
     compiler: Callable[[Any, CompileContext, tuple[Any, ...]], Cond | None]
+    needs_items: bool = False
 
 
 #: The registry: condition type name -> ConditionType. Docs and schema are generated from it.
 CONDITIONS: dict[str, ConditionType] = {}
 
 
-def _register(name: str, params_schema: dict[str, Any], needs_level: bool = False):
+def _register(name: str, params_schema: dict[str, Any], needs_level: bool = False, needs_items: bool = False):
     def deco(fn):
         doc = (fn.__doc__ or "").strip().splitlines()[0]
-        CONDITIONS[name] = ConditionType(name, doc, needs_level, params_schema, fn)
+        CONDITIONS[name] = ConditionType(name, doc, needs_level, params_schema, fn, needs_items)
         return fn
 
     return deco
@@ -117,7 +178,14 @@ def compile_condition(raw: Any, ctx: CompileContext, path: tuple[Any, ...] = ())
             path + (name,),
             f"condition {name!r} needs the classification level, which is not known in "
             f"{ctx.where or 'this place'} (level conditions are allowed in steps, checklist "
-            "items and blocking findings)",
+            "items, blocking findings, flags and consistency rules)",
+        )
+        return None
+    if ctype.needs_items and not ctx.allow_items:
+        ctx.error(
+            path + (name,),
+            f"condition {name!r} reads checklist item statuses, which are known only in "
+            f"consistency rules (not in {ctx.where or 'this place'})",
         )
         return None
     cond = ctype.compiler(params, ctx, path + (name,))
@@ -163,18 +231,25 @@ def _params(params: Any, ctx: CompileContext, path, keys: dict[str, type]) -> di
     return dict(params) if ok else None
 
 
-def _question(qid: str, ctx: CompileContext, path) -> frozenset[str] | None:
-    if qid in ctx.questions:
-        return ctx.questions[qid]
-    if qid in ctx.all_questions:
-        ctx.error(
-            path,
-            f"question {qid!r} cannot be used in {ctx.where or 'this place'} "
-            "(an applies_when may only refer to questions declared before it)",
-        )
-    else:
-        ctx.error(path, f"unknown question {qid!r}")
-    return None
+def _question(qid: str, ctx: CompileContext, path, *, condition: str) -> QInfo | None:
+    """The question a condition refers to, or None (error recorded). Free-text questions can
+    only be tested with `answered`."""
+    info = ctx.questions.get(qid)
+    if info is None:
+        if qid in ctx.all_questions:
+            ctx.error(
+                path,
+                f"question {qid!r} cannot be used in {ctx.where or 'this place'} "
+                "(an applies_when may only refer to questions declared before it)",
+            )
+        else:
+            ctx.error(path, f"unknown question {qid!r}")
+        return None
+    if info.text and condition != "answered":
+        ctx.error(path, f"question {qid!r} is a free-text question: only `answered` applies to it, "
+                        f"not {condition!r}")
+        return None
+    return info
 
 
 def _option(qid: str, value: str, options: frozenset[str], ctx: CompileContext, path) -> bool:
@@ -189,6 +264,13 @@ def _level(raw: Any, ctx: CompileContext, path) -> int | None:
         ctx.error(path, f"unknown level {_show(raw)} (levels: {', '.join(ctx.levels)})")
         return None
     return ctx.levels[raw]
+
+
+def _unique(values: list[str], ctx: CompileContext, path, what: str) -> bool:
+    if len(set(values)) != len(values):
+        ctx.error(path, f"{what} is listed twice")
+        return False
+    return True
 
 
 # -- the vocabulary ----------------------------------------------------------------------------
@@ -209,8 +291,14 @@ def _answer_equals(params, ctx, path):
     p = _params(params, ctx, path, {"question": str, "value": str})
     if p is None:
         return None
-    options = _question(p["question"], ctx, path + ("question",))
-    if options is None or not _option(p["question"], p["value"], options, ctx, path + ("value",)):
+    info = _question(p["question"], ctx, path + ("question",), condition="answer_equals")
+    if info is None:
+        return None
+    if info.multiple:
+        ctx.error(path + ("question",), f"question {p['question']!r} takes several answers "
+                                        "(multiple: true): use answer_in, true when any selected value is listed")
+        return None
+    if not _option(p["question"], p["value"], info.option_set, ctx, path + ("value",)):
         return None
     q, value = p["question"], p["value"]
 
@@ -227,13 +315,14 @@ def _answer_equals(params, ctx, path):
      "required": ["question", "values"], "additionalProperties": False},
 )
 def _answer_in(params, ctx, path):
-    """True when the question's answer is one of the given option values (unknown while unanswered)."""
+    """True when the question's answer is one of the given option values (multiple choice: any selected value is); unknown while unanswered."""
     p = _params(params, ctx, path, {"question": str, "values": list})
     if p is None:
         return None
-    options = _question(p["question"], ctx, path + ("question",))
-    if options is None:
+    info = _question(p["question"], ctx, path + ("question",), condition="answer_in")
+    if info is None:
         return None
+    options = info.option_set
     ok = all(
         _option(p["question"], v, options, ctx, path + ("values", i)) for i, v in enumerate(p["values"])
     )
@@ -241,9 +330,20 @@ def _answer_in(params, ctx, path):
         return None
     q, values = p["question"], frozenset(p["values"])
 
-    def evaluate(answers, level, q=q, values=values):
-        v = answers.get(q)
-        return None if v is None else v in values
+    if info.multiple:
+        def evaluate(answers, level, q=q, values=values):
+            v = answers.get(q)
+            if v is None:
+                return None
+            # NOT_APPLICABLE ("") iterates as nothing: false.
+            for x in v:
+                if x in values:
+                    return True
+            return False
+    else:
+        def evaluate(answers, level, q=q, values=values):
+            v = answers.get(q)
+            return None if v is None else v in values
 
     return Cond("answer_in", None, evaluate, questions=(q,), values=values)
 
@@ -256,13 +356,15 @@ def _answer_in(params, ctx, path):
 def _answered(params, ctx, path):
     """True when the question has an answer, False when it has none (never unknown)."""
     p = _params(params, ctx, path, {"question": str})
-    if p is None or _question(p["question"], ctx, path + ("question",)) is None:
+    if p is None or _question(p["question"], ctx, path + ("question",), condition="answered") is None:
         return None
     q = p["question"]
 
     def evaluate(answers, level, q=q):
-        # NOT_APPLICABLE ("") marks a question that does not apply: never answered.
-        return bool(answers.get(q))
+        # NOT_APPLICABLE ("") marks a question that does not apply: never answered. An empty
+        # multiple-choice answer () is an answer ("none of these").
+        v = answers.get(q)
+        return v is not None and v != NOT_APPLICABLE
 
     return Cond("answered", None, evaluate, questions=(q,))
 
@@ -280,14 +382,16 @@ def _count_in(params, ctx, path):
         return None
     ok = True
     known: set[str] = set()
+    multi: set[str] = set()
     for i, qid in enumerate(p["questions"]):
-        options = _question(qid, ctx, path + ("questions", i))
-        if options is None:
+        info = _question(qid, ctx, path + ("questions", i), condition="count_in")
+        if info is None:
             ok = False
         else:
-            known |= options
-    if len(set(p["questions"])) != len(p["questions"]):
-        ctx.error(path + ("questions",), "a question is listed twice")
+            known |= info.option_set
+            if info.multiple:
+                multi.add(qid)
+    if not _unique(p["questions"], ctx, path + ("questions",), "a question"):
         ok = False
     if ok:
         for i, v in enumerate(p["values"]):
@@ -302,21 +406,291 @@ def _count_in(params, ctx, path):
         return None
     qs, values = tuple(p["questions"]), frozenset(p["values"])
 
-    def evaluate(answers, level, qs=qs, values=values, n=n):
-        true = unknown = 0
-        for q in qs:
-            v = answers.get(q)
+    if multi:
+        multiple = frozenset(multi)
+
+        def evaluate(answers, level, qs=qs, values=values, n=n, multiple=multiple):
+            true = unknown = 0
+            for q in qs:
+                v = answers.get(q)
+                if v is None:
+                    unknown += 1
+                elif q in multiple:
+                    for x in v:
+                        if x in values:
+                            true += 1
+                            break
+                elif v in values:
+                    true += 1
+            if true >= n:
+                return True
+            if true + unknown < n:
+                return False
+            return None
+    else:
+        def evaluate(answers, level, qs=qs, values=values, n=n):
+            true = unknown = 0
+            for q in qs:
+                v = answers.get(q)
+                if v is None:
+                    unknown += 1
+                elif v in values:
+                    true += 1
+            if true >= n:
+                return True
+            if true + unknown < n:
+                return False
+            return None
+
+    return Cond("count_in", None, evaluate, questions=qs, values=values)
+
+
+PointsSpec = tuple[tuple[str, Mapping[str, int], int, int, bool], ...]
+
+
+#: The memo entry holding the points of every question with points (see PointsGroup.vector).
+POINTS_VECTOR = "points-vector"
+
+
+@dataclass(slots=True)
+class PointsVector:
+    """The points of every question with points, in one classification: `values[position[q]]`
+    (None while unanswered, 0 when the question does not apply)."""
+
+    values: list[int | None]
+    position: Mapping[str, int]
+
+
+#: question list -> the small int that stands for it in the engine's memo (shared by every
+#: condition on the same list, in every pack of the process)
+_MEMO_KEYS: dict[tuple[str, ...], int] = {}
+
+
+class PointsGroup:
+    """The points of one list of questions: totals, ranges and contributing answers.
+
+    Built once per condition at load time. Once the engine has computed the points of every
+    question of a classification (a PointsVector, kept in the answers' memo), each condition
+    adds up its questions with C-level look-ups by position, so a pack of 100 questions and
+    several thresholds stays fast; without that vector (a condition evaluated on its own) it
+    adds them up directly.
+    """
+
+    __slots__ = ("_indices", "_indices_for", "bounds", "key", "memo_key", "multiples", "position",
+                 "singles", "spec", "tables")
+
+    def __init__(self, spec: PointsSpec) -> None:
+        self.spec = spec
+        self.key: tuple[str, ...] = tuple(q for q, *_ in spec)
+        # A small int standing for the question list in the memo: hashing a tuple of a hundred
+        # ids at every look-up would cost more than the look-up saves.
+        self.memo_key: int = _MEMO_KEYS.setdefault(self.key, len(_MEMO_KEYS))
+        self.singles: tuple[str, ...] = tuple(q for q, _p, _lo, _hi, multiple in spec if not multiple)
+        #: per single-choice question: answer -> points, with None (unanswered) -> None and
+        #: NOT_APPLICABLE -> 0
+        self.tables: tuple[dict[Any, int | None], ...] = tuple(
+            {**pts, None: None, NOT_APPLICABLE: 0}
+            for _q, pts, _lo, _hi, multiple in spec if not multiple
+        )
+        self.bounds: dict[str, tuple[int, int]] = {q: (lo, hi) for q, _p, lo, hi, _m in spec}
+        self.multiples = tuple((q, pts) for q, pts, _lo, _hi, multiple in spec if multiple)
+        #: the position of each question in the vectors this group builds (singles first)
+        self.position: dict[str, int] = {q: i for i, q in enumerate((*self.singles, *(q for q, _ in self.multiples)))}
+        self._indices: tuple[int, ...] = ()
+        self._indices_for: Mapping[str, int] | None = None
+
+    def vector(self, answers: Answers, single_answers: list[Any] | None = None) -> PointsVector:
+        """The points of this group's questions on valid answers (checked by the engine).
+        `single_answers`: the answers to `singles` in order, when the caller has them."""
+        get = answers.get
+        if single_answers is None:
+            single_answers = list(map(get, self.singles))
+        values: list[int | None] = list(map(dict.__getitem__, self.tables, single_answers))
+        for q, pts in self.multiples:
+            v = get(q)
+            # every option is in `pts` (0 when it has no points); NOT_APPLICABLE ("") adds 0
+            values.append(None if v is None else sum(map(pts.__getitem__, v)))
+        return PointsVector(values, self.position)
+
+    def _positions(self, vector: PointsVector) -> tuple[int, ...]:
+        if self._indices_for is not vector.position:
+            self._indices = tuple(vector.position[q] for q in self.key)
+            self._indices_for = vector.position
+        return self._indices
+
+    def _vector(self, answers: Answers) -> PointsVector:
+        memo = getattr(answers, "memo", None)
+        vector = memo.get(POINTS_VECTOR) if memo is not None else None
+        return vector if vector is not None else self._direct(answers)
+
+    def range(self, answers: Answers) -> tuple[int, int, int]:
+        """(total, lowest, highest): the points of the answers given (a question that does
+        not apply adds 0), and the range the total can still reach when the unanswered
+        questions are answered (or stay unanswered)."""
+        vector = self._vector(answers)
+        values = vector.values
+        indices = self._positions(vector)
+        try:
+            total = sum(map(values.__getitem__, indices))
+            return total, total, total
+        except TypeError:  # an unanswered question (None) among them
+            pass
+        total = lo = hi = 0
+        bounds = self.bounds
+        for q, i in zip(self.key, indices):
+            v = values[i]
             if v is None:
-                unknown += 1
-            elif v in values:
-                true += 1
-        if true >= n:
+                b = bounds[q]
+                lo += b[0]
+                hi += b[1]
+            else:
+                total += v
+        return total, total + lo, total + hi
+
+    def _direct(self, answers: Answers) -> PointsVector:
+        # Robust against answers the engine did not check (tests evaluating a condition alone).
+        get = answers.get
+        values: list[int | None] = []
+        for _q, pts, _lo, _hi, multiple in self.spec:
+            v = get(_q)
+            if v is None:
+                values.append(None)
+            elif multiple:
+                values.append(sum(pts.get(x, 0) for x in v))
+            else:
+                values.append(pts.get(v, 0))
+        return PointsVector(values, {q: i for i, q in enumerate(self.key)})
+
+    def by_question(self, answers: Answers) -> dict[str, int | None]:
+        """question id -> points of its answer (None while unanswered), in question order;
+        questions that do not apply are left out."""
+        vector = self._vector(answers)
+        return {q: vector.values[i] for q, i in zip(self.key, self._positions(vector))
+                if answers.get(q) != NOT_APPLICABLE}
+
+    def inputs(self, answers: Answers) -> dict[str, Any]:
+        """The answers that add points (other than 0), in question order, for explanations."""
+        vector = self._vector(answers)
+        values = vector.values
+        return {q: answers[q] for q, i in zip(self.key, self._positions(vector)) if values[i]}
+
+
+def _memo(answers: Answers) -> dict | None:
+    # The engine passes answers carrying a `memo` dict once they are final, so that several
+    # rules on the same questions (thresholds) add the points up once per classification. The
+    # question ids are the key: a question's points are fixed in a pack.
+    return getattr(answers, "memo", None)
+
+
+def points_memo(answers: Answers, group: PointsGroup) -> tuple[int, int, int]:
+    memo = _memo(answers)
+    if memo is None:
+        return group.range(answers)
+    found = memo.get(group.memo_key)
+    if found is None:
+        found = memo[group.memo_key] = group.range(answers)
+    return found
+
+
+def points_inputs(answers: Answers, group: PointsGroup) -> dict[str, Any]:
+    memo = _memo(answers)
+    if memo is None:
+        return group.inputs(answers)
+    key = ("inputs", group.memo_key)
+    found = memo.get(key)
+    if found is None:
+        found = memo[key] = group.inputs(answers)
+    return dict(found)
+
+
+@_register(
+    "points_at_least",
+    {"type": "object",
+     "properties": {"questions": _VS, "at_least": {"type": "integer"}},
+     "required": ["questions", "at_least"], "additionalProperties": False},
+)
+def _points_at_least(params, ctx, path):
+    """True when the points of the questions' answers add up to at least N; False when even the best answers to the unanswered ones cannot reach N; else unknown."""
+    p = _params(params, ctx, path, {"questions": list, "at_least": int})
+    if p is None:
+        return None
+    ok = _unique(p["questions"], ctx, path + ("questions",), "a question")
+    spec = []
+    for i, qid in enumerate(p["questions"]):
+        info = _question(qid, ctx, path + ("questions", i), condition="points_at_least")
+        if info is None:
+            ok = False
+            continue
+        if not info.points:
+            ctx.error(path + ("questions", i), f"question {qid!r} has no option with points")
+            ok = False
+            continue
+        lo, hi = info.points_bounds()
+        # every option, 0 for those without points: the look-up table then never misses
+        spec.append((qid, {o: info.points.get(o, 0) for o in info.options}, lo, hi, info.multiple))
+    if not ok:
+        return None
+    n = p["at_least"]
+    low = sum(s[2] for s in spec)
+    high = sum(s[3] for s in spec)
+    if n > high:
+        ctx.error(path + ("at_least",), f"at_least {n} can never be reached: the listed questions give at most {high} points")
+        return None
+    if n <= low:
+        ctx.error(path + ("at_least",), f"at_least {n} is always reached: the listed questions give at least {low} points")
+        return None
+    group = PointsGroup(tuple(spec))
+
+    def evaluate(answers, level, group=group, n=n, key=group.memo_key):
+        # points_memo inlined: this runs for every points rule of every classification
+        memo = getattr(answers, "memo", None)
+        if memo is None:
+            found = group.range(answers)
+        else:
+            found = memo.get(key)
+            if found is None:
+                found = memo[key] = group.range(answers)
+        if found[1] >= n:
             return True
-        if true + unknown < n:
+        if found[2] < n:
             return False
         return None
 
-    return Cond("count_in", None, evaluate, questions=qs, values=values)
+    return Cond("points_at_least", None, evaluate, questions=group.key, points=group, at_least=n)
+
+
+@_register(
+    "item_status_in",
+    {"type": "object",
+     "properties": {"item": {"type": "string", "description": "checklist item id"},
+                    "statuses": {"type": "array", "items": {"enum": list(ITEM_STATUSES)}, "minItems": 1}},
+     "required": ["item", "statuses"], "additionalProperties": False},
+    needs_level=False, needs_items=True,
+)
+def _item_status_in(params, ctx, path):
+    """True when the checklist item's recorded status is one of the statuses (no record counts as pending; consistency rules only)."""
+    p = _params(params, ctx, path, {"item": str, "statuses": list})
+    if p is None:
+        return None
+    item = p["item"]
+    ok = True
+    if item not in ctx.items:
+        ctx.error(path + ("item",), f"unknown checklist item {item!r}")
+        ok = False
+    for i, st in enumerate(p["statuses"]):
+        if st not in ITEM_STATUSES:
+            ctx.error(path + ("statuses", i), f"unknown status {st!r} (statuses: {', '.join(ITEM_STATUSES)})")
+            ok = False
+    if not _unique(p["statuses"], ctx, path + ("statuses",), "a status"):
+        ok = False
+    if not ok:
+        return None
+    statuses = frozenset(p["statuses"])
+
+    def evaluate(answers, level, item=item, statuses=statuses):
+        return (answers.get(item) or "pending") in statuses
+
+    return Cond("item_status_in", None, evaluate, items=(item,), values=statuses)
 
 
 def _children(params, ctx, path, name) -> list[Cond] | None:

@@ -12,7 +12,8 @@ from typing import Any
 
 from procurement.packs.pack import ResolvedPack
 
-KINDS = ("levels", "questions", "options", "rules", "blocking", "steps", "checklists", "items")
+KINDS = ("levels", "questions", "options", "rules", "blocking", "flags", "consistency", "steps",
+         "checklists", "items")
 _IGNORED = {"layer", "override"}
 
 
@@ -78,6 +79,10 @@ def _elements(pack: ResolvedPack) -> dict[str, dict[str, dict[str, Any]]]:
         out["rules"][r.id] = r.to_dict()
     for b in pack.blocking:
         out["blocking"][b.id] = b.to_dict()
+    for f in pack.flags:
+        out["flags"][f.id] = f.to_dict()
+    for c in pack.consistency:
+        out["consistency"][c.id] = c.to_dict()
     for s in pack.steps:
         out["steps"][s.id] = s.to_dict()
     for cl in pack.checklists:
@@ -112,6 +117,6 @@ def diff_packs(a: ResolvedPack, b: ResolvedPack, ignore: tuple[str, ...] = ()) -
         kinds[kind] = d
     ca, cb = a.content_dict(), b.content_dict()
     meta = ("title", "description", "edition", "effective_from", "publisher", "source", "extends",
-            "license", "default_level")
+            "license", "languages", "default_level")
     metadata = [k for k in meta if ca.get(k) != cb.get(k)]
     return PackDiff(a.ref, b.ref, kinds, metadata)

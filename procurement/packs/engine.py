@@ -15,17 +15,31 @@ Semantics (documented in docs/rule-packs.md):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from procurement.errors import InputError
-from procurement.packs.conditions import NOT_APPLICABLE, Cond
+from procurement.packs.conditions import (
+    ITEM_STATUSES,
+    NOT_APPLICABLE,
+    POINTS_VECTOR,
+    Cond,
+    PointsGroup,
+    points_memo,
+)
 from procurement.packs.pack import ResolvedPack
+from procurement.packs.texts import LEGACY_LANGUAGES, pick_text
+
+#: Control characters refused in free text (C0 but tab and newline, DEL, C1) and lone surrogates.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 class InvalidAnswersError(InputError):
-    """Answers that do not fit the pack: an unknown question id or an option it does not have."""
+    """Answers that do not fit the pack: an unknown question id, an option it does not have, a
+    malformed multiple-choice list, a free text that is too long or holds control characters."""
 
     code = "invalid_answers"
 
@@ -34,43 +48,150 @@ class InvalidAnswersError(InputError):
         self.problems = problems
 
 
+class LazyMapping(Mapping[str, Any]):
+    """A read-only mapping computed when first read: the inputs of a points rule (every
+    answer that adds points) and the points per question cost a pass over possibly a hundred
+    questions, which a caller that only wants the level need not pay."""
+
+    __slots__ = ("_data", "_make")
+
+    def __init__(self, make: Callable[[], dict[str, Any]]) -> None:
+        self._make: Callable[[], dict[str, Any]] | None = make
+        self._data: dict[str, Any] | None = None
+
+    def _get(self) -> dict[str, Any]:
+        if self._data is None:
+            assert self._make is not None
+            self._data = self._make()
+            self._make = None
+        return self._data
+
+    def __getitem__(self, key: str) -> Any:
+        return self._get()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._get())
+
+    def __len__(self) -> int:
+        return len(self._get())
+
+    def __repr__(self) -> str:
+        return repr(self._get())
+
+
+class LazyList(Sequence[Any]):
+    """A read-only list computed when first read (the points totals of a classification)."""
+
+    __slots__ = ("_data", "_make")
+
+    def __init__(self, make: Callable[[], list[Any]]) -> None:
+        self._make: Callable[[], list[Any]] | None = make
+        self._data: list[Any] | None = None
+
+    def _get(self) -> list[Any]:
+        if self._data is None:
+            assert self._make is not None
+            self._data = self._make()
+            self._make = None
+        return self._data
+
+    def __getitem__(self, index):  # type: ignore[override]
+        return self._get()[index]
+
+    def __len__(self) -> int:
+        return len(self._get())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence) and not isinstance(other, (str, bytes)):
+            return self._get() == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return repr(self._get())
+
+
+def _jsonable(value: Any) -> Any:
+    return list(value) if isinstance(value, tuple) else value
+
+
+def _msg(texts: Mapping[str, str] | None, lang: str | None, languages: tuple[str, ...]) -> Any:
+    if texts is None:
+        return None
+    return pick_text(texts, lang, languages) if lang else dict(texts)
+
+
 @dataclass(frozen=True, slots=True)
 class Reason:
     """A rule that fired: why the level is what it is."""
 
     rule_id: str
     level: str
-    inputs: dict[str, str]
+    #: the answers that made the rule true (a read-only mapping; computed when first read for
+    #: rules that add points up)
+    inputs: Mapping[str, Any]
     message: dict[str, str]
     provenance: str
     source: dict[str, str]
     layer: str = ""
 
-    def to_dict(self, lang: str | None = None) -> dict[str, Any]:
+    def to_dict(self, lang: str | None = None,
+                languages: tuple[str, ...] = LEGACY_LANGUAGES) -> dict[str, Any]:
         return {
-            "rule_id": self.rule_id, "level": self.level, "inputs": dict(self.inputs),
-            "message": self.message[lang] if lang else dict(self.message),
+            "rule_id": self.rule_id, "level": self.level,
+            "inputs": {k: _jsonable(v) for k, v in self.inputs.items()},
+            "message": _msg(self.message, lang, languages),
             "provenance": self.provenance, "source": dict(self.source), "layer": self.layer,
         }
 
 
 @dataclass(frozen=True, slots=True)
 class Finding:
-    """A blocking finding: something that must be resolved whatever the level."""
+    """A blocking finding, a flag or a consistency warning that is true for the case. Flags also
+    carry a short `label`."""
 
     id: str
-    inputs: dict[str, str]
+    #: the answers (and item statuses) that made it true; a mapping as for Reason.inputs
+    inputs: Mapping[str, Any]
     message: dict[str, str]
     provenance: str
     source: dict[str, str]
     layer: str = ""
+    label: dict[str, str] | None = None
 
-    def to_dict(self, lang: str | None = None) -> dict[str, Any]:
-        return {
-            "id": self.id, "inputs": dict(self.inputs),
-            "message": self.message[lang] if lang else dict(self.message),
+    def to_dict(self, lang: str | None = None,
+                languages: tuple[str, ...] = LEGACY_LANGUAGES) -> dict[str, Any]:
+        out = {
+            "id": self.id, "inputs": {k: _jsonable(v) for k, v in self.inputs.items()},
+            "message": _msg(self.message, lang, languages),
             "provenance": self.provenance, "source": dict(self.source), "layer": self.layer,
         }
+        if self.label is not None:
+            out["label"] = _msg(self.label, lang, languages)
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class PointsTotal:
+    """One `points_at_least` condition of the pack, evaluated on the answers."""
+
+    questions: tuple[str, ...]
+    at_least: int
+    #: points of the answers given (a question that does not apply adds 0)
+    total: int
+    #: the lowest and highest total still possible with the unanswered questions
+    min_possible: int
+    max_possible: int
+    #: True, False, or None (unknown: open until more is answered)
+    value: bool | None
+    #: ids of the elements whose conditions use it (rules, findings, flags, steps, items, ...)
+    used_by: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"questions": list(self.questions), "at_least": self.at_least, "total": self.total,
+                "min_possible": self.min_possible, "max_possible": self.max_possible,
+                "value": self.value, "used_by": list(self.used_by)}
 
 
 @dataclass(slots=True)
@@ -90,7 +211,21 @@ class Classification:
     pack_id: str
     pack_version: str
     fingerprint: str
-    answers: dict[str, str] = field(default_factory=dict)
+    answers: dict[str, Any] = field(default_factory=dict)
+    #: flags that are true for the case (findings with a label)
+    flags: list[Finding] = field(default_factory=list)
+    #: question id -> points of its answer, for every applicable question with points
+    #: (None while unanswered)
+    points_by_question: Mapping[str, int | None] = field(default_factory=dict)
+    #: every distinct points_at_least condition of the pack, evaluated on the answers
+    #: (`points_by_question` is a read-only mapping, computed when first read)
+    points_totals: Sequence[PointsTotal] = field(default_factory=list)
+    #: the level as the pack describes it (see ResolvedPack.level)
+    tone: str = "neutral"
+    high_risk: bool = False
+    out_of_scope: bool = False
+    #: the pack's languages, for picking message texts
+    languages: tuple[str, ...] = LEGACY_LANGUAGES
 
     @property
     def pack_ref(self) -> str:
@@ -101,42 +236,206 @@ class Classification:
         return bool(self.blocking)
 
     def to_dict(self, lang: str | None = "ja") -> dict[str, Any]:
-        """The JSON shape printed by `procurement classify` (messages in `lang`; both if None)."""
+        """The JSON shape printed by `procurement classify` (texts in `lang`, else the pack's
+        first language; every language when None)."""
+        langs = self.languages
         return {
             "level": self.level,
             "complete": self.complete,
             "unanswered": list(self.unanswered),
             "applicable_questions": list(self.applicable_questions),
             "ignored_answers": list(self.ignored_answers),
-            "reasons": [r.to_dict(lang) for r in self.reasons],
-            "blocking": [b.to_dict(lang) for b in self.blocking],
+            "reasons": [r.to_dict(lang, langs) for r in self.reasons],
+            "blocking": [b.to_dict(lang, langs) for b in self.blocking],
             "required_steps": list(self.required_steps),
             "required_items": list(self.required_items),
             "recommended_items": list(self.recommended_items),
             "pack": {"id": self.pack_id, "version": self.pack_version, "fingerprint": self.fingerprint},
+            "level_info": {"tone": self.tone, "high_risk": self.high_risk, "out_of_scope": self.out_of_scope},
+            "flags": [f.to_dict(lang, langs) for f in self.flags],
+            "points": {
+                "by_question": dict(self.points_by_question),
+                "totals": [t.to_dict() for t in self.points_totals],
+            },
         }
 
 
-def check_answers(pack: ResolvedPack, answers: Any) -> dict[str, str]:
-    """Validate answers against the pack; return them without unanswered (None) entries."""
+# -- answers -----------------------------------------------------------------------------------
+
+_SINGLE, _MULTIPLE, _TEXT = 0, 1, 2
+
+
+def _answer_spec(pack: ResolvedPack) -> dict[str, tuple[int, Any, Any]]:
+    """question id -> (kind, allowed options or max length, option order), cached on the pack."""
+    spec = pack.__dict__.get("_answer_spec")
+    if spec is None:
+        spec = {}
+        for q in pack.questions:
+            if q.kind == "text":
+                spec[q.id] = (_TEXT, q.max_length, None)
+            elif q.multiple:
+                order = {v: i for i, v in enumerate(q.option_values)}
+                spec[q.id] = (_MULTIPLE, frozenset(q.option_values), order)
+            else:
+                spec[q.id] = (_SINGLE, frozenset(q.option_values), None)
+        object.__setattr__(pack, "_answer_spec", spec)
+    return spec
+
+
+def _options_text(pack: ResolvedPack, qid: str) -> str:
+    return ", ".join(pack.question(qid).option_values)
+
+
+@dataclass(frozen=True, slots=True)
+class _FastCheck:
+    #: the single-choice question ids, in pack order, and for each what it accepts: its
+    #: options, or no answer at all (None: absent; an explicit None goes the slow way)
+    singles: tuple[str, ...]
+    accepts: tuple[frozenset[Any], ...]
+    #: the multiple-choice and free-text question ids
+    special: tuple[str, ...]
+    #: every question id
+    known: frozenset[str]
+
+
+def _fast_check(pack: ResolvedPack) -> _FastCheck:
+    fast = pack.__dict__.get("_fast_check")
+    if fast is None:
+        singles = [q for q in pack.questions if not q.is_text and not q.multiple]
+        fast = _FastCheck(
+            tuple(q.id for q in singles),
+            tuple(frozenset((*q.option_values, None)) for q in singles),
+            tuple(q.id for q in pack.questions if q.is_text or q.multiple),
+            frozenset(q.id for q in pack.questions),
+        )
+        object.__setattr__(pack, "_fast_check", fast)
+    return fast
+
+
+def check_answers(pack: ResolvedPack, answers: Any) -> dict[str, Any]:
+    """Validate answers against the pack; return them without unanswered entries.
+
+    Single choice: an option value. Multiple choice: a list of distinct option values (returned
+    as a tuple in option order; an empty list is an answer). Free text: a string within the
+    question's `max_length`, without control characters but tab and newline (an empty or
+    blank string is no answer). None is no answer."""
+    return _check(pack, answers)[0]
+
+
+def _check(pack: ResolvedPack, answers: Mapping[str, Any]) -> tuple[dict[str, Any], list[Any] | None]:
+    """check_answers, also handing on the single-choice answers in pack order (None when
+    absent) when the fast path found them, for the points vector."""
     if not isinstance(answers, Mapping):
         raise InvalidAnswersError(
-            f"answers must be an object mapping question ids to option values; got {type(answers).__name__}",
+            f"answers must be an object mapping question ids to answers; got {type(answers).__name__}",
             [f"not an object: {type(answers).__name__}"], pack=pack.key,
         )
-    options = pack._options  # type: ignore[attr-defined]
-    clean: dict[str, str] = {}
+    # The common case in C: known question ids, and every single-choice answer one of its
+    # options; then only the few multiple-choice and free-text answers are looked at one by
+    # one. Anything else goes the slow way, which names every problem.
+    fast = _fast_check(pack)
+    try:
+        singles = list(map(answers.get, fast.singles))  # None when absent
+        if (answers.keys() <= fast.known and all(map(frozenset.__contains__, fast.accepts, singles))
+                and None not in answers.values()):  # an explicit None is no answer: the slow way
+            clean = dict(answers)
+            problems: list[str] = []
+            spec = None
+            for qid in fast.special:
+                if qid not in answers:
+                    continue
+                if spec is None:
+                    spec = _answer_spec(pack)
+                value = answers[qid]
+                kind, allowed, order = spec[qid]
+                # The common multiple-choice answer inline: a list of distinct options.
+                if kind == _MULTIPLE and value.__class__ is list and allowed.issuperset(value):
+                    if len(value) < 2:
+                        clean[qid] = tuple(value)
+                        continue
+                    if len(set(value)) == len(value):
+                        clean[qid] = tuple(sorted(value, key=order.__getitem__))
+                        continue
+                value = _check_special(pack, qid, value, spec[qid], problems)
+                if value is None:
+                    del clean[qid]
+                else:
+                    clean[qid] = value
+            if not problems:
+                return clean, singles
+    except TypeError:  # an unhashable answer to a single-choice question (a list)
+        pass
+    return _check_answers_slowly(pack, answers), None
+
+
+def _check_special(pack: ResolvedPack, qid: str, value: Any, entry: tuple[int, Any, Any],
+                   problems: list[str]) -> Any:
+    """One multiple-choice or free-text answer: the value to keep, or None (no answer, or a
+    problem appended to `problems`)."""
+    kind, allowed, order = entry
+    if value is None:
+        return None
+    if kind == _MULTIPLE:
+        if value.__class__ is list or value.__class__ is tuple:
+            # The common case in C: distinct, known options.
+            try:
+                selected = set(value)
+            except TypeError:
+                selected = None
+            if selected is not None and len(selected) == len(value) and selected <= allowed:
+                return tuple(sorted(value, key=order.__getitem__)) if len(value) > 1 else tuple(value)
+        if not isinstance(value, (list, tuple)):
+            problems.append(f"{qid}: expected a list of option values (multiple choice); got {value!r}")
+            return None
+        ok = True
+        seen: set[str] = set()
+        for v in value:
+            if not isinstance(v, str) or v not in allowed:
+                problems.append(f"{qid}: {v!r} is not an option (options: {_options_text(pack, qid)})")
+                ok = False
+            elif v in seen:
+                problems.append(f"{qid}: {v!r} is selected twice")
+                ok = False
+            else:
+                seen.add(v)
+        return tuple(sorted(value, key=order.__getitem__)) if ok else None
+    if not isinstance(value, str):
+        problems.append(f"{qid}: expected text; got {value!r}")
+        return None
+    if not value.strip():
+        return None
+    if len(value) > allowed:
+        problems.append(f"{qid}: the text has {len(value)} characters; the limit is {allowed}")
+        return None
+    bad = _CONTROL.search(value)
+    if bad:
+        problems.append(f"{qid}: the text holds a control character U+{ord(bad.group()):04X} "
+                        f"at position {bad.start() + 1}")
+        return None
+    return value
+
+
+def _check_answers_slowly(pack: ResolvedPack, answers: Mapping[str, Any]) -> dict[str, Any]:
+    # One answer at a time, in the caller's order, naming every problem.
+    spec = _answer_spec(pack)
+    clean: dict[str, Any] = {}
     problems: list[str] = []
     for qid, value in answers.items():
-        allowed = options.get(qid)
-        if allowed is None:
+        entry = spec.get(qid)
+        if entry is None:
             problems.append(f"unknown question {qid!r}")
-        elif value is None:
             continue
-        elif not isinstance(value, str) or value not in allowed:
-            problems.append(f"{qid}: {value!r} is not an option (options: {', '.join(pack.question(qid).option_values)})")
-        else:
-            clean[qid] = value
+        if value is None:
+            continue
+        if entry[0] == _SINGLE:
+            if isinstance(value, str) and value in entry[1]:
+                clean[qid] = value
+            else:
+                problems.append(f"{qid}: {value!r} is not an option (options: {_options_text(pack, qid)})")
+            continue
+        checked = _check_special(pack, qid, value, entry, problems)
+        if checked is not None:
+            clean[qid] = checked
     if problems:
         raise InvalidAnswersError(
             f"invalid answers for pack {pack.key}: " + "; ".join(problems), problems, pack=pack.key
@@ -144,28 +443,60 @@ def check_answers(pack: ResolvedPack, answers: Any) -> dict[str, str]:
     return clean
 
 
-def classify(pack: ResolvedPack, answers: Mapping[str, str | None]) -> Classification:
-    """Classify one set of answers (question id -> option value; None or absent = unanswered)."""
-    given = check_answers(pack, answers)
-    effective: dict[str, str] = {}
-    applicable: list[str] = []
-    unanswered: list[str] = []
-    ignored: list[str] = []
-    for q in pack.questions:
-        cond = q.applies
-        if cond is None or cond.evaluate(effective, None) is not False:
-            applicable.append(q.id)
-            v = given.get(q.id)
-            if v is not None:
-                effective[q.id] = v
-            elif q.required:
-                unanswered.append(q.id)
-        else:
+class _Answers(dict):
+    """The engine's answers; `memo` caches points totals once the answers are final."""
+
+    __slots__ = ("memo",)
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.memo: dict | None = None
+
+
+def _effective(pack: ResolvedPack, given: Mapping[str, Any],
+               single_answers: list[Any] | None = None) -> tuple[_Answers, list[str], list[str], list[str]]:
+    """The answers the conditions see (questions that do not apply marked NOT_APPLICABLE), and
+    the applicable, unanswered (required) and ignored question ids, in pack order."""
+    plan = _plan(pack)
+    effective = _Answers(given)
+    not_applicable: list[str] = []
+    # Only questions with an applies_when can drop out; they are visited in pack order, and a
+    # condition refers only to questions before its own, so answers to later questions already
+    # in `effective` cannot change it.
+    for qid, applies in plan.conditional_questions:
+        if applies(effective, None) is False:
             # A question that does not apply will never be answered: conditions on it are
             # false rather than unknown (so nothing stays required because of it).
-            effective[q.id] = NOT_APPLICABLE
-            if q.id in given:
-                ignored.append(q.id)
+            effective[qid] = NOT_APPLICABLE
+            not_applicable.append(qid)
+    if not_applicable:
+        dropped = set(not_applicable)
+        applicable = [q for q in plan.question_ids if q not in dropped]
+        ignored = [q for q in not_applicable if q in given]
+    else:
+        applicable = list(plan.question_ids)
+        ignored = []
+    missing = plan.required_set.difference(effective)
+    unanswered = sorted(missing, key=plan.question_order.__getitem__) if missing else []
+    effective.memo = {}
+    if plan.points_questions is not None:
+        # The points of every question, once: each points condition then only adds them up.
+        group = plan.points_questions
+        vector = group.vector(effective, single_answers if plan.points_cover_singles and single_answers is not None
+                              else None)
+        for qid in not_applicable:
+            if qid in group.position:
+                vector.values[group.position[qid]] = 0
+        effective.memo[POINTS_VECTOR] = vector
+    return effective, applicable, unanswered, ignored
+
+
+def classify(pack: ResolvedPack, answers: Mapping[str, Any]) -> Classification:
+    """Classify one set of answers (question id -> option value, list of option values for a
+    multiple-choice question, or text; None or absent = unanswered)."""
+    given, single_answers = _check(pack, answers)
+    effective, applicable, unanswered, ignored = _effective(pack, given, single_answers)
+    plan = _plan(pack)
 
     rank = pack._level_rank  # type: ignore[attr-defined]
     levels = pack.levels
@@ -179,30 +510,43 @@ def classify(pack: ResolvedPack, answers: Mapping[str, str | None]) -> Classific
                 break
             fired.append(rule)
             r = rank[rule.level]
-            if r > level_rank:
-                level_rank = r
+            level_rank = max(level_rank, r)
     if stop_rule is not None:
         fired = [stop_rule]
         level_rank = rank[stop_rule.level]
         unanswered = []  # a stop rule settles the case: no other answer is needed
 
+    lazy = plan.lazy_inputs
     reasons = [
-        Reason(r.id, r.level, r.cond.inputs(effective, None), r.message, r.provenance, r.source, r.layer)
+        Reason(r.id, r.level,
+               LazyMapping(partial(r.cond.inputs, effective, None)) if r.id in lazy
+               else r.cond.inputs(effective, None),
+               r.message, r.provenance, r.source, r.layer)
         for r in fired
     ]
     blocking = [
-        Finding(b.id, b.cond.inputs(effective, level_rank), b.message, b.provenance, b.source, b.layer)
+        Finding(b.id, _inputs(b, effective, level_rank, lazy), b.message, b.provenance, b.source, b.layer)
         for b in pack.blocking
         if b.cond.evaluate(effective, level_rank) is True
     ]
-    plan = _plan(pack)
+    flags = [
+        Finding(f.id, _inputs(f, effective, level_rank, lazy), f.message, f.provenance, f.source, f.layer,
+                label=f.label)
+        for f in pack.flags
+        if f.cond.evaluate(effective, level_rank) is True
+    ]
     steps, required, recommended = plan.static[level_rank]
     if plan.has_dynamic:
         steps, required, recommended = _dynamic_lists(plan, effective, level_rank)
     else:
         steps, required, recommended = list(steps), list(required), list(recommended)
+    by_question: Mapping[str, int | None] = {}
+    totals: Sequence[PointsTotal] = []
+    if plan.points_questions is not None:
+        by_question, totals = _points_report(plan, effective)
+    level = levels[level_rank]
     return Classification(
-        level=levels[level_rank].id,
+        level=level.id,
         complete=not unanswered,
         unanswered=unanswered,
         applicable_questions=applicable,
@@ -215,8 +559,96 @@ def classify(pack: ResolvedPack, answers: Mapping[str, str | None]) -> Classific
         pack_id=pack.id,
         pack_version=pack.version,
         fingerprint=pack.fingerprint,
-        answers={k: v for k, v in effective.items() if v},
+        # `given` is the check's own copy: the result may keep it
+        answers=({k: v for k, v in given.items() if k not in ignored} if ignored else given),
+        flags=flags,
+        points_by_question=by_question,
+        points_totals=totals,
+        tone=level.tone,
+        high_risk=level.high_risk,
+        out_of_scope=level.out_of_scope,
+        languages=pack.languages,
     )
+
+
+def _inputs(el: Any, effective: _Answers, level_rank: int | None, lazy: frozenset[str]) -> Mapping[str, Any]:
+    if el.id in lazy:
+        return LazyMapping(partial(el.cond.inputs, effective, level_rank))
+    return el.cond.inputs(effective, level_rank)
+
+
+def _totals(plan: _Plan, effective: _Answers) -> list[PointsTotal]:
+    totals = []
+    for cond, used_by in plan.points_conditions:
+        # The rules filled the memo: most totals are looked up, not added up again.
+        assert cond.points is not None
+        total, lowest, highest = points_memo(effective, cond.points)
+        value = True if lowest >= cond.at_least else False if highest < cond.at_least else None
+        totals.append(PointsTotal(cond.questions, cond.at_least, total, lowest, highest, value, used_by))
+    return totals
+
+
+def _points_report(plan: _Plan, effective: _Answers) -> tuple[Mapping[str, int | None], Sequence[PointsTotal]]:
+    # Both are computed when first read: a caller that wants only the level does not pay for
+    # a report over a hundred questions.
+    assert plan.points_questions is not None and effective.memo is not None
+    by_question = LazyMapping(partial(plan.points_questions.by_question, effective))
+    return by_question, LazyList(partial(_totals, plan, effective))
+
+
+# -- consistency ---------------------------------------------------------------------------------
+
+
+def check_item_statuses(pack: ResolvedPack, item_statuses: Any) -> dict[str, str]:
+    """Validate checklist statuses (item id -> met | not_met | not_applicable | pending)."""
+    if item_statuses is None:
+        return {}
+    if not isinstance(item_statuses, Mapping):
+        raise InvalidAnswersError(
+            f"item statuses must be an object mapping item ids to statuses; got {type(item_statuses).__name__}",
+            [f"not an object: {type(item_statuses).__name__}"], pack=pack.key,
+        )
+    items = {i.id for i in pack.items}
+    problems = []
+    clean: dict[str, str] = {}
+    for item_id, status in item_statuses.items():
+        if item_id not in items:
+            problems.append(f"unknown checklist item {item_id!r}")
+        elif status is None:
+            continue
+        elif status not in ITEM_STATUSES:
+            problems.append(f"{item_id}: {status!r} is not a status (statuses: {', '.join(ITEM_STATUSES)})")
+        else:
+            clean[item_id] = status
+    if problems:
+        raise InvalidAnswersError(
+            f"invalid item statuses for pack {pack.key}: " + "; ".join(problems), problems, pack=pack.key
+        )
+    return clean
+
+
+def check_consistency(pack: ResolvedPack, answers: Mapping[str, Any],
+                      item_statuses: Mapping[str, str] | None = None) -> list[Finding]:
+    """The consistency rules that are true for these answers and checklist statuses (an item
+    without a recorded status is `pending`), as findings in pack order: warnings for planner
+    and reviewer. Raises InvalidAnswersError for bad answers or statuses."""
+    if not pack.consistency:
+        check_answers(pack, answers)
+        check_item_statuses(pack, item_statuses)
+        return []
+    statuses = check_item_statuses(pack, item_statuses)
+    result = classify(pack, answers)
+    given = check_answers(pack, answers)
+    effective, _, _, _ = _effective(pack, given)
+    # Item ids and question ids share the pack's one namespace: one mapping holds both.
+    effective.update(statuses)
+    level_rank = pack.level_rank(result.level)
+    lazy = _plan(pack).lazy_inputs
+    return [
+        Finding(c.id, _inputs(c, effective, level_rank, lazy), c.message, c.provenance, c.source, c.layer)
+        for c in pack.consistency
+        if c.cond.evaluate(effective, level_rank) is True
+    ]
 
 
 # -- precomputation ------------------------------------------------------------------------------
@@ -242,6 +674,22 @@ class _Plan:
     #: level rank -> ((id, required cond or None, recommended cond or None, static required,
     #: static recommended), ...); a cond is kept only when it reads answers
     dyn_items: tuple[tuple[tuple[str, Cond | None, Cond | None, bool, bool], ...], ...]
+    #: question ids in pack order; the required ones; (id, applies_when evaluator) of those
+    #: that have one, in pack order
+    question_ids: tuple[str, ...] = ()
+    required_set: frozenset[str] = frozenset()
+    question_order: dict[str, int] = field(default_factory=dict)
+    conditional_questions: tuple[tuple[str, Any], ...] = ()
+    #: every question with points, in pack order (None when the pack has no points)
+    points_questions: PointsGroup | None = None
+    #: (one points_at_least condition per distinct (questions, at_least), ids using it)
+    points_conditions: tuple[tuple[Cond, tuple[str, ...]], ...] = ()
+    #: ids of the rules, findings and flags whose inputs are computed when first read (their
+    #: conditions add points up)
+    lazy_inputs: frozenset[str] = frozenset()
+    #: whether the questions with points are exactly the single-choice ones plus any multiple
+    #: ones (then the answer check's single-choice answers feed the points vector directly)
+    points_cover_singles: bool = False
 
 
 def _plan(pack: ResolvedPack) -> _Plan:
@@ -265,9 +713,52 @@ def _plan(pack: ResolvedPack) -> _Plan:
                  c is not None and c.evaluate({}, rank) is True)
                 for iid, q, c in items
             ))
-        plan = _Plan(tuple(static), dynamic, tuple(dyn_steps), tuple(dyn_items))
+        points_questions = None
+        if any(q.has_points for q in pack.questions):
+            points_questions = PointsGroup(tuple(
+                (q.id, {o.value: o.points or 0 for o in q.options}, 0, 0, q.multiple)
+                for q in pack.questions if q.has_points
+            ))
+        plan = _Plan(tuple(static), dynamic, tuple(dyn_steps), tuple(dyn_items),
+                     tuple(q.id for q in pack.questions), frozenset(q.id for q in pack.questions if q.required),
+                     {q.id: i for i, q in enumerate(pack.questions)},
+                     tuple((q.id, q.applies.evaluate) for q in pack.questions if q.applies is not None),
+                     points_questions, _points_conditions(pack),
+                     frozenset(el.id for el in (*pack.rules, *pack.blocking, *pack.flags, *pack.consistency)
+                               if any(c.kind == "points_at_least" for c in _walk(el.cond))),
+                     points_questions is not None and points_questions.singles == _fast_check(pack).singles)
         object.__setattr__(pack, "_engine_plan", plan)
     return plan
+
+
+def _walk(cond: Cond | None):
+    if cond is None:
+        return
+    yield cond
+    for child in cond.children:
+        yield from _walk(child)
+
+
+def _points_conditions(pack: ResolvedPack) -> tuple[tuple[Cond, tuple[str, ...]], ...]:
+    """Every distinct points_at_least condition of the pack with the ids of the elements using it."""
+    found: dict[tuple[tuple[str, ...], int], tuple[Cond, list[str]]] = {}
+    conds: list[tuple[str, Cond | None]] = []
+    conds += [(q.id, q.applies) for q in pack.questions]
+    conds += [(r.id, r.cond) for r in pack.rules]
+    conds += [(b.id, b.cond) for b in pack.blocking]
+    conds += [(f.id, f.cond) for f in pack.flags]
+    conds += [(c.id, c.cond) for c in pack.consistency]
+    conds += [(s.id, s.applies) for s in pack.steps]
+    for it in pack.items:
+        conds += [(it.id, it.required_cond), (it.id, it.recommended_cond)]
+    for el_id, cond in conds:
+        for c in _walk(cond):
+            if c.kind == "points_at_least":
+                key = (c.questions, c.at_least)
+                entry = found.setdefault(key, (c, []))
+                if el_id not in entry[1]:
+                    entry[1].append(el_id)
+    return tuple((c, tuple(ids)) for c, ids in found.values())
 
 
 def _dynamic_lists(plan: _Plan, answers: dict[str, str], rank: int):

@@ -1,29 +1,34 @@
 """Pack tests: YAML cases of answers with the expected result, stored in `rules/<pack>/tests/`.
 
-A test file holds `cases:`, each with a `name` that reads as a sentence, `answers`, and `expect`
-(any of: level, complete, unanswered, applicable_questions, ignored_answers, reasons (rule ids),
-blocking (finding ids), required_steps, required_items, recommended_items — exact lists — and
-`*_include` / `*_exclude` variants for the id lists; or `error`: a fragment of the message of the
-InvalidAnswersError the answers must raise). `run_pack_tests` runs them without pytest (e.g. to
-refuse an uploaded pack whose own tests fail); the pytest plugin in tests/fixtures/packs.py
-collects the same cases.
+A test file holds `cases:`, each with a `name` that reads as a sentence, `answers`, optionally
+`items` (checklist item id -> recorded status, for consistency rules), and `expect`, which must
+expect something (a case without expectations is a load error): any of level, complete,
+unanswered, applicable_questions, ignored_answers, reasons (rule ids), blocking (finding ids),
+flags (flag ids), consistency (consistency rule ids), required_steps, required_items,
+recommended_items — exact lists — and `*_include` / `*_exclude` variants for the id lists; or
+`error`: a fragment of the message of the InvalidAnswersError the answers (or item statuses) must
+raise. `run_pack_tests` runs them without pytest (e.g. to refuse an uploaded pack whose own tests
+fail); the pytest plugin in tests/fixtures/packs.py collects the same cases.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from procurement.packs.engine import InvalidAnswersError, classify
+from procurement.packs.conditions import ITEM_STATUSES
+from procurement.packs.engine import InvalidAnswersError, check_consistency, classify
 from procurement.packs.loader import LoadError, line_for, render_path
 from procurement.packs.pack import ResolvedPack
 from procurement.packs.yamlreader import YamlError, read_yaml
 
-_LISTS = ("unanswered", "applicable_questions", "ignored_answers", "reasons", "blocking",
-          "required_steps", "required_items", "recommended_items")
+_LISTS = ("unanswered", "applicable_questions", "ignored_answers", "reasons", "blocking", "flags",
+          "consistency", "required_steps", "required_items", "recommended_items")
+#: id lists that also have `*_include` / `*_exclude` variants
+_SUBSET_LISTS = ("required_steps", "required_items", "recommended_items", "blocking", "flags", "reasons")
 
 
 class Expect(BaseModel):
@@ -37,6 +42,8 @@ class Expect(BaseModel):
     ignored_answers: list[str] | None = None
     reasons: list[str] | None = None
     blocking: list[str] | None = None
+    flags: list[str] | None = None
+    consistency: list[str] | None = None
     required_steps: list[str] | None = None
     required_items: list[str] | None = None
     recommended_items: list[str] | None = None
@@ -48,7 +55,16 @@ class Expect(BaseModel):
     recommended_items_exclude: list[str] | None = None
     blocking_include: list[str] | None = None
     blocking_exclude: list[str] | None = None
+    flags_include: list[str] | None = None
+    flags_exclude: list[str] | None = None
     reasons_include: list[str] | None = None
+    reasons_exclude: list[str] | None = None
+
+    def is_empty(self) -> bool:
+        return all(getattr(self, name) is None for name in type(self).model_fields)
+
+
+Status = Literal[ITEM_STATUSES]  # type: ignore[valid-type]
 
 
 class Case(BaseModel):
@@ -56,7 +72,9 @@ class Case(BaseModel):
 
     name: str = Field(min_length=1)
     answers: dict[str, Any]
-    expect: Expect
+    #: checklist item id -> recorded status (consistency rules read them; absent = pending)
+    items: dict[str, Status] | None = None
+    expect: Expect | None = None
 
 
 class CaseFile(BaseModel):
@@ -102,14 +120,28 @@ def read_case_file(path: str | Path) -> tuple[list[tuple[Case, int]], list[LoadE
             loc = tuple(err["loc"])
             errors.append(LoadError(str(path), line_for(lines, loc), render_path(raw, loc), err["msg"]))
         return [], errors
+    errors = []
+    for i, c in enumerate(model.cases):
+        if c.expect is None or c.expect.is_empty():
+            loc = ("cases", i, "expect") if c.expect is not None else ("cases", i)
+            errors.append(LoadError(
+                str(path), line_for(lines, loc), render_path(raw, loc),
+                "a case must expect something: level, complete, reasons, blocking, flags, "
+                "consistency, required_steps, required_items, ... or error",
+            ))
+    if errors:
+        return [], errors
     return [(c, line_for(lines, ("cases", i))) for i, c in enumerate(model.cases)], []
 
 
 def check_case(pack: ResolvedPack, case: Case) -> list[str]:
     """The differences between what the case expects and what the engine gives (empty = pass)."""
     exp = case.expect
+    assert exp is not None, "read_case_file refuses a case without expectations"
     try:
         result = classify(pack, case.answers)
+        consistency = check_consistency(pack, case.answers, case.items) if (
+            exp.consistency is not None or case.items is not None) else []
     except InvalidAnswersError as exc:
         if exp.error is None:
             return [f"unexpected error: {exc}"]
@@ -126,6 +158,8 @@ def check_case(pack: ResolvedPack, case: Case) -> list[str]:
         "ignored_answers": result.ignored_answers,
         "reasons": [r.rule_id for r in result.reasons],
         "blocking": [b.id for b in result.blocking],
+        "flags": [f.id for f in result.flags],
+        "consistency": [c.id for c in consistency],
         "required_steps": result.required_steps,
         "required_items": result.required_items,
         "recommended_items": result.recommended_items,
@@ -135,7 +169,7 @@ def check_case(pack: ResolvedPack, case: Case) -> list[str]:
         want = getattr(exp, key)
         if want is not None and want != got[key]:
             failures.append(f"{key}: expected {want!r}, got {got[key]!r}")
-    for key in ("required_steps", "required_items", "recommended_items", "blocking", "reasons"):
+    for key in _SUBSET_LISTS:
         inc = getattr(exp, f"{key}_include", None)
         if inc:
             missing = [x for x in inc if x not in got[key]]

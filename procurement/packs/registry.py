@@ -23,8 +23,10 @@ from procurement.packs.loader import (
     parse_range,
     parse_version,
     read_pack_source,
+    report_missing_parent,
     resolve_source,
 )
+from procurement.packs.lock import ParentLock
 from procurement.packs.pack import ResolvedPack
 
 _REF = re.compile(r"^([a-z0-9][a-z0-9-]*)(?:@(\d+)(?:\.(\d+))?(?:\.(\d+))?)?(?:#([0-9a-f]{4,64}))?$")
@@ -120,7 +122,7 @@ class PackRegistry:
                 else:
                     parent = found
                 if parent is None:
-                    s.error(("extends",), f"missing parent: no pack {ext.id!r} with a version in {ext.version!r}")
+                    report_missing_parent(s)
                     errors.extend(s.errors)
                     done[s.key] = None
                     return None
@@ -157,9 +159,11 @@ class PackRegistry:
             )
         self._packs[key] = pack
 
-    def load_dir(self, path: str | os.PathLike[str]) -> ResolvedPack:
-        """Load one pack folder against this registry (for its parent) and add it."""
-        pack = load_pack_dir(path, parents=self)
+    def load_dir(self, path: str | os.PathLike[str], *,
+                 lock: str | ParentLock | bool | None = None) -> ResolvedPack:
+        """Load one pack folder against this registry (for its parent) and add it; `lock` as
+        for `load_pack_dir` (None: the folder's pack.lock, if any)."""
+        pack = load_pack_dir(path, parents=self, lock=lock)
         self.add(pack)
         return pack
 

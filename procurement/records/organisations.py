@@ -146,13 +146,14 @@ def resolve_ref(registry: PackRegistry, ref: Any, where: str) -> ResolvedPack:
 
 
 def national_edition_on(registry: PackRegistry, on: date) -> ResolvedPack:
-    """The newest `jp-national` edition whose `effective_from` is on or before `on`."""
+    """The newest `jp-national` edition whose `effective_from` is on or before `on`. Among
+    versions in force from the same day the highest version wins."""
     candidates = [p for p in registry.versions(NATIONAL_PACK_ID)
                   if p.effective_from is not None and p.effective_from <= on]
     if not candidates:
         raise NotFoundError(f"no {NATIONAL_PACK_ID} edition is in force on {on.isoformat()}",
                             kind="pack", id=NATIONAL_PACK_ID, on=on.isoformat())
-    return max(candidates, key=lambda p: p.effective_from)
+    return max(candidates, key=lambda p: (p.effective_from, p.version_tuple))
 
 
 def pack_for(registry: PackRegistry, org: Organisation, pack_ref: str | None,

@@ -188,7 +188,7 @@ def test_rule_pack_sheet_lists_each_referenced_version_with_provenance(
     out, _ = _export(hostile_sqlite.services.engine, tmp_path, records_registry,
                      org_codes=("org-a",))
     frame = _frame(out, PACKS)
-    pack = records_registry.resolve("jp-national@2")
+    pack = records_registry.resolve("jp-national@2.0.0")
     mine = frame[frame.pack_version == pack.version]
     assert set(mine["pack_fingerprint"]) == {pack.fingerprint}
     assert mine["installed"].all() and mine["fingerprint_matches"].all()

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from procurement.packs.conditions import CONDITIONS, NOT_APPLICABLE, CompileContext, compile_condition
+from procurement.packs.conditions import (
+    CONDITIONS,
+    NOT_APPLICABLE,
+    CompileContext,
+    QInfo,
+    compile_condition,
+)
 
 QUESTIONS = {
-    "A": frozenset({"yes", "no"}),
-    "B": frozenset({"x", "y", "z"}),
-    "C": frozenset({"x", "y"}),
+    "A": QInfo(("yes", "no")),
+    "B": QInfo(("x", "y", "z")),
+    "C": QInfo(("x", "y")),
 }
 LEVELS = {"none": 0, "low": 1, "high": 2}
 
@@ -145,3 +151,80 @@ def test_a_question_outside_the_allowed_ones_is_not_called_unknown():
 def test_every_registered_type_has_a_one_line_docstring():
     for ct in CONDITIONS.values():
         assert ct.doc and "\n" not in ct.doc, ct.name
+
+
+# -- multiple choice and points, on the conditions alone (no engine memo) --------------------------
+
+MQ = {
+    "M": QInfo(("a", "b", "c"), multiple=True, points={"a": 2, "b": 1}),
+    "P": QInfo(("lo", "hi"), points={"lo": 0, "hi": 3}),
+    "T": QInfo(text=True),
+}
+
+
+def compiled_m(raw):
+    ctx = CompileContext(MQ, LEVELS, True, "a test", frozenset(MQ))
+    cond = compile_condition(raw, ctx)
+    assert not ctx.errors, ctx.errors
+    return cond
+
+
+@pytest.mark.parametrize(
+    "answers,expected",
+    [({"M": ("a", "c")}, True), ({"M": ("b",)}, False), ({"M": ()}, False), ({}, None), ({"M": NOT_APPLICABLE}, False)],
+)
+def test_answer_in_on_a_multiple_question_is_true_when_any_selected_value_is_listed(answers, expected):
+    assert compiled_m({"answer_in": {"question": "M", "values": ["a"]}}).evaluate(answers, None) is expected
+
+
+@pytest.mark.parametrize(
+    "answers,expected",
+    [({"M": ("c",), "P": "lo"}, True), ({"M": ("a", "b"), "P": "lo"}, False), ({"M": ("c",)}, None),
+     ({"M": (), "P": "hi"}, False), ({"M": NOT_APPLICABLE}, False)],
+)
+def test_count_in_counts_a_multiple_question_once_when_any_value_is_in_the_set(answers, expected):
+    cond = compiled_m({"count_in": {"questions": ["M", "P"], "values": ["c", "lo"], "at_least": 2}})
+    assert cond.evaluate(answers, None) is expected
+
+
+@pytest.mark.parametrize(
+    "answers,expected",
+    [
+        ({"M": ("a", "b"), "P": "lo"}, True),     # 3 + 0
+        ({"M": ("a",), "P": "lo"}, False),        # 2 + 0
+        ({"M": ("a",)}, None),                    # 2 + (0..3)
+        ({"M": (), "P": "hi"}, True),             # 0 + 3
+        ({"P": "lo"}, None),                      # (0..3) + 0
+        ({"M": ("c",), "P": NOT_APPLICABLE}, False),  # c has no points; P does not apply
+        ({}, None),
+    ],
+)
+def test_points_at_least_is_three_valued(answers, expected):
+    cond = compiled_m({"points_at_least": {"questions": ["M", "P"], "at_least": 3}})
+    assert cond.evaluate(answers, None) is expected
+
+
+def test_points_inputs_are_the_answers_that_bring_points():
+    cond = compiled_m({"points_at_least": {"questions": ["M", "P"], "at_least": 3}})
+    assert cond.inputs({"M": ("a", "c"), "P": "lo"}, None) == {"M": ("a", "c")}
+    assert cond.inputs({"M": ("c",), "P": "hi"}, None) == {"P": "hi"}
+
+
+def test_answered_counts_an_empty_selection_and_is_the_only_condition_for_text():
+    assert compiled_m({"answered": {"question": "M"}}).evaluate({"M": ()}, None) is True
+    assert compiled_m({"answered": {"question": "T"}}).evaluate({"T": "text"}, None) is True
+    assert compiled_m({"answered": {"question": "T"}}).evaluate({"T": NOT_APPLICABLE}, None) is False
+    ctx = CompileContext(MQ, LEVELS, True, "a test", frozenset(MQ))
+    assert compile_condition({"answer_in": {"question": "T", "values": ["x"]}}, ctx) is None
+    assert ctx.errors == [(("answer_in", "question"),
+                           "question 'T' is a free-text question: only `answered` applies to it, not 'answer_in'")]
+
+
+def test_item_status_in_reads_statuses_and_counts_no_record_as_pending():
+    ctx = CompileContext(MQ, LEVELS, True, "a test", frozenset(MQ), allow_items=True, items=frozenset({"I-1"}))
+    cond = compile_condition({"item_status_in": {"item": "I-1", "statuses": ["pending", "not_met"]}}, ctx)
+    assert not ctx.errors
+    assert cond.evaluate({}, None) is True
+    assert cond.evaluate({"I-1": "not_met"}, None) is True
+    assert cond.evaluate({"I-1": "met"}, None) is False
+    assert cond.inputs({}, None) == {"I-1": "pending"}

@@ -85,3 +85,49 @@ def test_the_pytest_collector_names_the_file_line_and_case(tmp_path):
     assert "1 failed, 9 passed" in proc.stdout
     assert f"{cases}:3: case 'any fires when one branch is true'" in proc.stdout
     assert "reasons: expected ['R-COUNT'], got ['R-ANY']" in proc.stdout
+
+
+def test_a_case_that_expects_nothing_is_a_load_error(tmp_path):
+    shutil.copytree(HERE / "fixtures" / "vocab", tmp_path / "vocab")
+    bad = tmp_path / "vocab" / "tests" / "empty.yaml"
+    bad.write_text(
+        "cases:\n"
+        "  - name: expects an empty mapping\n"
+        "    answers: {Q-1: \"yes\"}\n"
+        "    expect: {}\n"
+        "  - name: expects nothing at all\n"
+        "    answers: {Q-1: \"yes\"}\n"
+        "  - name: expects a level\n"
+        "    answers: {Q-1: \"yes\"}\n"
+        "    expect: {level: low}\n", encoding="utf-8")
+    from procurement.packs.packtests import read_case_file
+
+    cases, errors = read_case_file(bad)
+    assert cases == []
+    assert [str(e) for e in errors] == [
+        f"{bad}:4: cases[0].expect: a case must expect something: level, complete, reasons, blocking, "
+        "flags, consistency, required_steps, required_items, ... or error",
+        f"{bad}:5: cases[1]: a case must expect something: level, complete, reasons, blocking, "
+        "flags, consistency, required_steps, required_items, ... or error",
+    ]
+    results = run_pack_tests(load_pack_dir(tmp_path / "vocab"))
+    failed = [r for r in results if not r.passed]
+    assert len(failed) == 1 and failed[0].name == "(test file)" and "cases[0].expect" in failed[0].failures[0]
+
+
+def test_pack_tests_check_flags_consistency_and_item_statuses(tmp_path, registry):
+    from procurement.packs import PackRegistry
+
+    shutil.copytree(config.PROJECT_ROOT / "rules" / "examples" / "impact", tmp_path / "impact")
+    cases = tmp_path / "impact" / "tests" / "impact.yaml"
+    text = cases.read_text(encoding="utf-8")
+    text = text.replace("    items: {EX-3: met}\n    expect: {consistency: []}",
+                        "    items: {EX-3: met}\n    expect: {consistency: [C-LOGGING]}")
+    text = text.replace("    expect: {flags: [F-PILOT]}", "    expect: {flags: []}")
+    cases.write_text(text, encoding="utf-8")
+    pack = PackRegistry([p for p in registry if p.id != "example-impact"]).load_dir(tmp_path / "impact")
+    failed = {r.name: r.failures for r in run_pack_tests(pack) if not r.passed}
+    assert failed == {
+        "logging counted and met is consistent": ["consistency: expected ['C-LOGGING'], got []"],
+        "a pilot carries the pilot flag": ["flags: expected [], got ['F-PILOT']"],
+    }

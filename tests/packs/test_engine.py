@@ -144,9 +144,17 @@ def test_cached_level_plans_agree_with_evaluating_every_condition(registry):
     from procurement.packs.conditions import NOT_APPLICABLE
 
     rng = random.Random(7)
+
+    def answer(q):
+        if q.is_text:
+            return rng.choice((None, "", "some text"))
+        if q.multiple:
+            return rng.choice((None, [v for v in q.option_values if rng.random() < 0.4]))
+        return rng.choice(q.option_values + (None,))
+
     for pack in registry:
         for _ in range(300):
-            answers = {q.id: rng.choice(q.option_values + (None,)) for q in pack.questions}
+            answers = {q.id: answer(q) for q in pack.questions}
             result = classify(pack, answers)
             effective = dict(result.answers)
             effective.update({q.id: NOT_APPLICABLE for q in pack.questions if q.id not in result.applicable_questions})

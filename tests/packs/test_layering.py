@@ -176,7 +176,9 @@ def test_the_same_version_twice_under_the_rules_is_an_error(mini_root):
 
 
 def test_references_resolve_by_major_exact_version_and_fingerprint(registry, national_v2):
-    assert registry.resolve("jp-national").version == "2.0.0"
+    assert registry.resolve("jp-national").version == "2.1.0"
+    assert registry.resolve("jp-national@2").version == "2.1.0"
+    assert registry.resolve("jp-national@2.0").version == "2.0.0"
     assert registry.resolve("jp-national@1").version == "1.0.0"
     assert registry.resolve("jp-national@2.0.0") is national_v2
     assert registry.resolve(national_v2.ref) is national_v2
@@ -211,4 +213,4 @@ def test_discover_uses_the_environment_override(monkeypatch, mini_root):
 
 def test_every_shipped_pack_validates(registry, rules_dir):
     files = sorted(rules_dir.rglob("pack.yaml"))
-    assert len(files) == len(registry) == 3
+    assert len(files) == len(registry) == 7

@@ -1,6 +1,7 @@
 """`procurement db upgrade`, `orgs add`, `users add`, `demo seed`: names and output lines."""
 
 import io
+import json
 
 import pytest
 
@@ -23,8 +24,13 @@ def test_db_upgrade_creates_the_database(cli_db, capsys):
 
 def test_orgs_and_users_add(cli_db, capsys, monkeypatch, records_registry):
     assert main(["orgs", "add", "--code", "x-city", "--name", "X市", "--kind", "municipality",
-                 "--pack", "city-strict"]) == 0
-    assert capsys.readouterr().out.strip() == "added organisation x-city (municipality) pack city-strict@1.0.0#39cc6efd5a3d"
+                 "--pack", "city-strict@1"]) == 0
+    assert capsys.readouterr().out.strip() == \
+        "added organisation x-city (municipality) pack city-strict@1.0.0#39cc6efd5a3d"
+    assert main(["orgs", "list", "--format", "json"]) == 0
+    listed = {o["code"]: o for o in json.loads(capsys.readouterr().out)}
+    assert listed["x-city"] == {"code": "x-city", "name": "X市", "kind": "municipality",
+                                "pack": "city-strict@1.0.0#39cc6efd5a3d"}
     monkeypatch.setattr("sys.stdin", io.StringIO("a long password\n"))
     assert main(["users", "add", "--org", "x-city", "--username", "tanaka", "--display-name",
                  "田中", "--roles", "reviewer,planner", "--password-stdin"]) == 0

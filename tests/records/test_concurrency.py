@@ -31,7 +31,7 @@ def test_a_write_that_lost_a_race_is_a_conflict_and_rolls_back(pg_services):
     p1 = svc.actor_for("p1")
     case = svc.create_case(p1, "t", "d", answers=LOW)
     with pytest.raises(ConflictError):
-        with svc.unit_of_work(p1, roles={"planner"}) as uow:
+        with svc.unit_of_work(p1, "case.edit") as uow:
             stale = uow.load_case(case.id, expected_version=1)
             svc.save_answers(p1, case.id, {"HR-1": "public"}, 1)  # another writer wins
             stale.title = "lost update"

@@ -187,7 +187,7 @@ def test_a_pack_choice_stored_as_a_range_is_pinned_once_at_start_up(sqlite_url, 
     engine.dispose()
     started = open_services(sqlite_url)
     town = started.get_org(started.installation_operator(), "town")
-    assert town.pack_ref == "city-strict@1.0.0#39cc6efd5a3d"
+    assert town.pack_ref == records_registry.resolve("city-strict").ref
     with started.read() as s:
         events = s.execute(
             text("SELECT event_type, payload FROM audit_events WHERE chain = 'town'")).all()

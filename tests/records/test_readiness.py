@@ -19,7 +19,7 @@ LOW = {"SC-1": "yes", "SC-2": "no", "SC-3": "fy2026_or_later", "SC-4": "in_house
 
 @pytest.fixture(scope="module")
 def pack(records_registry):
-    return records_registry.resolve("jp-national@2")
+    return records_registry.resolve("jp-national@2.0.0")
 
 
 def case_of(pack, answers, checklist=None, board=None, status="draft") -> CaseView:

@@ -221,10 +221,14 @@ def test_the_layer_tree_puts_city_packs_under_the_national_edition(store_service
     tree = packstore.layer_tree(svc.registry, [v.key for v in svc.list_installed_packs()])
     flat = [(n.depth, n.key, n.is_installed) for n in packstore.flatten_tree(tree)]
     assert flat == [
+        (0, "example-impact@1.0.0", False),
         (0, "jp-national@1.0.0", False),
         (0, "jp-national@2.0.0", False),
         (1, "city-shared@1.0.0", True),
         (1, "city-strict@1.0.0", False),
+        (0, "jp-national@2.1.0", False),
+        (1, "jp-municipal@1.0.0", False),
+        (2, "city-strict@2.0.0", False),
     ]
 
 
@@ -234,9 +238,9 @@ def test_only_an_admin_installs_a_base_pack_or_a_national_edition(store_services
     national = bundles.collect_pack_files(rules_dir / "jp-national" / "v2")
     text = national["pack.yaml"].decode()
     text = text.replace("effective_from: 2026-06-12", "effective_from: 2026-06-20", 1)
-    edition = renamed_pack({**national, "pack.yaml": text.encode()}, version="2.1.0")
+    edition = renamed_pack({**national, "pack.yaml": text.encode()}, version="2.2.0")
     with pytest.raises(PermissionDeniedError, match="administrator"):
         svc.install_pack(pack_admin, upload(edition, name="fake-edition"))
-    assert installed_count(svc) == 0 and "jp-national@2.1" not in svc.registry
-    view = svc.install_pack(admin, upload(edition, name="edition-2.1"))
-    assert view.key == "jp-national@2.1.0"
+    assert installed_count(svc) == 0 and "jp-national@2.2" not in svc.registry
+    view = svc.install_pack(admin, upload(edition, name="edition-2.2"))
+    assert view.key == "jp-national@2.2.0"

@@ -93,7 +93,7 @@ def demo_v1_cases(demo_services):
 def test_the_dry_run_lists_exactly_what_edition_2_implies(demo_v1_cases, national_v1):
     svc, ids = demo_v1_cases
     before = audit.verify_database(svc.engine)
-    plan = svc.plan_reassessment("jp-national@2")
+    plan = svc.plan_reassessment("jp-national@2.0.0")
     by_id = {row.case_id: row for row in plan.rows}
     # Every open edition-1 case of the ministry, none of the city's (another pack), none closed.
     assert ids["closed"] not in by_id
@@ -118,7 +118,7 @@ def test_apply_moves_the_cases_voids_a_grown_approval_and_keeps_chains_valid(dem
     packadmin = svc.actor_for("ministry-packadmin")
     planner = svc.actor_for("ministry-planner")
     owner = svc.actor_for("ministry-planner2")  # the pilot's planner
-    plan = svc.plan_reassessment("jp-national@2")
+    plan = svc.plan_reassessment("jp-national@2.0.0")
     result = svc.apply_reassessment(plan, lambda org: packadmin, comment="第2.0版への移行")
     assert sorted(result.moved) == sorted(row.case_id for row in plan.rows)
     assert result.voided == (ids["high"],) and result.refused == ()
@@ -142,14 +142,14 @@ def test_apply_moves_the_cases_voids_a_grown_approval_and_keeps_chains_valid(dem
     assert svc.get_case(planner, ids["closed"]).pack_version == "1.0.0"
 
     assert all(report.problem is None for report in audit.verify_database(svc.engine))
-    assert svc.plan_reassessment("jp-national@2").rows == ()
+    assert svc.plan_reassessment("jp-national@2.0.0").rows == ()
 
 
 @SQLITE_ONLY
 def test_a_case_changed_after_the_preview_is_refused_alone(demo_v1_cases):
     svc, ids = demo_v1_cases
     planner = svc.actor_for("ministry-planner")
-    plan = svc.plan_reassessment("jp-national@2", org_code="demo-ministry")
+    plan = svc.plan_reassessment("jp-national@2.0.0", org_code="demo-ministry")
     partial = svc.get_case(planner, ids["partial"])
     svc.save_answers(planner, partial.id, {"SC-3": "fy2026_or_later"}, partial.version)
     result = svc.apply_reassessment(plan, lambda org: svc.actor_for("ministry-packadmin"))
@@ -163,7 +163,7 @@ def test_a_case_changed_after_the_preview_is_refused_alone(demo_v1_cases):
 @SQLITE_ONLY
 def test_apply_needs_a_named_pack_admin(demo_v1_cases):
     svc, _ = demo_v1_cases
-    plan = svc.plan_reassessment("jp-national@2")
+    plan = svc.plan_reassessment("jp-national@2.0.0")
     planner_only = svc.apply_reassessment(plan, lambda org: svc.actor_for("ministry-planner"))
     assert planner_only.moved == () and len(planner_only.refused) == len(plan.rows)
     nameless = svc.apply_reassessment(plan, lambda org: svc.system_actor(org))
@@ -176,10 +176,10 @@ def test_a_preview_in_the_app_is_confined_to_the_actors_organisation(demo_v1_cas
 
     svc, _ = demo_v1_cases
     city = svc.actor_for("city-packadmin")
-    plan = svc.plan_reassessment("jp-national@2", actor=city)
+    plan = svc.plan_reassessment("jp-national@2.0.0", actor=city)
     assert {row.org_code for row in plan.rows} == {"demo-city"}
     with pytest.raises(NotFoundError):
-        svc.plan_reassessment("jp-national@2", org_code="demo-ministry", actor=city)
+        svc.plan_reassessment("jp-national@2.0.0", org_code="demo-ministry", actor=city)
 
 
 # -- the command ---------------------------------------------------------------------------------
@@ -191,22 +191,22 @@ def test_the_command_prints_the_json_rows_and_applies(demo_v1_cases, db_url, mon
 
     svc, ids = demo_v1_cases
     monkeypatch.setenv("PROCUREMENT_DATABASE_URL", db_url)
-    expected = [row.to_dict() for row in svc.plan_reassessment("jp-national@2").rows]
+    expected = [row.to_dict() for row in svc.plan_reassessment("jp-national@2.0.0").rows]
 
-    assert main(["reassess", "--pack", "jp-national@2", "--format", "json"]) == 0
+    assert main(["reassess", "--pack", "jp-national@2.0.0", "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out) == expected
 
-    assert main(["reassess", "--pack", "jp-national@2", "--org", "demo-ministry"]) == 0
+    assert main(["reassess", "--pack", "jp-national@2.0.0", "--org", "demo-ministry"]) == 0
     table = capsys.readouterr().out
     assert "PC-T2" in table and PILOT in table and "dry run" in table
 
-    assert main(["reassess", "--pack", "jp-national@2", "--format", "json", "--apply"]) == 0
+    assert main(["reassess", "--pack", "jp-national@2.0.0", "--format", "json", "--apply"]) == 0
     captured = capsys.readouterr()
     assert json.loads(captured.out) == expected
     assert f"approval voided (re-approval needed): {ids['high']}" in captured.err
     assert all(report.problem is None for report in audit.verify_database(svc.engine))
 
-    assert main(["reassess", "--pack", "jp-national@2", "--format", "json"]) == 0
+    assert main(["reassess", "--pack", "jp-national@2.0.0", "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out) == []
     assert main(["reassess", "--pack", "no-such-pack@9"]) == 1
     assert "no-such-pack@9" in capsys.readouterr().err
@@ -214,7 +214,7 @@ def test_the_command_prints_the_json_rows_and_applies(demo_v1_cases, db_url, mon
 
 def test_the_demo_alone_shows_what_edition_2_changes(db_url, monkeypatch, capsys,
                                                      fast_password_hashing):
-    """`procurement demo seed`, then `procurement reassess --pack jp-national@2 --org
+    """`procurement demo seed`, then `procurement reassess --pack jp-national@2.0.0 --org
     demo-ministry`: of the demo's cases only the approved high pilot of edition 1 differs (new
     required item PC-T2), and `--apply` voids its approval and nothing else."""
     from procurement.cli import main
@@ -225,7 +225,7 @@ def test_the_demo_alone_shows_what_edition_2_changes(db_url, monkeypatch, capsys
     monkeypatch.setenv("PROCUREMENT_DATABASE_URL", db_url)
     assert main(["demo", "seed"]) == 0
     capsys.readouterr()
-    reassess_args = ["reassess", "--pack", "jp-national@2", "--org", "demo-ministry"]
+    reassess_args = ["reassess", "--pack", "jp-national@2.0.0", "--org", "demo-ministry"]
 
     assert main([*reassess_args, "--format", "json"]) == 0
     rows = json.loads(capsys.readouterr().out)

@@ -32,7 +32,7 @@ def standing(ui_services, ui_actors):
     changed = svc.set_checklist_item(planner, changed.id, "PC-G1", "not_met", "体制図の更新待ち",
                                      changed.version)
     old = approved(svc, planner, reviewer, "住民向け回答生成", HIGH, "jp-national@1")
-    plan = svc.plan_reassessment("jp-national@2", org_code="org-a")
+    plan = svc.plan_reassessment("jp-national@2.0.0", org_code="org-a")
     result = svc.apply_reassessment(plan, lambda org: ui_actors["a-packadmin"])
     assert old.id in result.voided
     draft = svc.create_case(planner, "職員向け文書作成支援", "人事課", answers=dict(LOW))
