@@ -204,7 +204,13 @@ def test_no_decision_under_a_pack_whose_content_changed_under_the_same_version(
     edited = text.replace("(national, edition 2.0)", "(national, edition 2.0, edited)", 1)
     assert edited != text
     pack_file.write_text(edited, encoding="utf-8")
-    changed = Services(services.engine, PackRegistry.discover(copy), clock=services.clock)
+    # city-strict is locked to the published jp-national 2.0.0 (pack.lock): it no longer loads
+    # on the edited copy, and says so.
+    registry = PackRegistry.discover(copy, strict=False)
+    assert "city-strict" not in registry.ids()
+    assert len(registry.errors) == 1
+    assert "locked parent jp-national@2.0.0#0b9c46035847 differs" in registry.errors[0].message
+    changed = Services(services.engine, registry, clock=services.clock)
     assert not changed.get_case(planner, submitted.id).pack_matches
     with pytest.raises(WorkflowError) as err:
         changed.approve(reviewer, submitted.id, submitted.version)

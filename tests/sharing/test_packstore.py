@@ -219,6 +219,7 @@ def test_the_layer_tree_puts_city_packs_under_the_national_edition(store_service
     tree = packstore.layer_tree(svc.registry, [v.key for v in packstore.list_installed(svc)])
     flat = [(n.depth, n.key, n.is_installed) for n in packstore.flatten_tree(tree)]
     assert flat == [
+        (0, "example-impact@1.0.0", False),
         (0, "jp-national@1.0.0", False),
         (0, "jp-national@2.0.0", False),
         (1, "city-shared@1.0.0", True),
