@@ -282,6 +282,23 @@ def _answer_spec(pack: ResolvedPack) -> dict[str, tuple[int, Any, Any]]:
     return spec
 
 
+#: Multiple-choice questions with at most this many options get a table of every selection
+#: (2**n entries) for the answer check's fast path.
+_SELECTION_TABLE_MAX_OPTIONS = 8
+
+
+def _selections(options: tuple[str, ...]) -> dict[frozenset[str], tuple[str, ...]] | None:
+    """Every possible selection -> the same selection as a tuple in option order (None when
+    there are too many options for a table)."""
+    if len(options) > _SELECTION_TABLE_MAX_OPTIONS:
+        return None
+    table: dict[frozenset[str], tuple[str, ...]] = {}
+    for mask in range(1 << len(options)):
+        chosen = tuple(o for i, o in enumerate(options) if mask >> i & 1)
+        table[frozenset(chosen)] = chosen
+    return table
+
+
 def _options_text(pack: ResolvedPack, qid: str) -> str:
     return ", ".join(pack.question(qid).option_values)
 
@@ -292,8 +309,9 @@ class _FastCheck:
     #: options, or no answer at all (None: absent; an explicit None goes the slow way)
     singles: tuple[str, ...]
     accepts: tuple[frozenset[Any], ...]
-    #: the multiple-choice and free-text question ids
-    special: tuple[str, ...]
+    #: (id, kind, allowed options or max length, option order, every selection or None) of the
+    #: multiple-choice and free-text questions
+    special: tuple[tuple[str, int, Any, Any, Any], ...]
     #: every question id
     known: frozenset[str]
 
@@ -305,7 +323,8 @@ def _fast_check(pack: ResolvedPack) -> _FastCheck:
         fast = _FastCheck(
             tuple(q.id for q in singles),
             tuple(frozenset((*q.option_values, None)) for q in singles),
-            tuple(q.id for q in pack.questions if q.is_text or q.multiple),
+            tuple((q.id, *_answer_spec(pack)[q.id], _selections(q.option_values) if q.multiple else None)
+                  for q in pack.questions if q.is_text or q.multiple),
             frozenset(q.id for q in pack.questions),
         )
         object.__setattr__(pack, "_fast_check", fast)
@@ -340,23 +359,31 @@ def _check(pack: ResolvedPack, answers: Mapping[str, Any]) -> tuple[dict[str, An
                 and None not in answers.values()):  # an explicit None is no answer: the slow way
             clean = dict(answers)
             problems: list[str] = []
-            spec = None
-            for qid in fast.special:
-                if qid not in answers:
+            for entry in fast.special:
+                qid = entry[0]
+                value = answers.get(qid)
+                if value is None:
+                    clean.pop(qid, None)
                     continue
-                if spec is None:
-                    spec = _answer_spec(pack)
-                value = answers[qid]
-                kind, allowed, order = spec[qid]
-                # The common multiple-choice answer inline: a list of distinct options.
-                if kind == _MULTIPLE and value.__class__ is list and allowed.issuperset(value):
-                    if len(value) < 2:
-                        clean[qid] = tuple(value)
-                        continue
-                    if len(set(value)) == len(value):
-                        clean[qid] = tuple(sorted(value, key=order.__getitem__))
-                        continue
-                value = _check_special(pack, qid, value, spec[qid], problems)
+                kind, allowed, order, selections = entry[1:]
+                # The common answers inline: a list of distinct options, a clean short text.
+                if kind == _MULTIPLE:
+                    if value.__class__ is list:
+                        chosen = frozenset(value)
+                        if len(chosen) == len(value):
+                            if selections is not None:
+                                normal = selections.get(chosen)
+                                if normal is not None:
+                                    clean[qid] = normal
+                                    continue
+                            elif chosen <= allowed:
+                                clean[qid] = tuple(sorted(value, key=order.__getitem__))
+                                continue
+                elif value.__class__ is str and len(value) <= allowed and not _CONTROL.search(value):
+                    if not value.strip():
+                        del clean[qid]
+                    continue
+                value = _check_special(pack, qid, value, entry[1:4], problems)
                 if value is None:
                     del clean[qid]
                 else:

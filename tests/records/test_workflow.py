@@ -199,14 +199,18 @@ def test_no_decision_under_a_pack_whose_content_changed_under_the_same_version(
 
     copy = tmp_path / "rules"
     shutil.copytree(rules_dir(), copy)
-    # city-strict 1.0.0 is locked to the original 2.0.0 and would refuse the edited copy.
-    shutil.rmtree(copy / "city-strict" / "v1")
     pack_file = copy / "jp-national" / "v2" / "pack.yaml"
     text = pack_file.read_text(encoding="utf-8")
     edited = text.replace("(national, edition 2.0)", "(national, edition 2.0, edited)", 1)
     assert edited != text
     pack_file.write_text(edited, encoding="utf-8")
-    changed = Services(services.engine, PackRegistry.discover(copy), clock=services.clock)
+    # city-strict 1.0.0 is locked to the published jp-national 2.0.0 (pack.lock): it no longer
+    # loads on the edited copy, and says so.
+    registry = PackRegistry.discover(copy, strict=False)
+    assert "city-strict@1.0.0" not in registry
+    assert len(registry.errors) == 1
+    assert "locked parent jp-national@2.0.0#0b9c46035847 differs" in registry.errors[0].message
+    changed = Services(services.engine, registry, clock=services.clock)
     assert not changed.get_case(planner, submitted.id).pack_matches
     with pytest.raises(WorkflowError) as err:
         changed.approve(reviewer, submitted.id, submitted.version)

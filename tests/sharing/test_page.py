@@ -43,7 +43,7 @@ def test_the_page_shows_the_layer_tree_with_provenance_for_pack_admins_only(ui_a
         visible = shown(at)
         assert "jp-national@1.0.0" in visible and "jp-national@2.0.0" in visible
         assert "city-strict@1.0.0" in visible and word in visible
-        # The browser starts at the first pack of the tree (example-impact sorts first).
+        # The first pack of the tree (example-impact, sorted by id) is shown first.
         at.selectbox(key="packs_browse").set_value("jp-national@2.0.0").run()
         questions = at.dataframe[0].value
         assert "SC-1" in list(questions.iloc[:, 0])
