@@ -21,6 +21,7 @@ from typing import Any
 from procurement import fiscal
 from procurement.vocabulary import (
     EVENT_TYPES,
+    TERMS,
     Term,
     describe_void_reason,
     event_word,
@@ -204,7 +205,10 @@ def _checklist_set(p, lang, pack, levels):
 
 
 def _board_saved(p, lang, pack, levels):
-    names = [word("board_field", name, lang) for name in (p.get("changes") or {})]
+    changed = p.get("changes") or {}
+    order = list(TERMS["board_field"])  # the report's own order, not the payload's
+    names = [word("board_field", name, lang)
+             for name in sorted(changed, key=lambda n: (order.index(n) if n in order else 99, n))]
     return [_phrase("board_saved", lang, board=word("concept", "board_report", lang),
                     fields=_phrase("list_sep", lang).join(names))]
 

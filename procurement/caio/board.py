@@ -39,7 +39,7 @@ _BOARD_TEXT = {
         "case": "1. 案件の概要", "classification": "2. リスク判定", "answers": "3. 判定シートへの回答",
         "board": "4. 報告事項", "checklists": "5. チェックシートの状況",
         "operation": "6. 運用状況", "incidents": "7. リスク事案",
-        "case_id": "案件ID", "org": "組織", "department": "担当部署", "owner": "起案者",
+        "case_id": "案件ID", "org": "組織", "owner": "起案者",
         "status": "状態", "submitted_at": "提出日時", "approved_at": "承認日時",
         "level": "リスク区分", "complete": "回答の完全性", "pack": "ルールパック",
         "fingerprint": "フィンガープリント", "pack_matches": "ルールパックの一致",
@@ -51,10 +51,7 @@ _BOARD_TEXT = {
                                                  ("met", "not_met", "pending", "not_applicable"))),
         "open_items_h": ("項目ID", "項目", "状態", "根拠"),
         "open_items_note": "5-2. 未充足・未確認の必須項目",
-        "started_on": "運用開始日", "vendor": "事業者", "model": "モデル",
-        "model_version": "モデルのバージョン", "ismap": "ISMAP", "interval": "定期確認の間隔（月）",
-        "last_review": "最終定期確認日", "next_review": "次回定期確認期限", "ended_on": "運用終了日",
-        "end_evidence": "データ返却・削除の証跡",
+        "last_review": "最終定期確認日", "next_review": "次回定期確認期限",
         "incidents_h": ("事案ID", "発生日", "重大度", "内容", "対応", "CAIO報告", "外部報告", "状態"),
         "no_operation": "運用は開始されていません。", "no_incidents": "記録されたリスク事案はありません。",
         "not_high": ("この案件の現在のリスク区分は「{high}」ではありません。"
@@ -69,7 +66,7 @@ _BOARD_TEXT = {
         "case": "1. Case", "classification": "2. Classification", "answers": "3. Answers",
         "board": "4. Report", "checklists": "5. Checklists",
         "operation": "6. Operation", "incidents": "7. Incidents",
-        "case_id": "Case ID", "org": "Organisation", "department": "Department",
+        "case_id": "Case ID", "org": "Organisation",
         "owner": "Owner", "status": "Status", "submitted_at": "Submitted at",
         "approved_at": "Approved at", "level": "Level", "complete": "Complete",
         "pack": "Rule pack", "fingerprint": "Fingerprint", "pack_matches": "Pack matches",
@@ -82,11 +79,7 @@ _BOARD_TEXT = {
                                                    ("met", "not_met", "pending", "not_applicable"))),
         "open_items_h": ("Item", "Text", "Status", "Evidence"),
         "open_items_note": "5-2. Required items not met or not yet checked",
-        "started_on": "Operation started", "vendor": "Vendor", "model": "Model",
-        "model_version": "Model version", "ismap": "ISMAP",
-        "interval": "Review interval (months)", "last_review": "Last review",
-        "next_review": "Next review due", "ended_on": "Operation ended",
-        "end_evidence": "Data return/deletion evidence",
+        "last_review": "Last review", "next_review": "Next review due",
         "incidents_h": ("ID", "Occurred", "Severity", "Description", "Actions", "Reported to CAIO",
                         "Reported onward", "Status"),
         "no_operation": "Not in operation.", "no_incidents": "No incident recorded.",
@@ -132,6 +125,9 @@ class BoardReportService(ServiceCore):
         """The board report of one case as a document, read as `actor` (anyone of the case's
         organisation may read it; the CAIO's office sends it)."""
         words = _BOARD_TEXT.get(lang, _BOARD_TEXT["ja"])
+
+        def field(name: str) -> str:  # a record field's words (`procurement.vocabulary`)
+            return word("record_field", name, lang)
         case = self.get_case(actor, case_id)
         can_read = policy.may(actor, "operation.read")
         op = self.get_operation(actor, case_id) if can_read else None
@@ -155,7 +151,7 @@ class BoardReportService(ServiceCore):
             Section(words["case"], fields=(
                 Field(words["case_id"], case.id),
                 Field(words["org"], case.org_code),
-                Field(words["department"], case.department),
+                Field(field("department"), case.department),
                 Field(words["owner"], case.owner_name),
                 Field(words["status"], word("case_status", case.status, lang)),
                 Field(words["submitted_at"], case.submitted_at),
@@ -235,16 +231,16 @@ class BoardReportService(ServiceCore):
                                         rows=tuple(open_rows)))
         if op is not None:
             sections.append(Section(words["operation"], fields=(
-                Field(words["started_on"], op.started_on),
-                Field(words["vendor"], op.vendor),
-                Field(words["model"], op.model_name),
-                Field(words["model_version"], op.model_version),
-                Field(words["ismap"], ismap_text(op.ismap_listing, lang)),
-                Field(words["interval"], op.review_interval_months),
+                Field(field("started_on"), op.started_on),
+                Field(field("vendor"), op.vendor),
+                Field(field("model_name"), op.model_name),
+                Field(field("model_version"), op.model_version),
+                Field(field("ismap_listing"), ismap_text(op.ismap_listing, lang)),
+                Field(field("review_interval_months"), op.review_interval_months),
                 Field(words["last_review"], op.last_reviewed_on),
                 Field(words["next_review"], next_review_due(_operation_row(op))),
-                Field(words["ended_on"], op.ended_on),
-                Field(words["end_evidence"], op.end_evidence),
+                Field(field("ended_on"), op.ended_on),
+                Field(field("end_evidence"), op.end_evidence),
             )))
         else:
             sections.append(Section(words["operation"], note=words["no_operation"]))

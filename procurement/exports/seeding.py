@@ -50,7 +50,7 @@ def seed_chain(
         when = start + step * (seq - 1)
         record = EventRecord(
             chain=chain, seq=seq, occurred_at=format_timestamp(when), actor=f"user{seq % 17}",
-            event_type=("answers.saved", "checklist.updated", "case.submitted")[seq % 3],
+            event_type=("case.answers_saved", "case.checklist_set", "case.submitted")[seq % 3],
             case_id=1 + seq % 500, payload=canonical_json(payload(i)), prev_hash=prev, hash="",
         )
         digest = record.compute_hash()
