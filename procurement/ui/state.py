@@ -279,7 +279,9 @@ def _param_text(name: str, value: Any) -> str:
     if isinstance(value, datetime):
         return format_jst(value)
     if name == "status" and isinstance(value, str):
-        return word("case_status", value)
+        # A case's status, or an incident's (a closed incident refuses changes).
+        kind = "incident_status" if value in vocabulary.TERMS["incident_status"] else "case_status"
+        return word(kind, value)
     if name == "field" and isinstance(value, str):
         label = catalog(lang()).get(f"field.{value}")
         return label if label is not None else value

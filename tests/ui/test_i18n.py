@@ -107,3 +107,18 @@ def test_translate_fills_fields_and_shows_a_missing_key_instead_of_crashing():
     assert translate("ja", "review.approved", id=7) == "案件 #7 を承認しました。"
     assert translate("en", "no.such.key") == "no.such.key"
     assert translate("en", "review.approved") == "Case #{id} approved."
+
+
+def test_a_catalog_names_a_vocabulary_word_by_reference(tmp_path):
+    """`{@kind.code}` becomes the vocabulary's word in the catalog's language; a reference to a
+    word the vocabulary does not have is refused when the catalog loads."""
+    for lang, word in (("ja", "承認の失効"), ("en", "Approval voided")):
+        (tmp_path / lang).mkdir()
+        (tmp_path / lang / "a.json").write_text(
+            json.dumps({"x.voided": "{@decision.void}: {count}"}), encoding="utf-8")
+        assert load_catalog(lang, tmp_path)["x.voided"] == f"{word}: {{count}}"
+    assert placeholders("{@decision.void}: {count}") == {"count"}
+    (tmp_path / "ja" / "a.json").write_text(json.dumps({"x.bad": "{@decision.cancel}"}),
+                                            encoding="utf-8")
+    with pytest.raises(CatalogError, match=r"\{@decision.cancel\} is not a word"):
+        load_catalog("ja", tmp_path)
