@@ -6,8 +6,13 @@ as codes. Every screen, workbook and report translates them here, so a code has 
 word per language everywhere (a test checks that no catalog or document defines its own).
 
     word("case_status", "submitted", "ja")  -> "審査中"
-    event_word("case.submitted", "en")      -> "Submitted for review"
+    words("severity", "en")                 -> {"low": "Low", ...}   (selectbox labels)
+    event_word("case.submitted", "en")      -> "Submission"
     VoidReason("checklist_changed", {"item": "PC-G1"}).describe("ja")
+    decision_note("void", stored_comment, "ja")
+
+Catalogs of the UI refer to these words as `{@kind.code}` (e.g. `{@concept.blocking}`) instead of
+repeating them; what an audit event's payload says is put in words by `procurement.events`.
 
 Void reasons are codes with parameters (`VoidReason`), stored as JSON. Events and cases written
 before codes existed hold English prose; `read_void_reason` still understands it (the audit
@@ -26,10 +31,12 @@ LANGUAGES = ("ja", "en")
 
 @dataclass(frozen=True)
 class Term:
-    """The words for one code."""
+    """The words for one code. `replaces`: Japanese words once used for the same code, which
+    no catalog, module or document may use again (tests/test_vocabulary.py looks for them)."""
 
     ja: str
     en: str
+    replaces: tuple[str, ...] = ()
 
     def in_(self, lang: str) -> str:
         return self.en if lang == "en" else self.ja
@@ -38,33 +45,35 @@ class Term:
 #: kind -> code -> words. Kinds are the kinds of code the app stores.
 TERMS: dict[str, dict[str, Term]] = {
     "case_status": {
-        "draft": Term("下書き", "Draft"),
-        "submitted": Term("審査中", "In review"),
-        "returned": Term("差戻し", "Returned"),
-        "approved": Term("承認済み", "Approved"),
-        "withdrawn": Term("取下げ", "Withdrawn"),
+        "draft": Term("下書き", "Draft", ("作成中",)),
+        "submitted": Term("審査中", "In review", ("提出済み", "提出済")),
+        "returned": Term("差戻し", "Returned", ("差し戻し",)),
+        "approved": Term("承認済み", "Approved", ("承認済",)),
+        "withdrawn": Term("取下げ", "Withdrawn", ("取り下げ",)),
         "in_operation": Term("運用中", "In operation"),
         "retired": Term("運用終了", "Retired"),
     },
     "decision": {
         "classification": Term("判定", "Classification"),
         "submission": Term("提出", "Submission"),
-        "return": Term("差戻し", "Return"),
+        "return": Term("差戻し", "Return", ("差し戻し",)),
         "approval": Term("承認", "Approval"),
-        "withdrawal": Term("取下げ", "Withdrawal"),
-        "reassessment": Term("再判定", "Re-assessment"),
-        "void": Term("承認の失効", "Approval voided"),
+        "withdrawal": Term("取下げ", "Withdrawal", ("取り下げ",)),
+        "reassessment": Term("再判定", "Re-assessment", ("再評価",)),
+        "void": Term("承認の失効", "Approval voided",
+                     ("承認の取り消し", "承認の取消し", "承認取消", "承認失効", "承認は取り消",
+                      "承認を取り消", "承認が取り消")),
     },
     "checklist_status": {
-        "pending": Term("未確認", "Not checked"),
-        "met": Term("充足", "Met"),
+        "pending": Term("未確認", "Not checked", ("未対応",)),
+        "met": Term("充足", "Met", ("対応済み",)),
         "not_met": Term("未充足", "Not met"),
-        "not_applicable": Term("該当なし", "Not applicable"),
+        "not_applicable": Term("該当なし", "Not applicable", ("該当なし（理由を記入）",)),
     },
     "role": {
-        "planner": Term("担当職員", "Planner"),
+        "planner": Term("担当職員", "Planner", ("企画者",)),
         "reviewer": Term("審査者（AI統括責任者等）", "Reviewer (CAIO or delegate)"),
-        "auditor": Term("監査担当者", "Auditor"),
+        "auditor": Term("監査担当者", "Auditor", ("監査者",)),
         "pack_admin": Term("ルールパック管理者", "Rule-pack administrator"),
         "admin": Term("システム管理者", "System administrator"),
     },
@@ -83,20 +92,56 @@ TERMS: dict[str, dict[str, Term]] = {
         "closed": Term("対応完了", "Closed"),
     },
     "ismap": {
-        "ismap": Term("ISMAP登録", "ISMAP listed"),
-        "ismap_liu": Term("ISMAP-LIU登録", "ISMAP-LIU listed"),
-        "not_listed": Term("未登録", "Not listed"),
-        "not_applicable": Term("対象外（自組織構築等）", "Not applicable (in-house etc.)"),
+        "ismap": Term("ISMAP登録", "ISMAP listed", ("ISMAP登録あり",)),
+        "ismap_liu": Term("ISMAP-LIU登録", "ISMAP-LIU listed", ("ISMAP-LIU登録あり",)),
+        "not_listed": Term("未登録", "Not listed", ("登録なし",)),
+        "not_applicable": Term("対象外（自組織構築等）", "Not applicable (in-house etc.)",
+                               ("対象外（自組織での構築など）",)),
     },
     "board_state": {
         "missing": Term("未作成", "Not started"),
         "incomplete": Term("記入中", "Incomplete"),
-        "complete": Term("記入済み", "Complete"),
+        "complete": Term("記入済み", "Complete", ("記入済",)),
+    },
+    # The fields of the report to the Advisory Board (`BOARD_REPORT_FIELDS`).
+    "board_field": {
+        "project_details": Term("事業の内容", "Project details", ("事業の概要",)),
+        "objectives": Term("目的", "Objectives"),
+        "risk_mitigation": Term("リスク低減策", "Risk mitigation"),
+        "qa_plan": Term("品質保証計画（運用を含む）", "QA plan (including operation)",
+                        ("品質保証計画(運用を含む)",)),
+        "schedule": Term("スケジュール", "Schedule"),
+        "contact": Term("連絡先", "Contact"),
+    },
+    # Fields of cases, operation records and incidents named in audit event details.
+    "record_field": {
+        "title": Term("件名", "Title"),
+        "department": Term("担当部署", "Department"),
+        "purpose": Term("利用目的", "Purpose"),
+        "vendor": Term("事業者", "Vendor"),
+        "model_name": Term("モデル", "Model"),
+        "model_version": Term("モデルのバージョン", "Model version"),
+        "ismap_listing": Term("ISMAP", "ISMAP"),
+        "review_interval_months": Term("定期確認の間隔（月）", "Review interval (months)"),
+        "started_on": Term("運用開始日", "Operation started on"),
+        "ended_on": Term("運用終了日", "Operation ended on"),
+        "end_evidence": Term("データ返却・削除の証跡", "Data return/deletion evidence"),
+        "reviewed_on": Term("確認日", "Reviewed on"),
+        "note": Term("メモ", "Note"),
+        "occurred_on": Term("発生日", "Occurred on"),
+        "severity": Term("重大度", "Severity"),
+        "description": Term("事案の内容", "Description"),
+        "actions_taken": Term("対応内容", "Actions taken"),
+        "reported_to_caio_at": Term("CAIOへの報告日時", "Reported to the CAIO at"),
+        "reported_onward_at": Term("外部への報告日時", "Reported onward at"),
+        "comment": Term("コメント", "Comment"),
     },
     # Words for things that are not stored codes but must read the same everywhere.
     "concept": {
-        "blocking": Term("是正が必要な事項", "Must be corrected"),
+        "blocking": Term("是正が必要な事項", "Blocking finding", ("阻害要因", "阻止")),
         "unclassified": Term("未判定", "Not yet classified"),
+        "level": Term("リスク区分", "Risk level"),
+        "checklist_item": Term("チェックリスト項目", "Checklist item", ("チェック項目",)),
         "incident": Term("リスク事案", "Risk incident"),
         "board_report": Term("報告書", "Report"),
     },
@@ -112,11 +157,15 @@ class EventType:
     params: tuple[str, ...] = ()
 
 
-def _events(*rows: tuple[str, str, str]) -> dict[str, EventType]:
-    return {code: EventType(code, Term(ja, en)) for code, ja, en in rows}
+def _events(*rows: tuple[str, str | Term, str]) -> dict[str, EventType]:
+    return {code: EventType(code, ja if isinstance(ja, Term) else Term(ja, en))
+            for code, ja, en in rows}
 
 
-#: Every audit event type the app writes (docs/audit-log.md lists them; a test compares).
+_DECISION = TERMS["decision"]
+
+#: Every audit event type the app writes (docs/audit-log.md lists them; a test compares). An
+#: event that records a decision is named by the decision's own words: it is the same act.
 EVENT_TYPES: dict[str, EventType] = _events(
     ("org.created", "組織を登録", "Organisation created"),
     ("org.pack_set", "使用するルールパックを変更", "Rule pack of the organisation changed"),
@@ -133,14 +182,14 @@ EVENT_TYPES: dict[str, EventType] = _events(
     ("case.details_saved", "案件情報を保存", "Case details saved"),
     ("case.answers_saved", "回答を保存", "Answers saved"),
     ("case.classified", "リスク区分が変化", "Risk level changed"),
-    ("case.checklist_set", "チェック項目を更新", "Checklist item updated"),
+    ("case.checklist_set", "チェックリスト項目を更新", "Checklist item updated"),
     ("case.board_report_saved", "報告書を保存", "Report saved"),
-    ("case.submitted", "審査を依頼", "Submitted for review"),
-    ("case.returned", "差戻し", "Returned"),
-    ("case.approved", "承認", "Approved"),
-    ("case.withdrawn", "取下げ", "Withdrawn"),
-    ("case.reassessed", "ルールパックで再判定", "Re-assessed under a rule pack"),
-    ("approval.voided", "承認の失効", "Approval voided"),
+    ("case.submitted", _DECISION["submission"], ""),
+    ("case.returned", _DECISION["return"], ""),
+    ("case.approved", _DECISION["approval"], ""),
+    ("case.withdrawn", _DECISION["withdrawal"], ""),
+    ("case.reassessed", _DECISION["reassessment"], ""),
+    ("approval.voided", _DECISION["void"], ""),
     ("operation.started", "運用を開始", "Operation started"),
     ("operation.updated", "運用内容を変更", "Operation changed"),
     ("operation.reviewed", "定期確認を記録", "Periodic review recorded"),
@@ -150,6 +199,12 @@ EVENT_TYPES: dict[str, EventType] = _events(
     ("incident.closed", "リスク事案の対応を完了", "Risk incident closed"),
     ("pack.installed", "ルールパックを登録", "Rule pack installed"),
 )
+
+#: Which decision each transition event records (the event and the decision share their words).
+EVENT_DECISIONS: dict[str, str] = {
+    "case.submitted": "submission", "case.returned": "return", "case.approved": "approval",
+    "case.withdrawn": "withdrawal", "case.reassessed": "reassessment", "approval.voided": "void",
+}
 
 
 def word(kind: str, code: str | None, lang: str = "ja") -> str:
@@ -169,6 +224,15 @@ def event_word(event_type: str, lang: str = "ja") -> str:
     """The words for an audit event type; an unknown type is shown as it is."""
     known = EVENT_TYPES.get(event_type)
     return known.term.in_(lang) if known is not None else event_type
+
+
+def ismap_text(value: str | None, lang: str = "ja") -> str:
+    """An ISMAP listing as stored (`code` or `code:reference`) in words, reference kept."""
+    if not value:
+        return ""
+    code, _, reference = value.partition(":")
+    text = word("ismap", code, lang)
+    return f"{text} ({reference.strip()})" if reference.strip() else text
 
 
 # -------------------------------------------------------------------------------------------
@@ -254,3 +318,31 @@ def describe_void_reason(stored: Any, lang: str = "ja") -> str:
     if reason is not None:
         return reason.describe(lang)
     return stored if isinstance(stored, str) else ""
+
+
+# -------------------------------------------------------------------------------------------
+# Decision comments
+
+#: The note a re-assessment decision carried before it stored no text of its own (read only).
+_LEGACY_REASSESSMENT = re.compile(r"re-assessed under (?P<pack>\S+) \(was (?P<old>\S+)\)")
+_REASSESSMENT_NOTE = Term("{pack}（変更前: {old}）", "{pack} (was {old})")
+
+
+def decision_note(kind: str, comment: str | None, lang: str = "ja", *,
+                  pack: str | None = None) -> str:
+    """What a decision's comment says, in `lang`.
+
+    A `void` decision's comment is its reason (a code, or older English prose); a
+    `reassessment` is described by the pack it moved the case to (`pack`, from the decision's
+    own pack columns), followed by the operator's comment if any; older re-assessments stored an
+    English note, read back here. Any other comment is what a person wrote, shown as written.
+    """
+    text = (comment or "").strip()
+    if kind == "void":
+        return describe_void_reason(text, lang)
+    if kind == "reassessment":
+        if match := _LEGACY_REASSESSMENT.fullmatch(text):
+            return _REASSESSMENT_NOTE.in_(lang).format(**match.groupdict())
+        if pack:
+            return f"{pack}: {text}" if text else pack
+    return text

@@ -14,18 +14,20 @@ from typing import Any
 from sqlalchemy import select
 
 from procurement.caio.documents import (
-    Document, Field, Section, ismap_text, label, render_document_html, write_document_xlsx,
+    Document, Field, Section, label, level_text, level_words, render_document_html,
+    write_document_xlsx,
 )
 from procurement.caio.portfolio import (
     OperationRow,
     next_review_due,
 )
-from procurement.db.models import Case, Organisation
+from procurement.db.models import BOARD_REPORT_FIELDS, Case, Organisation
 from procurement.errors import InputError, NotFoundError, ProcurementError
 from procurement.records import policy
 from procurement.records.core import ServiceCore
 from procurement.records.views import Actor
 from procurement.files import atomic_output
+from procurement.vocabulary import ismap_text, word
 
 # --------------------------------------------------------------------------- board report content
 
@@ -38,29 +40,23 @@ _BOARD_TEXT = {
         "case": "1. 案件の概要", "classification": "2. リスク判定", "answers": "3. 判定シートへの回答",
         "board": "4. 報告事項", "checklists": "5. チェックシートの状況",
         "operation": "6. 運用状況", "incidents": "7. リスク事案",
-        "case_id": "案件ID", "org": "組織", "department": "担当部署", "owner": "起案者",
+        "case_id": "案件ID", "org": "組織", "owner": "起案者",
         "status": "状態", "submitted_at": "提出日時", "approved_at": "承認日時",
         "level": "リスク区分", "complete": "回答の完全性", "pack": "ルールパック",
         "fingerprint": "フィンガープリント", "pack_matches": "ルールパックの一致",
         "reasons_h": ("規則ID", "判定理由", "入力", "確度", "出典"),
-        "blocking_h": ("指摘ID", "阻害要因", "入力", "確度", "出典"),
+        "blocking_h": ("指摘ID", word("concept", "blocking", "ja"), "入力", "確度", "出典"),
         "answers_h": ("設問ID", "設問", "回答", "確度"),
         "unanswered": "未回答の設問",
-        "project_details": "事業の内容", "objectives": "目的",
-        "risk_mitigation": "リスク低減策", "qa_plan": "品質保証計画（運用を含む）",
-        "schedule": "スケジュール", "contact": "連絡先",
-        "checklist_h": ("チェックシート", "必須", "充足", "未充足", "未確認", "該当なし"),
+        "checklist_h": ("チェックシート", "必須", *(word("checklist_status", s, "ja") for s in
+                                                 ("met", "not_met", "pending", "not_applicable"))),
         "open_items_h": ("項目ID", "項目", "状態", "根拠"),
         "open_items_note": "5-2. 未充足・未確認の必須項目",
-        "started_on": "運用開始日", "vendor": "事業者", "model": "モデル",
-        "model_version": "モデルのバージョン", "ismap": "ISMAP", "interval": "定期確認の間隔（月）",
-        "last_review": "最終定期確認日", "next_review": "次回定期確認期限", "ended_on": "運用終了日",
-        "end_evidence": "データ返却・削除の証跡",
+        "last_review": "最終定期確認日", "next_review": "次回定期確認期限",
         "incidents_h": ("事案ID", "発生日", "重大度", "内容", "対応", "CAIO報告", "外部報告", "状態"),
         "no_operation": "運用は開始されていません。", "no_incidents": "記録されたリスク事案はありません。",
-        "not_high": ("この案件の現在のリスク区分は「高リスクの可能性」ではありません。"
+        "not_high": ("この案件の現在のリスク区分は「{high}」ではありません。"
                      "ボードへの報告は必須ではありません。"),
-        "pending": "未確認", "met": "充足", "not_met": "未充足", "not_applicable": "該当なし",
     },
     "en": {
         "title": "Report to the Advanced AI Utilization Advisory Board",
@@ -71,31 +67,25 @@ _BOARD_TEXT = {
         "case": "1. Case", "classification": "2. Classification", "answers": "3. Answers",
         "board": "4. Report", "checklists": "5. Checklists",
         "operation": "6. Operation", "incidents": "7. Incidents",
-        "case_id": "Case ID", "org": "Organisation", "department": "Department",
+        "case_id": "Case ID", "org": "Organisation",
         "owner": "Owner", "status": "Status", "submitted_at": "Submitted at",
         "approved_at": "Approved at", "level": "Level", "complete": "Complete",
         "pack": "Rule pack", "fingerprint": "Fingerprint", "pack_matches": "Pack matches",
         "reasons_h": ("Rule", "Reason", "Inputs", "Provenance", "Source"),
-        "blocking_h": ("Finding", "Blocking finding", "Inputs", "Provenance", "Source"),
+        "blocking_h": ("Finding", word("concept", "blocking", "en"), "Inputs", "Provenance",
+                       "Source"),
         "answers_h": ("Question", "Text", "Answer", "Provenance"),
         "unanswered": "Unanswered questions",
-        "project_details": "Project details", "objectives": "Objectives",
-        "risk_mitigation": "Risk mitigation", "qa_plan": "QA plan (including operation)",
-        "schedule": "Schedule", "contact": "Contact",
-        "checklist_h": ("Checklist", "Required", "Met", "Not met", "Pending", "N/A"),
+        "checklist_h": ("Checklist", "Required", *(word("checklist_status", s, "en") for s in
+                                                   ("met", "not_met", "pending", "not_applicable"))),
         "open_items_h": ("Item", "Text", "Status", "Evidence"),
         "open_items_note": "5-2. Required items not met or not yet checked",
-        "started_on": "Operation started", "vendor": "Vendor", "model": "Model",
-        "model_version": "Model version", "ismap": "ISMAP",
-        "interval": "Review interval (months)", "last_review": "Last review",
-        "next_review": "Next review due", "ended_on": "Operation ended",
-        "end_evidence": "Data return/deletion evidence",
+        "last_review": "Last review", "next_review": "Next review due",
         "incidents_h": ("ID", "Occurred", "Severity", "Description", "Actions", "Reported to CAIO",
                         "Reported onward", "Status"),
         "no_operation": "Not in operation.", "no_incidents": "No incident recorded.",
-        "not_high": ("This case is not currently classified as possibly high-risk; a report to the "
+        "not_high": ("This case is not currently classified as “{high}”; a report to the "
                      "Board is not required."),
-        "pending": "Pending", "met": "Met", "not_met": "Not met", "not_applicable": "N/A",
     },
 }
 
@@ -136,6 +126,9 @@ class BoardReportService(ServiceCore):
         """The board report of one case as a document, read as `actor` (anyone of the case's
         organisation may read it; the CAIO's office sends it)."""
         words = _BOARD_TEXT.get(lang, _BOARD_TEXT["ja"])
+
+        def field(name: str) -> str:  # a record field's words (`procurement.vocabulary`)
+            return word("record_field", name, lang)
         case = self.get_case(actor, case_id)
         can_read = policy.may(actor, "operation.read")
         op = self.get_operation(actor, case_id) if can_read else None
@@ -147,21 +140,21 @@ class BoardReportService(ServiceCore):
             pack = None
         result = case.classification
 
-        def level_text(level_id: str | None) -> str:
+        def case_level(level_id: str | None) -> str:
             if level_id and pack is not None:
                 try:
                     return _pick(pack.level(level_id).label, lang)
                 except (ProcurementError, KeyError):  # an id the pack lacks is shown as it is
                     return level_id
-            return label(lang, f"level.{level_id or 'unclassified'}")
+            return level_text(level_id, level_words(self.registry, lang), lang)
 
         sections = [
             Section(words["case"], fields=(
                 Field(words["case_id"], case.id),
                 Field(words["org"], case.org_code),
-                Field(words["department"], case.department),
+                Field(field("department"), case.department),
                 Field(words["owner"], case.owner_name),
-                Field(words["status"], label(lang, f"status.{case.status}")),
+                Field(words["status"], word("case_status", case.status, lang)),
                 Field(words["submitted_at"], case.submitted_at),
                 Field(words["approved_at"], case.approved_at),
             )),
@@ -176,7 +169,7 @@ class BoardReportService(ServiceCore):
             for f in (result.blocking if result else [])
         )
         classification_fields = [
-            Field(words["level"], level_text(case.level)),
+            Field(words["level"], case_level(case.level)),
             Field(words["complete"], bool(case.is_complete)),
             Field(words["pack"], case.pack_ref),
             Field(words["fingerprint"], case.pack_fingerprint),
@@ -186,7 +179,8 @@ class BoardReportService(ServiceCore):
             classification_fields.append(Field(words["unanswered"], ", ".join(result.unanswered)))
         sections.append(Section(words["classification"], fields=tuple(classification_fields),
                                 headers=words["reasons_h"], rows=reason_rows,
-                                note="" if case.level == "high" else words["not_high"]))
+                                note="" if case.level == "high"
+                                else words["not_high"].format(high=case_level("high"))))
         if blocking_rows:
             sections.append(Section(words["blocking_h"][1], headers=words["blocking_h"],
                                     rows=blocking_rows))
@@ -207,9 +201,9 @@ class BoardReportService(ServiceCore):
         sections.append(Section(words["answers"], headers=words["answers_h"], rows=tuple(answer_rows)))
         report = case.board_report or {}
         sections.append(Section(words["board"], fields=tuple(
-            Field(words[name], (report.get(name) or "").strip() or label(lang, "empty"))
-            for name in ("project_details", "objectives", "risk_mitigation", "qa_plan", "schedule",
-                         "contact")
+            Field(word("board_field", name, lang),
+                  (report.get(name) or "").strip() or label(lang, "empty"))
+            for name in BOARD_REPORT_FIELDS
         )))
         if pack is not None and result is not None:
             required = set(result.required_items)
@@ -228,7 +222,8 @@ class BoardReportService(ServiceCore):
                     entry = case.checklist.get(item.id)
                     status = entry.status if entry else "pending"
                     if status in ("not_met", "pending"):
-                        open_rows.append((item.id, _pick(item.text, lang), words[status],
+                        open_rows.append((item.id, _pick(item.text, lang),
+                                          word("checklist_status", status, lang),
                                           entry.evidence if entry else ""))
             sections.append(Section(words["checklists"], headers=words["checklist_h"],
                                     rows=tuple(counts_rows)))
@@ -237,25 +232,25 @@ class BoardReportService(ServiceCore):
                                         rows=tuple(open_rows)))
         if op is not None:
             sections.append(Section(words["operation"], fields=(
-                Field(words["started_on"], op.started_on),
-                Field(words["vendor"], op.vendor),
-                Field(words["model"], op.model_name),
-                Field(words["model_version"], op.model_version),
-                Field(words["ismap"], ismap_text(op.ismap_listing, lang)),
-                Field(words["interval"], op.review_interval_months),
+                Field(field("started_on"), op.started_on),
+                Field(field("vendor"), op.vendor),
+                Field(field("model_name"), op.model_name),
+                Field(field("model_version"), op.model_version),
+                Field(field("ismap_listing"), ismap_text(op.ismap_listing, lang)),
+                Field(field("review_interval_months"), op.review_interval_months),
                 Field(words["last_review"], op.last_reviewed_on),
                 Field(words["next_review"], next_review_due(_operation_row(op))),
-                Field(words["ended_on"], op.ended_on),
-                Field(words["end_evidence"], op.end_evidence),
+                Field(field("ended_on"), op.ended_on),
+                Field(field("end_evidence"), op.end_evidence),
             )))
         else:
             sections.append(Section(words["operation"], note=words["no_operation"]))
         sections.append(Section(
             words["incidents"], headers=words["incidents_h"] if incidents else (),
             rows=tuple(
-                (i.id, i.occurred_on, label(lang, f"severity.{i.severity}"), i.description,
+                (i.id, i.occurred_on, word("severity", i.severity, lang), i.description,
                  i.actions_taken, i.reported_to_caio_at, i.reported_onward_at,
-                 label(lang, f"incident.{i.status}"))
+                 word("incident_status", i.status, lang))
                 for i in sorted(incidents, key=lambda i: (i.occurred_on, i.id))
             ),
             note="" if incidents else words["no_incidents"],

@@ -25,62 +25,54 @@ from procurement import fiscal
 from procurement.exports.cells import clean_text
 from procurement.exports.sheets import open_workbook, setup_print, write_text
 from procurement.files import PREFIX, atomic_output, scratch_dir
+from procurement.vocabulary import word
 
-#: Words used by both documents, per language. The documents are Japanese by default: they go to
-#: the Digital Agency's secretariat.
+#: Words of the documents' own layout, per language. Codes (statuses, severities, ISMAP
+#: listings, decisions, ...) get their words from `procurement.vocabulary`, levels from the packs
+#: (`level_words`). The documents are Japanese by default: they go to the Digital Agency's
+#: secretariat.
 LABELS: dict[str, dict[str, str]] = {
-    "ja": {
-        "level.out_of_scope": "対象外", "level.low": "低", "level.review": "要確認",
-        "level.high": "高リスクの可能性", "level.unclassified": "未判定",
-        "status.draft": "作成中", "status.submitted": "審査中", "status.returned": "差戻し",
-        "status.approved": "承認済", "status.withdrawn": "取下げ", "status.in_operation": "運用中",
-        "status.retired": "運用終了",
-        "severity.low": "軽微", "severity.medium": "中", "severity.high": "重大",
-        "severity.critical": "極めて重大",
-        "incident.open": "対応中", "incident.closed": "完了",
-        "ismap.ismap": "ISMAP登録", "ismap.ismap_liu": "ISMAP-LIU登録",
-        "ismap.not_listed": "未登録", "ismap.not_applicable": "対象外（自組織構築等）",
-        "decision.submission": "提出", "decision.return": "差戻し", "decision.approval": "承認",
-        "decision.withdrawal": "取下げ", "decision.reassessment": "再判定",
-        "decision.void": "承認の失効", "decision.classification": "判定",
-        "board.missing": "未作成", "board.incomplete": "記入中", "board.complete": "記入済",
-        "empty": "（未記入）", "yes": "はい", "no": "いいえ",
-    },
-    "en": {
-        "level.out_of_scope": "Out of scope", "level.low": "Low", "level.review": "Review",
-        "level.high": "Possibly high-risk", "level.unclassified": "Not classified",
-        "status.draft": "Draft", "status.submitted": "Submitted", "status.returned": "Returned",
-        "status.approved": "Approved", "status.withdrawn": "Withdrawn",
-        "status.in_operation": "In operation", "status.retired": "Retired",
-        "severity.low": "Low", "severity.medium": "Medium", "severity.high": "High",
-        "severity.critical": "Critical",
-        "incident.open": "Open", "incident.closed": "Closed",
-        "ismap.ismap": "ISMAP listed", "ismap.ismap_liu": "ISMAP-LIU listed",
-        "ismap.not_listed": "Not listed", "ismap.not_applicable": "Not applicable (in-house etc.)",
-        "decision.submission": "Submission", "decision.return": "Return",
-        "decision.approval": "Approval", "decision.withdrawal": "Withdrawal",
-        "decision.reassessment": "Re-assessment", "decision.void": "Approval voided",
-        "decision.classification": "Classification",
-        "board.missing": "Not started", "board.incomplete": "Incomplete",
-        "board.complete": "Complete",
-        "empty": "(not filled in)", "yes": "Yes", "no": "No",
-    },
+    "ja": {"empty": "（未記入）", "yes": "はい", "no": "いいえ"},
+    "en": {"empty": "(not filled in)", "yes": "Yes", "no": "No"},
 }
 
 
 def label(lang: str, key: str) -> str:
-    """The document word for `key` (e.g. `level.high`), or the raw value after the dot."""
+    """The document word for `key` (`empty`, `yes`, `no`), or the key itself."""
     table = LABELS.get(lang, LABELS["ja"])
-    return table.get(key, key.split(".", 1)[-1])
+    return table.get(key, key)
 
 
-def ismap_text(value: str, lang: str = "ja") -> str:
-    """An ISMAP listing as stored (`code` or `code:reference`) in readable form."""
-    if not value:
-        return ""
-    code, _, reference = value.partition(":")
-    text = label(lang, f"ismap.{code}")
-    return f"{text} ({reference.strip()})" if reference.strip() else text
+def level_words(registry: Any, lang: str = "ja") -> dict[str, str]:
+    """Level id -> the packs' label in `lang` (the newest pack's label wins, as on screen)."""
+    names: dict[str, str] = {}
+    packs = registry.packs() if registry is not None else ()
+    for pack in sorted(packs, key=lambda p: (p.effective_from, p.version_tuple)):
+        for lv in pack.levels:
+            names[lv.id] = lv.label.get(lang) or lv.label.get("ja") or lv.id
+    return names
+
+
+def pack_level_words(registry: Any, keys: Any, lang: str = "ja") -> dict[tuple[str, str],
+                                                                          dict[str, str]]:
+    """(pack id, version) -> level id -> that exact pack's label in `lang`, for the packs named
+    by `keys`: a case's level reads as the pack it is assessed under names it."""
+    words: dict[tuple[str, str], dict[str, str]] = {}
+    for pack_id, version in set(keys):
+        try:
+            pack = registry.resolve(f"{pack_id}@{version}")
+        except Exception:  # noqa: BLE001 - a pack no longer available: the newest labels serve
+            continue
+        words[(pack_id, version)] = {lv.id: pack.text(lv.label, lang) for lv in pack.levels}
+    return words
+
+
+def level_text(level_id: str | None, names: dict[str, str] | None, lang: str = "ja") -> str:
+    """A case's level in words: `names[id]` (from `level_words`), "not yet classified" when
+    there is none, else the id."""
+    if not level_id:
+        return word("concept", "unclassified", lang)
+    return (names or {}).get(level_id, level_id)
 
 
 @contextmanager

@@ -10,6 +10,7 @@ year's changes (decisions and every audited change). Which systems are in scope 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -17,11 +18,14 @@ from typing import IO
 
 
 from procurement import fiscal
-from procurement.caio.incidents import SEVERITIES
 from procurement.caio.documents import (
+    _file_path,
     _write_value,
-    _file_path, ismap_text, label,
+    level_text,
+    level_words,
+    pack_level_words,
 )
+from procurement.caio.incidents import SEVERITIES
 from procurement.caio.portfolio import (
     FiscalYearSystem,
     PortfolioRows,
@@ -33,7 +37,8 @@ from procurement.caio.portfolio import (
 from procurement.exports.sheets import Column, Table, open_workbook, write_text
 from procurement.records.core import ServiceCore
 from procurement.records.views import Actor
-from procurement.vocabulary import describe_void_reason
+from procurement.events import describe_event
+from procurement.vocabulary import decision_note, event_word, ismap_text, word
 
 PERIODIC_SYSTEM_COLUMNS = (
     Column("Case ID", "案件ID", "int", 8),
@@ -76,7 +81,8 @@ PERIODIC_CHANGE_COLUMNS = (
     Column("Case ID", "案件ID", "int", 8),
     Column("Title", "件名", "wrap", 28),
     Column("Occurred at", "日時", "datetime", 18),
-    Column("Event", "記録種別", "text", 24),
+    Column("Event", "記録種別コード", "code", 20),
+    Column("Event name", "記録種別", "text", 22),
     Column("Actor", "実施者", "text", 14),
     Column("Detail", "内容", "wrap", 40),
     Column("Audit seq", "監査ログ番号", "int", 10),
@@ -99,31 +105,28 @@ class PeriodicReportResult:
     changes: int
 
 
-#: Audit events listed by name in the systems sheet (decisions are listed from their own table).
-_MILESTONE_EVENTS = {
-    "operation.started": {"ja": "運用開始", "en": "Operation started"},
-    "operation.updated": {"ja": "運用内容の変更", "en": "Operation changed"},
-    "operation.reviewed": {"ja": "定期確認", "en": "Periodic review"},
-    "operation.ended": {"ja": "運用終了", "en": "Operation ended"},
-}
+#: Audit events listed in the systems sheet beside the decisions (which come from their own
+#: table): the operation milestones.
+_MILESTONE_EVENTS = ("operation.started", "operation.updated", "operation.reviewed",
+                     "operation.ended")
 
 
-def _changes_summary(system: FiscalYearSystem, lang: str) -> str:
+def _changes_summary(system: FiscalYearSystem, lang: str, levels: dict[str, str]) -> str:
     """One line per decision and per operation milestone of the year, in time order."""
     lines: list[tuple[datetime, str]] = []
     for d in system.decisions:
-        text = label(lang, "decision." + d.kind)
+        text = word("decision", d.kind, lang)
         if d.level and d.kind == "approval":
-            text += f" ({label(lang, 'level.' + d.level)})"
-        if d.kind == "void":
-            text += f": {describe_void_reason(d.comment, lang)}"
-        elif d.comment and d.kind in ("return", "reassessment"):
-            text += f": {d.comment}"
+            text += f" ({level_text(d.level, levels, lang)})"
+        if d.kind in ("void", "return", "reassessment"):
+            pack = f"{d.pack_id}@{d.pack_version}" if d.pack_id else None
+            note = decision_note(d.kind, d.comment, lang, pack=pack)
+            text += f": {note}" if note else ""
         lines.append((d.created_at, text))
     for change in system.changes:
-        names = _MILESTONE_EVENTS.get(change.event_type)
-        if names:
-            text = names.get(lang, names["en"]) + (f": {change.detail}" if change.detail else "")
+        if change.event_type in _MILESTONE_EVENTS:
+            detail = describe_event(change.event_type, change.payload, lang, levels=levels)
+            text = event_word(change.event_type, lang) + (f": {detail}" if detail else "")
             lines.append((change.occurred_at, text))
     lines.sort(key=lambda item: item[0])
     return "\n".join(f"{fiscal.to_jst(when):%Y-%m-%d} {text}" for when, text in lines)
@@ -137,17 +140,22 @@ def write_periodic_report(
     generated_at: datetime,
     generated_by: str,
     lang: str = "ja",
+    levels: dict[str, str] | None = None,
+    pack_levels: dict[tuple[str, str], dict[str, str]] | None = None,
 ) -> PeriodicReportResult:
     """Write the periodic-report workbook of `fy` for the organisation in `rows` to `out`
-    (a path or a binary file object). Returns the counts written."""
+    (a path or a binary file object). Returns the counts written. `levels`: level id -> words
+    (`procurement.caio.documents.level_words` of the packs; ids are shown without it);
+    `pack_levels`: the words of each case's own pack (`pack_level_words`), which win."""
     start, end = fiscal.fiscal_year_dates(fy)
     systems = select_fiscal_year(rows, fy)
     with _file_path(out) as path:
         return _write_periodic(rows, fy, systems, path, start, end, generated_at, generated_by,
-                               lang)
+                               lang, levels or {}, pack_levels or {})
 
 
-def _write_periodic(rows, fy, systems, path, start, end, generated_at, generated_by, lang):
+def _write_periodic(rows, fy, systems, path, start, end, generated_at, generated_by, lang,
+                    levels, pack_levels):
     book, styles = open_workbook(
         path,
         title=f"定期報告 {fy}年度 ({fiscal.fiscal_year_label(fy)}) {rows.org_code}",
@@ -168,27 +176,35 @@ def _write_periodic(rows, fy, systems, path, start, end, generated_at, generated
             reviews_overdue += 1
         system_table.append([
             case.id, case.title, case.purpose, case.department,
-            label(lang, f"level.{case.level or 'unclassified'}"), label(lang, f"status.{case.status}"),
+            level_text(case.level, pack_levels.get((case.pack_id, case.pack_version), levels),
+                       lang), word("case_status", case.status, lang),
             case.pack_ref, case.pack_fingerprint[:12],
             op.vendor if op else None, op.model_name if op else None,
             op.model_version if op else None, ismap_text(op.ismap_listing, lang) if op else None,
             case.approved_at, op.started_on if op else None, op.ended_on if op else None,
             op.review_interval_months if op else None, op.last_reviewed_on if op else None, due,
-            len(system.incidents), _changes_summary(system, lang), len(system.changes),
+            len(system.incidents),
+            _changes_summary(system, lang, pack_levels.get((case.pack_id, case.pack_version),
+                                                           levels)),
+            len(system.changes),
         ])
         for inc in system.incidents:
             severity_counts[inc.severity] += 1
             incident_table.append([
-                case.id, case.title, inc.id, inc.occurred_on, label(lang, f"severity.{inc.severity}"),
+                case.id, case.title, inc.id, inc.occurred_on, word("severity", inc.severity, lang),
                 inc.description, inc.actions_taken, inc.reported_to_caio_at, inc.reported_onward_at,
-                label(lang, f"incident.{inc.status}"),
+                word("incident_status", inc.status, lang),
             ])
         for change in system.changes:
-            change_table.append([case.id, case.title, change.occurred_at, change.event_type,
-                                 change.actor, change.detail, change.seq])
+            change_table.append([
+                case.id, case.title, change.occurred_at, change.event_type,
+                event_word(change.event_type, lang), change.actor,
+                describe_event(change.event_type, change.payload, lang, levels=levels),
+                change.seq,
+            ])
 
-    def counts_text(counts: dict[str, int], prefix: str) -> str:
-        return "\n".join(f"{label(lang, prefix + k)}: {v}" for k, v in counts.items()) or "0"
+    def counts_text(counts: dict[str, int], name: Callable[[str], str]) -> str:
+        return "\n".join(f"{name(k)}: {v}" for k, v in counts.items()) or "0"
 
     cases = [system.case for system in systems]
     severities = {k: severity_counts[k] for k in SEVERITIES if severity_counts[k]}
@@ -200,10 +216,14 @@ def _write_periodic(rows, fy, systems, path, start, end, generated_at, generated
         ["作成日時 / Generated at", generated_at],
         ["作成者 / Generated by", generated_by],
         ["対象システム数 / Systems in scope", len(systems)],
-        ["リスク区分別 / By level", counts_text(count_by_level(cases), "level.")],
-        ["状態別（作成時点） / By status (when generated)", counts_text(count_by_status(cases), "status.")],
+        ["リスク区分別 / By level",
+         counts_text(count_by_level(cases),
+                     lambda k: level_text(None if k == "unclassified" else k, levels, lang))],
+        ["状態別（作成時点） / By status (when generated)",
+         counts_text(count_by_status(cases), lambda k: word("case_status", k, lang))],
         ["年度内のリスク事案 / Incidents in year", incident_table.count],
-        ["重大度別 / Incidents by severity", counts_text(severities, "severity.")],
+        ["重大度別 / Incidents by severity",
+         counts_text(severities, lambda k: word("severity", k, lang))],
         ["年度末までに期限の来る定期確認 / Reviews due by year end", reviews_overdue],
         ["年度内の記録件数 / Audited changes in year", change_table.count],
         ["注記 / Note",
@@ -231,5 +251,9 @@ class PeriodicReportService(ServiceCore):
     ) -> PeriodicReportResult:
         """Read the actor's organisation and write its periodic report of `fy` to `out`."""
         rows = self.load_portfolio_rows(actor, org_code, changes_period=fiscal.fiscal_year_dates(fy))
-        return write_periodic_report(rows, fy, out, generated_at=self.now(),
-                                     generated_by=actor.display_name or actor.username, lang=lang)
+        return write_periodic_report(
+            rows, fy, out, generated_at=self.now(),
+            generated_by=actor.display_name or actor.username, lang=lang,
+            levels=level_words(self.registry, lang),
+            pack_levels=pack_level_words(self.registry,
+                                         ((c.pack_id, c.pack_version) for c in rows.cases), lang))

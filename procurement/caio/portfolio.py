@@ -117,25 +117,29 @@ class IncidentRow:
 
 @dataclass(frozen=True)
 class DecisionRow:
-    """One decision on a case (submission, approval, void, ...)."""
+    """One decision on a case (submission, approval, void, ...). The comment of a `void` is its
+    reason as stored: show it with `procurement.vocabulary.decision_note`."""
 
     case_id: int
     kind: str
     level: str | None
     comment: str
     created_at: datetime
+    pack_id: str = ""
+    pack_version: str = ""
 
 
 @dataclass(frozen=True)
 class ChangeRow:
-    """One audit event of a case, the finest-grained record of a change."""
+    """One audit event of a case, the finest-grained record of a change. Its payload is put in
+    words by `procurement.events.describe_event`."""
 
     case_id: int
     seq: int
     occurred_at: datetime
     actor: str
     event_type: str
-    detail: str = ""
+    payload: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -504,18 +508,6 @@ def select_fiscal_year(rows: PortfolioRows, fy: int) -> list[FiscalYearSystem]:
 
 # --------------------------------------------------------------------------- from the database
 
-#: Audit events whose payload is summarised in the periodic report's list of changes.
-_OPERATION_DETAIL_KEYS = {
-    "operation.started": ("vendor", "model_name", "model_version", "started_on"),
-    "operation.updated": ("new", "note"),
-    "operation.reviewed": ("reviewed_on", "note"),
-    "operation.ended": ("ended_on",),
-    "incident.created": ("incident_id", "severity"),
-    "incident.closed": ("incident_id",),
-    "approval.voided": ("reason",),
-}
-
-
 def check_portfolio_access(actor: Actor, org_code: str | None = None) -> str:
     """The organisation code the actor may see figures of (its own); raises otherwise. Who sees
     the portfolio and the periodic report: the CAIO's office, auditors, and the installation's
@@ -527,23 +519,14 @@ def check_portfolio_access(actor: Actor, org_code: str | None = None) -> str:
     return actor.org_code
 
 
-def _detail(event_type: str, payload_text: str) -> str:
-    keys = _OPERATION_DETAIL_KEYS.get(event_type)
-    if not keys:
-        return ""
+def _payload(text: str | None) -> dict[str, Any]:
+    """A stored payload as a mapping (the application writes JSON objects; anything else is
+    read as empty rather than failing the report)."""
     try:
-        payload = json.loads(payload_text)
+        payload = json.loads(text or "{}")
     except ValueError:
-        return ""
-    parts = []
-    for key in keys:
-        value = payload.get(key)
-        if value in (None, "", {}):
-            continue
-        if isinstance(value, dict):
-            value = ", ".join(f"{k}={v}" for k, v in sorted(value.items()))
-        parts.append(str(value) if key == "new" else f"{key}={value}")
-    return "; ".join(parts)
+        return {}
+    return payload if isinstance(payload, dict) else {}
 
 
 class PortfolioService(ServiceCore):
@@ -612,7 +595,8 @@ class PortfolioService(ServiceCore):
             )
             decisions = tuple(
                 DecisionRow(case_id=d.case_id, kind=d.kind, level=d.level, comment=d.comment,
-                            created_at=d.created_at)
+                            created_at=d.created_at, pack_id=d.pack_id,
+                            pack_version=d.pack_version)
                 for d in s.scalars(select(Decision).join(Case, Decision.case_id == Case.id)
                                    .where(Case.org_id == org.id).order_by(Decision.id))
             )
@@ -629,7 +613,7 @@ class PortfolioService(ServiceCore):
                 changes = tuple(
                     ChangeRow(case_id=row.case_id, seq=row.seq,
                               occurred_at=_aware(row.occurred_at), actor=row.actor,
-                              event_type=row.event_type, detail=_detail(row.event_type, row.payload))
+                              event_type=row.event_type, payload=_payload(row.payload))
                     for row in s.execute(stmt)
                 )
             return PortfolioRows(org_code=code, org_name=org.name, cases=tuple(cases),

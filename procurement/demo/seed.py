@@ -240,7 +240,7 @@ def _seed_case(
     if status in ("draft",):
         return view.id
     if status == "withdrawn":
-        svc.withdraw(owner, view.id, view.version, "事業計画の見直しにより取り下げ")
+        svc.withdraw(owner, view.id, view.version, "事業計画の見直しにより取下げ")
         return view.id
     view = complete_checklist(svc, owner, view)
     view = svc.submit(owner, view.id, view.version)

@@ -22,9 +22,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
+from procurement import vocabulary
 from procurement.errors import InputError, NotFoundError, ProcurementError
+from procurement.db.models import BOARD_REPORT_FIELDS
 from procurement.exports.labels import (
-    CHECK_JA, DECISION_JA, STATUS_JA, PackTexts, answer_text, decode_answer, format_source, ja,
+    PackTexts, answer_text, decode_answer, format_source, ja, ja_word, with_code,
 )
 from procurement.exports.sheets import Styles, open_workbook, setup_print, write_text
 from procurement.db.reading import read_connection
@@ -33,18 +35,9 @@ from procurement.fiscal import fiscal_year, fiscal_year_label, to_jst_naive
 from procurement.db.models import (
     Answer, BoardReport, Case, ChecklistResult, Decision, Organisation, User,
 )
+from procurement.vocabulary import decision_note, describe_void_reason
 
 DETERMINATION, REPORT, HISTORY = "高リスク判定", "報告書", "判定履歴"
-
-#: Board report fields in the order the guideline lists what the CAIO reports.
-REPORT_FIELDS = (
-    ("project_details", "事業の内容", "Project details"),
-    ("objectives", "目的", "Objectives"),
-    ("risk_mitigation", "リスク低減策", "Risk mitigation"),
-    ("qa_plan", "品質保証計画(運用を含む)", "Quality-assurance plan (incl. operation)"),
-    ("schedule", "スケジュール", "Schedule"),
-    ("contact", "連絡先", "Contact"),
-)
 
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 
@@ -201,12 +194,14 @@ def _write(path: Path, data: dict[str, Any], texts: PackTexts, generated_by: str
         sh.field("担当部署 / Department", case.department)
         sh.field("利用目的 / Purpose", case.purpose)
         sh.field("担当者 / Owner", who(case.owner_id))
-        sh.field("状態 / Status", f"{STATUS_JA.get(case.status, case.status)} ({case.status})")
+        sh.field("状態 / Status", with_code("case_status", case.status))
         level_label = texts.level_label(case.pack_id, case.pack_version, case.level)
         sh.field("リスク区分 / Level",
-                 f"{level_label} ({case.level})" if level_label else (case.level or "(未判定)"))
+                 f"{level_label} ({case.level})" if level_label
+                 else (case.level or ja_word("concept", "unclassified")))
         sh.field("判定完了 / Complete", bool(case.is_complete))
-        sh.field("阻止事項 / Blocking finding", bool(case.has_blocking))
+        sh.field(f"{ja_word('concept', 'blocking')} / {vocabulary.word('concept', 'blocking', 'en')}",
+                 bool(case.has_blocking))
         sh.field("ルールパック / Pack",
                  f"{case.pack_id}@{case.pack_version} #{case.pack_fingerprint[:12]}")
         if pack is None:
@@ -220,8 +215,10 @@ def _write(path: Path, data: dict[str, Any], texts: PackTexts, generated_by: str
         sh.field("提出日時 / Submitted (JST)", _aware(case.submitted_at))
         sh.field("承認日時 / Approved (JST)", _aware(case.approved_at))
         if case.approval_voided_at:
-            sh.field("承認取消 / Approval voided", _aware(case.approval_voided_at))
-            sh.field("取消理由 / Reason", case.approval_voided_reason)
+            sh.field(f"{ja_word('decision', 'void')} / Approval voided",
+                     _aware(case.approval_voided_at))
+            sh.field(f"{ja_word('decision', 'void')}の理由 / Reason",
+                     describe_void_reason(case.approval_voided_reason))
         sh.gap()
         sh.header(["設問ID / Question", "設問 / Text", "回答 / Answer", "回答者 / By",
                    "回答日時 / At (JST)"])
@@ -243,7 +240,8 @@ def _write(path: Path, data: dict[str, Any], texts: PackTexts, generated_by: str
                 sh.line([reason.rule_id, ja(reason.message), reason.level, reason.provenance,
                          format_source(reason.source)])
             for finding in verdict.blocking:
-                sh.line([finding.id, ja(finding.message), "阻止 / blocking", finding.provenance,
+                sh.line([finding.id, ja(finding.message), ja_word("concept", "blocking"),
+                         finding.provenance,
                          format_source(finding.source)])
             if verdict.unanswered:
                 sh.line(["未回答 / Unanswered", ", ".join(verdict.unanswered), "", "", ""])
@@ -255,8 +253,9 @@ def _write(path: Path, data: dict[str, Any], texts: PackTexts, generated_by: str
             sh.title("アドバイザリーボードへの報告 / Report to the Advisory Board")
             sh.field("案件ID / Case", case.id)
             sh.field("件名 / Title", case.title)
-            for key, label_ja, label_en in REPORT_FIELDS:
-                sh.field(f"{label_ja} / {label_en}", getattr(report, key))
+            for key in BOARD_REPORT_FIELDS:  # the order the guideline lists them
+                sh.field(f"{ja_word('board_field', key)} / "
+                         f"{vocabulary.word('board_field', key, 'en')}", getattr(report, key))
             sh.field("更新者 / Updated by", who(report.updated_by))
             sh.field("更新日時 / Updated (JST)", _aware(report.updated_at))
 
@@ -283,8 +282,10 @@ def _write(path: Path, data: dict[str, Any], texts: PackTexts, generated_by: str
         sh.header(["日時 / At (JST)", "種別 / Kind", "判断者 / By", "区分 / Level",
                    "コメント / Comment", "パック / Pack"])
         for d in data["decisions"]:
-            sh.line([_aware(d.created_at), f"{DECISION_JA.get(d.kind, '')} ({d.kind})",
-                     who(d.actor_id), d.level, d.comment, f"{d.pack_id}@{d.pack_version}"])
+            pack_ref = f"{d.pack_id}@{d.pack_version}"
+            sh.line([_aware(d.created_at), with_code("decision", d.kind),
+                     who(d.actor_id), d.level,
+                     decision_note(d.kind, d.comment, "ja", pack=pack_ref), pack_ref])
         sh.gap()
         sh.field("出力日時 / Generated (JST)", now)
         sh.field("出力者 / Generated by", generated_by or "(CLI)")
@@ -305,7 +306,8 @@ def _write_checklist(book, s: Styles, header: str, name: str, title: str,
                 else "推奨 / recommended" if item_id in recommended else "—")
         r = checks.get(item_id)
         sh.line([item_id, text, need,
-                 f"{CHECK_JA.get(r.status, '')} ({r.status})" if r else "(未記入)",
+                 # No record yet is `pending`, as on screen and in the board report.
+                 with_code("checklist_status", r.status if r else "pending"),
                  r.evidence if r else "", who(r.updated_by) if r else "",
                  _aware(r.updated_at) if r else None])
 

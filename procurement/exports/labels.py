@@ -1,7 +1,7 @@
-"""Display helpers shared by the workbooks: status names, pack texts and sources, user names.
+"""Display helpers shared by the workbooks: pack texts and sources, answers.
 
-Codes stay in the workbook (they are what the database holds and what filters match); these
-labels sit next to them for people.
+Codes stay in the workbook (they are what the database holds and what filters match); their words
+sit next to them for people, from `procurement.vocabulary` (`ja_word`), the same as on screen.
 """
 
 from __future__ import annotations
@@ -9,32 +9,18 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from procurement import vocabulary
 from procurement.errors import ProcurementError
 
-#: Case statuses in Japanese (the codes are in `procurement.db.models.CASE_STATUSES`).
-STATUS_JA = {
-    "draft": "下書き",
-    "submitted": "提出済",
-    "returned": "差戻し",
-    "approved": "承認済",
-    "withdrawn": "取下げ",
-    "in_operation": "運用中",
-    "retired": "運用終了",
-}
 
-#: Checklist result states in Japanese.
-CHECK_JA = {"met": "充足", "not_met": "未充足", "not_applicable": "対象外", "pending": "未確認"}
+def ja_word(kind: str, code: str | None) -> str:
+    """The Japanese word for a stored code (`procurement.vocabulary`); '' for no code."""
+    return vocabulary.word(kind, code, "ja") if code else ""
 
-#: Decision kinds in Japanese.
-DECISION_JA = {
-    "classification": "判定",
-    "submission": "提出",
-    "return": "差戻し",
-    "approval": "承認",
-    "withdrawal": "取下げ",
-    "reassessment": "再評価",
-    "void": "承認取消",
-}
+
+def with_code(kind: str, code: str | None) -> str:
+    """`審査中 (submitted)`: the word and the stored code, for cells read by people and filters."""
+    return f"{ja_word(kind, code)} ({code})" if code else ""
 
 
 def ja(text: Any) -> str:

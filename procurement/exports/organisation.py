@@ -48,7 +48,7 @@ from procurement.audit import ChainReport, EventRecord, format_timestamp, verify
 from procurement.errors import InputError, NotFoundError
 from procurement.exports.cells import EXCEL_CELL_LIMIT, FORMULA_STARTS, clean_text, split_utf16
 from procurement.exports.labels import (
-    CHECK_JA, DECISION_JA, STATUS_JA, PackTexts, answer_text, decode_answer, en, format_source, ja,
+    PackTexts, answer_text, decode_answer, en, format_source, ja, ja_word,
 )
 from procurement.exports.sheets import Column, Table, open_workbook, write_text
 from procurement.db.reading import read_connection, stream
@@ -59,6 +59,7 @@ from procurement.db.models import (
     Answer, AuditEvent, Case, ChecklistResult, Decision, Incident, Organisation,
     User,
 )
+from procurement.vocabulary import decision_note, describe_void_reason
 
 #: Sheet names (Excel allows 31 characters; these are the names auditors will see and tests use).
 SUMMARY, CASES, ANSWERS, DECISIONS, CHECKLIST, AUDIT, AUDIT_MORE, PACKS = (
@@ -104,7 +105,7 @@ CASE_COLUMNS = (
     Column("level", "リスク区分コード", "text", 12),
     Column("level_ja", "リスク区分", "text", 14),
     Column("is_complete", "判定完了", "bool", 9),
-    Column("has_blocking", "阻止事項あり", "bool", 9),
+    Column("has_blocking", ja_word("concept", "blocking") + "あり", "bool", 9),
     Column("pack_id", "ルールパック", "text", 14),
     Column("pack_version", "パック版", "text", 9),
     Column("pack_fingerprint", "パック指紋(SHA-256)", "text", 20),
@@ -115,8 +116,9 @@ CASE_COLUMNS = (
     Column("updated_at", "更新日時", "datetime", 19),
     Column("submitted_at", "提出日時", "datetime", 19),
     Column("approved_at", "承認日時", "datetime", 19),
-    Column("approval_voided_at", "承認取消日時", "datetime", 19),
-    Column("approval_voided_reason", "承認取消理由", "wrap", 30),
+    Column("approval_voided_at", ja_word("decision", "void") + "日時", "datetime", 19),
+    # In words (`procurement.vocabulary.describe_void_reason`): the stored form is a code.
+    Column("approval_voided_reason", ja_word("decision", "void") + "の理由", "wrap", 30),
 )
 
 ANSWER_COLUMNS = (
@@ -441,12 +443,14 @@ class _OrganisationExport:
             by_status[c.status] += 1
             table.append((
                 c.id, self.orgs.get(c.org_id, ""), c.title, c.department, c.purpose,
-                self.users.get(c.owner_id, c.owner_id), c.status, STATUS_JA.get(c.status, ""),
+                self.users.get(c.owner_id, c.owner_id), c.status, ja_word("case_status", c.status),
                 c.level, self.texts.level_label(c.pack_id, c.pack_version, c.level),
                 c.is_complete, c.has_blocking, c.pack_id, c.pack_version, c.pack_fingerprint,
                 c.answers_hash, c.version, _utc(c.created_at), _fy(c.created_at),
                 _utc(c.updated_at), _utc(c.submitted_at), _utc(c.approved_at),
-                _utc(c.approval_voided_at), c.approval_voided_reason,
+                _utc(c.approval_voided_at),
+                describe_void_reason(c.approval_voided_reason) if c.approval_voided_reason
+                else None,
             ))
             self._tick(CASES)
         self.result.by_level = dict(by_level)
@@ -502,7 +506,8 @@ class _OrganisationExport:
             self.pack_refs.add((d.pack_id, d.pack_version, d.pack_fingerprint))
             table.append((
                 d.id, d.case_id, self.case_titles.get(d.case_id, ""), d.kind,
-                DECISION_JA.get(d.kind, ""), self.users.get(d.actor_id, d.actor_id), d.comment,
+                ja_word("decision", d.kind), self.users.get(d.actor_id, d.actor_id),
+                decision_note(d.kind, d.comment, "ja", pack=f"{d.pack_id}@{d.pack_version}"),
                 d.level, d.pack_id, d.pack_version, d.pack_fingerprint, d.answers_hash,
                 _utc(d.created_at), _fy(d.created_at),
             ))
@@ -521,15 +526,14 @@ class _OrganisationExport:
             item = self.texts.element(r.pack_id, r.pack_version, r.item_id)
             table.append((
                 r.case_id, self.case_titles.get(r.case_id, ""), getattr(item, "checklist", ""),
-                r.item_id, ja(getattr(item, "text", None)), r.status, CHECK_JA.get(r.status, ""),
+                r.item_id, ja(getattr(item, "text", None)), r.status,
+                ja_word("checklist_status", r.status),
                 r.evidence, self.users.get(r.updated_by, r.updated_by), _utc(r.updated_at),
                 _fy(r.updated_at),
             ))
             self._tick(CHECKLIST)
 
     def _write_incidents(self, table: Table) -> None:
-        from procurement.caio.documents import label  # the CAIO's words for severities and states
-
         # By the incident's own date: reporting one does not touch its case, so the cases'
         # period rule (updated within the period) would miss it.
         f = self.filters
@@ -551,9 +555,9 @@ class _OrganisationExport:
             table.append((
                 i.id, i.case_id, i.case_title, i.occurred_on,
                 fiscal_year_label(fiscal_year(i.occurred_on)), i.severity,
-                label("ja", f"severity.{i.severity}"), i.description, i.actions_taken,
+                ja_word("severity", i.severity), i.description, i.actions_taken,
                 _utc(i.reported_to_caio_at), _utc(i.reported_onward_at), i.status,
-                label("ja", f"incident.{i.status}"), self.users.get(i.created_by, i.created_by),
+                ja_word("incident_status", i.status), self.users.get(i.created_by, i.created_by),
                 _utc(i.created_at), _utc(i.updated_at), i.version,
             ))
             self._tick(INCIDENTS)
@@ -708,7 +712,7 @@ class _OrganisationExport:
         heading("状態別の案件数 / Cases by status")
         for status in CASE_STATUSES:
             if status in self.result.by_status:
-                line(STATUS_JA.get(status, status), status, self.result.by_status[status])
+                line(ja_word("case_status", status), status, self.result.by_status[status])
         heading("監査ログの検証 / Audit chain verification")
         for report in self.result.chains:
             line(f"チェーン {report.chain}", "Result", "OK" if report.ok else "FAIL")

@@ -370,18 +370,21 @@ def _count_failure(s: Session, user: User | None, attempt: SignInAttempt | None,
     attempt.updated_at = now
     payload: dict[str, Any] = {"username": username, "client": client,
                                "failed_logins": attempt.failures}
-    event = "auth.failed"
-    if attempt.failures >= MAX_FAILED_LOGINS:
+    locked = attempt.failures >= MAX_FAILED_LOGINS
+    if locked:
         attempt.locked_until = now + LOCK_DURATION
         attempt.failures = 0
         payload["locked_until"] = attempt.locked_until.isoformat()
-        event = "auth.locked"
         if user is not None:
             user.locked_until = attempt.locked_until
-    if user is not None:
-        org = s.get(Organisation, user.org_id)
-        assert org is not None
-        _append(s, actor_of(user, org), now, event, payload)
+    if user is None:  # an unknown name has no chain: the failure is only counted
+        return
+    org = s.get(Organisation, user.org_id)
+    assert org is not None
+    if locked:
+        _append(s, actor_of(user, org), now, "auth.locked", payload)
+    else:
+        _append(s, actor_of(user, org), now, "auth.failed", payload)
 
 
 def _clear_locks(s: Session, user: User) -> None:

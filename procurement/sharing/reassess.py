@@ -376,8 +376,9 @@ class ReassessService(ServiceCore):
                     case.is_complete = bool(result.complete)
                     case.has_blocking = bool(result.blocking)
                     uow.touch(case)
-                    note = comment or f"re-assessed under {new_pack.key} (was {old_ref})"
-                    uow.decide(case, "reassessment", note)
+                    # The decision names its pack in its own columns; the comment holds only what
+                    # the operator wrote (`procurement.vocabulary.decision_note` shows both).
+                    uow.decide(case, "reassessment", comment)
                     uow.audit("case.reassessed", case.id, {
                         "old_pack": old_ref, "old_fingerprint": old_fp, "new_pack": new_pack.ref,
                         "new_fingerprint": new_pack.fingerprint, "comment": comment,

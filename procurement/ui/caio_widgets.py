@@ -9,7 +9,8 @@ from datetime import date
 import streamlit as st
 
 from procurement import fiscal
-from procurement.ui.state import lang, pick, t
+from procurement.caio.documents import level_words
+from procurement.ui.state import lang, t, word
 
 LEVEL_COLORS = {"out_of_scope": "#9e9e9e", "low": "#43a047", "review": "#fb8c00",
                 "high": "#e53935", "unclassified": "#bdbdbd"}
@@ -18,12 +19,10 @@ PERIODIC_ROLES = frozenset({"reviewer", "auditor", "admin"})
 
 
 def level_names(svc) -> dict[str, str]:
-    """Level id -> label from the installed packs (the newest wins), plus 'not classified'."""
-    names: dict[str, str] = {}
-    for pack in sorted(svc.registry.packs(), key=lambda p: (p.effective_from, p.version_tuple)):
-        for lv in pack.levels:
-            names[lv.id] = pick(lv.label)
-    names["unclassified"] = t("portfolio.unclassified")
+    """Level id -> label from the installed packs (the newest wins, as in the reports), plus
+    'not yet classified'."""
+    names = level_words(svc.registry, lang())
+    names["unclassified"] = word("concept", "unclassified")
     return names
 
 

@@ -12,16 +12,18 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from procurement import events
 from procurement.services import BOARD_REPORT_FIELDS
 from procurement.ui import widgets
-from procurement.ui.state import format_jst, pick, t
+from procurement.ui.state import event_title, format_jst, lang, pick, t, word
+from procurement.vocabulary import decision_note
 
 
 def render_header(pack, case) -> None:
     """Title, status, level and pack of a case."""
     st.title(f"#{case.id} {widgets.plain(case.title)}")
     with st.container(horizontal=True):
-        st.badge(t(f"status.{case.status}"), color=STATUS_COLORS.get(case.status, "gray"),
+        st.badge(word("case_status", case.status), color=STATUS_COLORS.get(case.status, "gray"),
                  icon=":material/flag:")
         widgets.level_badge(pack, case.level)
     st.caption(t("case.meta", department=widgets.plain(case.department),
@@ -91,7 +93,7 @@ def checklist_rows(pack, case, checklist) -> list[dict[str, Any]]:
         entry = case.checklist.get(item.id)
         rows.append({
             "ID": item.id,
-            t("checklist.col_status"): t(f"checklist_status.{entry.status if entry else 'pending'}"),
+            t("checklist.col_status"): word("checklist_status", entry.status if entry else "pending"),
             t("checklist.col_need"): t("checklist.required") if item.id in required
             else t("checklist.recommended"),
             t("checklist.col_evidence"): entry.evidence if entry else "",
@@ -124,18 +126,20 @@ def render_board_report(case) -> None:
         st.caption(t("board.none"))
         return
     for name in BOARD_REPORT_FIELDS:
-        st.markdown(f"**{t(f'board.{name}')}**")
+        st.markdown(f"**{word('board_field', name)}**")
         st.text(case.board_report.get(name) or "-")
 
 
 def render_decisions(case) -> None:
-    """Submissions, returns, approvals with their comments, newest last."""
+    """Submissions, returns, approvals with their comments, newest last. A void's comment is its
+    reason, a re-assessment's the pack it moved to: both shown in words."""
     rows = [
         {
             t("history.col_time"): format_jst(d.created_at),
             t("history.col_actor"): d.actor,
-            t("history.col_decision"): t(f"decision.{d.kind}") if d.kind in DECISION_KINDS else d.kind,
-            t("history.col_comment"): d.comment,
+            t("history.col_decision"): word("decision", d.kind),
+            t("history.col_comment"): decision_note(d.kind, d.comment, lang(),
+                                                    pack=f"{d.pack_id}@{d.pack_version}"),
         }
         for d in case.decisions
         if d.kind != "classification"
@@ -146,85 +150,9 @@ def render_decisions(case) -> None:
         st.caption(t("history.no_decisions"))
 
 
-DECISION_KINDS = ("classification", "submission", "return", "approval", "withdrawal",
-                  "reassessment", "void")
-
-#: Audit event types with their own translated name (`event.<type>` with dots as underscores).
-KNOWN_EVENTS = (
-    "case.created", "case.details_saved", "case.answers_saved", "case.classified",
-    "case.checklist_set",
-    "case.board_report_saved", "case.submitted", "case.returned", "case.approved",
-    "case.withdrawn", "case.reassessed", "approval.voided",
-    "operation.started", "operation.updated", "operation.reviewed", "operation.ended",
-    "incident.created", "incident.updated", "incident.closed",
-)
-
-
-def event_label(event_type: str) -> str:
-    if event_type in KNOWN_EVENTS:
-        return t("event." + event_type.replace(".", "_"))
-    return t("event.other", type=event_type)
-
-
-#: Catalog keys naming a case's intake details (the `changes` of `case.details_saved`).
-DETAIL_LABELS = {"title": "cases.title", "department": "cases.department",
-                 "purpose": "intake.purpose"}
-
-
-def _short(value: Any, limit: int = 60) -> str:
-    """A stored text on one line, cut with an ellipsis (the history is a one-line account)."""
-    text = " ".join(str(value or "").split())
-    if not text:
-        return "-"
-    return text if len(text) <= limit else text[:limit - 1] + "…"
-
-
-def _status_text(value: Any) -> str:
-    if not value:
-        return "-"
-    if isinstance(value, dict):
-        status = value.get("status")
-        text = t(f"checklist_status.{status}") if status else "-"
-        return f"{text} ({value['evidence']})" if value.get("evidence") else text
-    return str(value)
-
-
 def event_details(pack, event) -> str:
-    """A one-line, readable account of what an audit event changed."""
-    p = event.payload
-    kind = event.event_type
-    if kind == "case.created":
-        return t("event.detail_created", title=p.get("title", ""), level=widgets.level_label(pack, p.get("level")))
-    if kind == "case.reassessed":
-        return t("event.detail_reassessed", old=p.get("old_pack", "-"), new=p.get("new_pack", "-"),
-                 old_level=widgets.level_label(pack, p.get("old_level")),
-                 new_level=widgets.level_label(pack, p.get("new_level")))
-    if kind == "case.answers_saved":
-        return "; ".join(
-            f"{qid}: {widgets.option_label(pack, qid, ch.get('old')) if ch.get('old') is not None else '-'}"
-            f" → {widgets.option_label(pack, qid, ch.get('new')) if ch.get('new') is not None else '-'}"
-            for qid, ch in (p.get("changes") or {}).items()
-        )
-    if kind == "case.classified":
-        return f"{widgets.level_label(pack, p.get('old'))} → {widgets.level_label(pack, p.get('new'))}"
-    if kind == "case.checklist_set":
-        return f"{p.get('item_id')}: {_status_text(p.get('old'))} → {_status_text(p.get('new'))}"
-    if kind == "case.details_saved":
-        return "; ".join(
-            f"{t(DETAIL_LABELS[name]) if name in DETAIL_LABELS else name}: "
-            f"{_short(ch.get('old'))} → {_short(ch.get('new'))}"
-            for name, ch in (p.get("changes") or {}).items()
-        )
-    if kind == "case.board_report_saved":
-        return ", ".join(t(f"board.{name}") if name in BOARD_REPORT_FIELDS else name
-                         for name in (p.get("changes") or {}))
-    if kind in ("case.submitted", "case.returned", "case.approved", "case.withdrawn"):
-        text = f"{t('status.' + p['old_status']) if p.get('old_status') else '-'} → " \
-               f"{t('status.' + p['new_status']) if p.get('new_status') else '-'}"
-        return f"{text}: {p['comment']}" if p.get("comment") else text
-    if kind == "approval.voided":
-        return str(p.get("reason", ""))
-    return ", ".join(f"{k}={v}" for k, v in p.items() if not isinstance(v, (dict, list)))
+    """A one-line, readable account of what an audit event changed (`procurement.events`)."""
+    return events.describe_event(event.event_type, event.payload, lang(), pack=pack)
 
 
 def render_history(svc, actor, pack, case) -> None:
@@ -238,7 +166,7 @@ def render_history(svc, actor, pack, case) -> None:
             t("history.col_seq"): e.seq,
             t("history.col_time"): format_jst(e.occurred_at),
             t("history.col_actor"): e.actor,
-            t("history.col_event"): event_label(e.event_type),
+            t("history.col_event"): event_title(e.event_type),
             t("history.col_details"): event_details(pack, e),
         }
         for e in events

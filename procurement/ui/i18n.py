@@ -4,16 +4,24 @@ Catalogs live in `procurement/ui/i18n/<lang>/<area>.json` (e.g. `ja/common.json`
 `en/workspace.json`); other parts add their own area files and nothing else. Keys are dotted
 strings, values are `str.format` templates with named fields. A key defined by two area files of
 one language is an error, so that an area never silently changes another's text.
+
+Words for codes (statuses, decisions, roles, ...) are not in the catalogs: pages get them from
+`procurement.vocabulary` (`procurement.ui.state.word`), and a template that names one writes
+`{@kind.code}` (e.g. `{@concept.blocking}`), replaced by the vocabulary's word when the catalog
+is loaded, so a word is written in one place only.
 This module does not import streamlit, so tests and tools can check catalogs directly.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import string
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+
+from procurement import vocabulary
 
 #: Languages offered by the switch, the first being the default.
 LANGUAGES = ("ja", "en")
@@ -47,7 +55,22 @@ def load_catalog(lang: str, catalog_dir: Path = CATALOG_DIR) -> dict[str, str]:
                 raise CatalogError(f"{path}: key {key!r} is already defined in {origin[key]}")
             merged[key] = value
             origin[key] = path.name
-    return merged
+    return {key: _resolve_words(lang, value, f"{origin[key]}: key {key!r}")
+            for key, value in merged.items()}
+
+
+#: `{@kind.code}` in a template: the vocabulary's word for that code.
+WORD_REFERENCE = re.compile(r"\{@([a-z_]+)\.([A-Za-z0-9_.]+)\}")
+
+
+def _resolve_words(lang: str, template: str, where: str) -> str:
+    def replace(match: re.Match[str]) -> str:
+        kind, code = match.groups()
+        if code not in vocabulary.TERMS.get(kind, {}):
+            raise CatalogError(f"{where}: {match.group(0)} is not a word of the vocabulary")
+        return vocabulary.word(kind, code, lang)
+
+    return WORD_REFERENCE.sub(replace, template)
 
 
 @lru_cache(maxsize=None)
@@ -57,8 +80,10 @@ def catalog(lang: str) -> dict[str, str]:
 
 
 def placeholders(template: str) -> set[str]:
-    """The named fields a template uses (`{level}` -> {"level"})."""
-    return {field for _, field, _, _ in string.Formatter().parse(template) if field}
+    """The named fields a template uses (`{level}` -> {"level"}); `{@kind.code}` word
+    references are not fields (they are replaced when the catalog is loaded)."""
+    return {field for _, field, _, _ in string.Formatter().parse(template)
+            if field and not field.startswith("@")}
 
 
 def translate(lang: str, key: str, **params: Any) -> str:

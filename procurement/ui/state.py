@@ -22,7 +22,7 @@ from typing import Any
 
 import streamlit as st
 
-from procurement import config
+from procurement import config, events, vocabulary
 from procurement.errors import ProcurementError
 from procurement.ui.i18n import DEFAULT_LANGUAGE, LANGUAGES, catalog, placeholders, translate
 
@@ -97,6 +97,23 @@ def begin_run():
 def t(key: str, **params: Any) -> str:
     """The catalog text for `key` in the user's language."""
     return translate(lang(), key, **params)
+
+
+def word(kind: str, code: str | None) -> str:
+    """The vocabulary's word for a stored code in the user's language (`procurement.vocabulary`:
+    the one place codes get words; the catalogs hold none)."""
+    return vocabulary.word(kind, code, lang())
+
+
+def words(kind: str) -> dict[str, str]:
+    """Every code of `kind` -> its word in the user's language (option labels, computed in the
+    run: a `format_func` must not translate later, outside it)."""
+    return vocabulary.words(kind, lang())
+
+
+def event_title(event_type: str) -> str:
+    """An audit event type in words, in the user's language."""
+    return events.event_title(event_type, lang())
 
 
 def pick(texts: Any) -> str:
@@ -243,7 +260,7 @@ def require_roles(*roles: str):
         st.warning(t("auth.sign_in_required"))
         st.stop()
     if not has_any_role(actor, roles):
-        st.error(t("auth.not_allowed", roles=", ".join(t(f"role.{r}") for r in roles)))
+        st.error(t("auth.not_allowed", roles=(", " if lang() == "en" else "、").join(word("role", r) for r in roles)))
         st.stop()
     return actor
 
@@ -271,7 +288,9 @@ def _param_text(name: str, value: Any) -> str:
     if isinstance(value, datetime):
         return format_jst(value)
     if name == "status" and isinstance(value, str):
-        return t(f"status.{value}")
+        # A case's status, or an incident's (a closed incident refuses changes).
+        kind = "incident_status" if value in vocabulary.TERMS["incident_status"] else "case_status"
+        return word(kind, value)
     if name == "field" and isinstance(value, str):
         label = catalog(lang()).get(f"field.{value}")
         return label if label is not None else value
@@ -341,6 +360,6 @@ def render_sidebar(actor) -> None:
         render_language_switch()
         if actor is not None:
             st.caption(t("auth.signed_in_as", name=plain(actor.display_name), org=actor.org_code)
-                       + "  \n" + " · ".join(t(f"role.{role}") for role in sorted(actor.roles)))
+                       + "  \n" + " · ".join(word("role", role) for role in sorted(actor.roles)))
             st.button(t("auth.sign_out"), key="sign_out", icon=":material/logout:",
                       on_click=_sign_out_clicked)

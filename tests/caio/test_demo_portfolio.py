@@ -127,12 +127,13 @@ def test_periodic_report_round_trip(demo, tmp_path):
     assert (minutes["Vendor"], minutes["Model"], minutes["Model version"]) == (
         "デモ・ソリューションズ株式会社", "demo-summarizer", "2026-04")
     assert minutes["ISMAP"] == "ISMAP登録 (C23-0001)"
-    assert (minutes["Status"], minutes["Level"]) == ("運用中", "低")
+    assert (minutes["Status"], minutes["Level"]) == ("運用中", "低リスク")  # the pack's label
     assert minutes["Operation started"] == pd.Timestamp("2026-05-01")
     assert minutes["Last review"] == pd.Timestamp("2026-08-20")
     assert minutes["Next review due"] == pd.Timestamp("2026-11-20")
     assert minutes["Incidents in year"] == 0
-    assert "運用開始" in minutes["Changes in year"] and "定期確認" in minutes["Changes in year"]
+    assert "運用を開始" in minutes["Changes in year"]
+    assert "定期確認を記録" in minutes["Changes in year"]
     faq = systems.loc[ids["国民向けFAQチャットボット"]]
     # The case's own purpose (利用目的), not its board report's objectives.
     assert faq["Purpose"] == PURPOSES["国民向けFAQチャットボット"]
@@ -140,7 +141,7 @@ def test_periodic_report_round_trip(demo, tmp_path):
     assert len(faq["Pack fingerprint"]) == 12 and faq["Pack"] == "jp-national@2.0.0"
     pilot = systems.loc[ids["事業者向け支援制度案内AIの試行"]]
     assert pilot["Purpose"] == PURPOSES["事業者向け支援制度案内AIの試行"]
-    assert (pilot["Status"], pilot["Level"], pilot["Pack"]) == ("承認済", "高リスクの可能性",
+    assert (pilot["Status"], pilot["Level"], pilot["Pack"]) == ("承認済み", "高リスクの可能性あり",
                                                                 "jp-national@1.0.0")
     assert pilot["Incidents in year"] == 0
     assert pd.isna(pilot["Operation started"])
@@ -149,14 +150,21 @@ def test_periodic_report_round_trip(demo, tmp_path):
 
     rows = list(book["リスク事案"].iter_rows(min_row=3, values_only=True))
     assert [(r[0], r[3].date(), r[4], r[9]) for r in rows] == [
-        (ids["国民向けFAQチャットボット"], date(2026, 8, 25), "重大", "完了"),
-        (ids["国民向けFAQチャットボット"], date(2026, 9, 10), "中", "対応中")]
+        (ids["国民向けFAQチャットボット"], date(2026, 8, 25), "重大", "対応完了"),
+        (ids["国民向けFAQチャットボット"], date(2026, 9, 10), "中程度", "対応中")]
     assert rows[0][7] == datetime(2026, 8, 25, 14, 30)  # reported to the CAIO, JST
 
     changes = pd.read_excel(out, sheet_name="年度内の変更", header=1)
     assert set(changes["Case ID"]) <= set(expected)
     assert {"operation.started", "operation.reviewed", "incident.created", "incident.closed",
             "approval.voided"} <= set(changes["Event"])
+    # The codes stay for filters; people read the vocabulary's words and details in Japanese.
+    named = dict(zip(changes["Event"], changes["Event name"]))
+    assert named["approval.voided"] == "承認の失効"
+    assert named["incident.closed"] == "リスク事案の対応を完了"
+    details = "\n".join(changes["Detail"].dropna())
+    assert "チェックリスト項目 PC-G1 の変更" in details
+    assert not any(s in details for s in ("{", "=", "changed", "reason", "vendor"))
     for _case_id, seqs in changes.groupby("Case ID", sort=False)["Audit seq"]:
         assert list(seqs) == sorted(seqs)  # each system's changes in the order they happened
 

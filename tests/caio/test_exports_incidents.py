@@ -27,7 +27,7 @@ def test_incident_register_is_exported(demo_services, tmp_path):
     sheet = pd.read_excel(out, sheet_name="リスク事案", header=1)
     assert list(sheet["occurred_on"].dt.date) == [date(2026, 8, 25), date(2026, 9, 10)]
     assert list(sheet["severity"]) == ["high", "medium"]
-    assert list(sheet["status_ja"]) == ["完了", "対応中"]
+    assert list(sheet["status_ja"]) == ["対応完了", "対応中"]
     assert list(sheet["fiscal_year"]) == ["令和8年度", "令和8年度"]
     assert sheet["case_title"].unique().tolist() == ["国民向けFAQチャットボット"]
     assert sheet["reported_to_caio_at"].iloc[0] == pd.Timestamp("2026-08-25 14:30")  # JST

@@ -76,7 +76,7 @@ def test_admin_adds_an_organisation_and_a_user_who_can_sign_in(ui_actors, ui_ser
     listed = user_table(at)
     assert "y-planner" in set(listed["ユーザー名"])
     row = listed[listed["ユーザー名"] == "y-planner"].iloc[0]
-    assert row["役割"] == "企画者・審査者" and row["有効"] == "はい"
+    assert row["役割"] == "担当職員・審査者（AI統括責任者等）" and row["有効"] == "はい"
     assert row["最終サインイン"] == "-"  # the table was drawn before the sign-in above
 
 

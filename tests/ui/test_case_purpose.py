@@ -52,7 +52,7 @@ def test_intake_details_are_saved_and_named_in_the_history(ui_actors, ui_service
     assert_clean(at)
     history = at.dataframe[-1].value
     shown = list(history.iloc[:, 3])
-    assert shown.count("案件情報（件名・担当部署・利用目的）の保存") == 2
+    assert shown.count("案件情報を保存") == 2
     assert any(d.startswith("利用目的: - → 住民からの問い合わせ") for d in history.iloc[:, 4])
 
 

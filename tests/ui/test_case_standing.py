@@ -52,7 +52,7 @@ def test_the_case_list_marks_voided_approvals_in_japanese(standing, ui_services,
     marks = voided_column(at, "承認の失効")
     voided_at = ui_services.get_case(ui_actors["a-reviewer"], standing["changed"]).approval_voided_at
     assert voided_at is not None
-    assert marks[standing["changed"]].startswith("⚠ 承認失効 ")
+    assert marks[standing["changed"]].startswith("⚠ 承認の失効 ")
     assert marks[standing["changed"]].endswith(": チェックリスト項目 PC-G1 の変更")
     assert marks[standing["reassessed"]].endswith(": jp-national@2.0.0 による再判定")
     assert marks[standing["kept"]] == "" and marks[standing["draft"]] == ""
@@ -105,7 +105,7 @@ def running(ui_services, ui_actors):
 
 
 @pytest.mark.parametrize("lang, warning", [
-    ("ja", "運用中の案件です。内容を変更すると承認は取り消されて"),
+    ("ja", "運用中の案件です。内容を変更すると承認は失効して"),
     ("en", "This case is in operation under its approval. Changing anything voids the approval"),
 ])
 def test_editing_a_running_system_warns_that_the_approval_is_voided(
@@ -153,7 +153,7 @@ def test_the_history_names_a_reassessment_with_both_packs(standing, ui_actors, m
     assert_clean(at)
     table = at.dataframe[-1].value
     rows = [tuple(r) for r in table.itertuples(index=False)]
-    reassessed = [r for r in rows if "ルールパックで再判定" in r]
+    reassessed = [r for r in rows if "再判定" in r]
     assert len(reassessed) == 1, rows
     assert any("jp-national@1.0.0" in str(cell) and "jp-national@2.0.0" in str(cell)
                for cell in reassessed[0]), reassessed

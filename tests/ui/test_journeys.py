@@ -112,7 +112,7 @@ def test_high_risk_journey_with_return_resubmit_and_approval(ui_actors, ui_servi
     at.button(key="submit_case").click().run()
     assert_clean(at)
     assert "まだ提出できません" in at.error[0].value
-    assert "必須項目が未対応" in texts(at)
+    assert "必須項目が未確認" in texts(at)
     assert svc.get_case(planner, case_id).status == "draft"
 
     # Both checklists and the usage rules, then submit.
@@ -189,7 +189,7 @@ def test_high_risk_journey_with_return_resubmit_and_approval(ui_actors, ui_servi
     assert_clean(at)
     history_table = at.dataframe[-1].value
     shown = " ".join(history_table.astype(str).agg(" ".join, axis=1))
-    assert "承認" in shown and "差し戻し" in shown and comment in shown and "JST" in shown
+    assert "承認" in shown and "差戻し" in shown and comment in shown and "JST" in shown
 
 
 def test_low_risk_journey_never_shows_the_board_report(ui_actors, ui_services, make_app):

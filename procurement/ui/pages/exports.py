@@ -22,7 +22,7 @@ from procurement.exports import (
 )
 from procurement.fiscal import JST
 from procurement.records.policy import CASE_STATUSES
-from procurement.ui.state import get_services, run_page, t
+from procurement.ui.state import get_services, run_page, t, word
 
 ROLES = ("reviewer", "auditor")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -71,7 +71,7 @@ def _filters(actor) -> ExportFilters:
                                 format="YYYY-MM-DD")
     # Labels are looked up now, not inside format_func: Streamlit may call it later, outside
     # this run (e.g. AppTest), where the user's language is not at hand.
-    status_names = {s: t(f"status.{s}") for s in CASE_STATUSES}
+    status_names = {s: word("case_status", s) for s in CASE_STATUSES}
     statuses = st.multiselect(t("exports.status"), CASE_STATUSES, key="exports_status",
                               format_func=status_names.__getitem__,
                               placeholder=t("exports.all"))

@@ -13,11 +13,11 @@ from datetime import datetime, time
 import pandas as pd
 import streamlit as st
 
-from procurement.fiscal import JST, to_jst
-from procurement.caio.portfolio import OperationRow, next_review_due
 from procurement.caio.documents import render_document_html, write_document_xlsx
 from procurement.caio.incidents import SEVERITIES
 from procurement.caio.operation import ISMAP_LISTINGS, MAX_REVIEW_INTERVAL_MONTHS
+from procurement.caio.portfolio import OperationRow, next_review_due
+from procurement.fiscal import JST, to_jst
 from procurement.records import policy
 from procurement.ui.caio_widgets import PERIODIC_ROLES, level_names, render_periodic_download
 from procurement.ui.state import (
@@ -28,7 +28,10 @@ from procurement.ui.state import (
     lang,
     run_page,
     t,
+    word,
+    words,
 )
+from procurement.vocabulary import ismap_text
 
 ROLES = ("planner", "reviewer", "auditor")
 PICK_KEY = "operation_case"
@@ -41,16 +44,6 @@ def _today(svc):
 
 def _is_writer(actor) -> bool:
     return policy.may(actor, "operation.write")
-
-
-def _ismap_label(code: str) -> str:
-    return t(f"operation.ismap.{code}")
-
-
-def _labels(prefix: str, values) -> dict:
-    """value -> text, computed now in the user's language (a format_func must not translate
-    later, outside the page run)."""
-    return {v: t(f"{prefix}{v}") for v in values}
 
 
 def _moment(enabled: bool, day, clock) -> datetime | None:
@@ -77,7 +70,7 @@ def render_start_form(svc, actor, case, op) -> None:
                                       max_chars=100)
         c4, c5, c6 = st.columns(3)
         ismap = c4.selectbox(t("operation.ismap"), ISMAP_LISTINGS, key="op_ismap",
-                             format_func=_labels("operation.ismap.", ISMAP_LISTINGS).__getitem__)
+                             format_func=words("ismap").__getitem__)
         reference = c5.text_input(t("operation.ismap_reference"), key="op_ismap_ref",
                                   max_chars=150, help=t("operation.ismap_reference_help"))
         interval = c6.number_input(t("operation.interval"), min_value=1,
@@ -98,13 +91,12 @@ def render_operation_record(svc, op) -> None:
         case_id=op.case_id, started_on=op.started_on,
         review_interval_months=op.review_interval_months, last_reviewed_on=op.last_reviewed_on,
         ended_on=op.ended_on))
-    code, _, reference = op.ismap_listing.partition(":")
     rows = [
         (t("operation.started_on"), format_jst(op.started_on)),
         (t("operation.vendor"), op.vendor),
         (t("operation.model_name"), op.model_name),
         (t("operation.model_version"), op.model_version),
-        (t("operation.ismap"), _ismap_label(code) + (f" ({reference})" if reference else "")),
+        (t("operation.ismap"), ismap_text(op.ismap_listing, lang())),
         (t("operation.interval"), str(op.review_interval_months or "-")),
         (t("operation.last_review"), format_jst(op.last_reviewed_on)),
         (t("operation.next_review"), format_jst(due)),
@@ -145,7 +137,7 @@ def render_running_forms(svc, actor, op) -> None:
         ismap = c4.selectbox(t("operation.ismap"), ISMAP_LISTINGS, key="op_new_ismap",
                              index=ISMAP_LISTINGS.index(code) if code in ISMAP_LISTINGS
                              else 0,
-                             format_func=_labels("operation.ismap.", ISMAP_LISTINGS).__getitem__)
+                             format_func=words("ismap").__getitem__)
         new_reference = c5.text_input(t("operation.ismap_reference"), value=reference,
                                       key="op_new_ismap_ref", max_chars=150)
         interval = c6.number_input(t("operation.interval"), min_value=1,
@@ -179,12 +171,12 @@ def render_running_forms(svc, actor, op) -> None:
 def _incident_rows(incidents) -> pd.DataFrame:
     return pd.DataFrame([
         {t("incident.col_id"): i.id, t("incident.col_occurred"): i.occurred_on.isoformat(),
-         t("incident.col_severity"): t(f"incident.severity.{i.severity}"),
+         t("incident.col_severity"): word("severity", i.severity),
          t("incident.col_description"): i.description,
          t("incident.col_actions"): i.actions_taken,
          t("incident.col_caio"): format_jst(i.reported_to_caio_at),
          t("incident.col_onward"): format_jst(i.reported_onward_at),
-         t("incident.col_status"): t(f"incident.status.{i.status}"),
+         t("incident.col_status"): word("incident_status", i.status),
          t("incident.col_by"): i.created_by}
         for i in incidents
     ])
@@ -208,8 +200,7 @@ def render_new_incident(svc, actor, case) -> None:
         occurred_on = c1.date_input(t("incident.occurred_on"), value=today, max_value=today,
                                     key="inc_occurred_on")
         severity = c2.selectbox(t("incident.severity"), SEVERITIES, index=1,
-                                key="inc_severity",
-                                format_func=_labels("incident.severity.", SEVERITIES).__getitem__)
+                                key="inc_severity", format_func=words("severity").__getitem__)
         description = st.text_area(t("incident.description"), key="inc_description",
                                    max_chars=20000)
         actions = st.text_area(t("incident.actions"), key="inc_actions", max_chars=20000)
@@ -230,8 +221,7 @@ def render_open_incident(svc, actor, incident) -> None:
         st.markdown(f"**{t('incident.edit_heading', id=incident.id)}**")
         severity = st.selectbox(t("incident.severity"), SEVERITIES,
                                 index=SEVERITIES.index(incident.severity),
-                                key=f"inc_sev_{incident.id}",
-                                format_func=_labels("incident.severity.", SEVERITIES).__getitem__)
+                                key=f"inc_sev_{incident.id}", format_func=words("severity").__getitem__)
         actions = st.text_area(t("incident.actions"), value=incident.actions_taken,
                                key=f"inc_act_{incident.id}", max_chars=20000)
         caio = _report_inputs(f"inc_caio_{incident.id}", "incident.reported_to_caio",
@@ -320,7 +310,7 @@ def body(actor) -> None:
             st.session_state[PICK_KEY] = wanted if wanted in by_id else cases[0].id
         levels = level_names(svc)
         labels = {
-            i: t("operation.pick_item", id=i, title=c.title, status=t(f"status.{c.status}"),
+            i: t("operation.pick_item", id=i, title=c.title, status=word("case_status", c.status),
                  level=levels.get(c.level or "unclassified", "-"))
             for i, c in by_id.items()
         }
@@ -328,7 +318,7 @@ def body(actor) -> None:
                      format_func=labels.__getitem__)
         case = svc.get_case(actor, st.session_state[PICK_KEY])
         st.caption(t("operation.case_line", department=case.department,
-                     status=t(f"status.{case.status}"),
+                     status=word("case_status", case.status),
                      level=levels.get(case.level or "unclassified", "-")))
         st.subheader(t("operation.record"))
         op = svc.get_operation(actor, case.id)

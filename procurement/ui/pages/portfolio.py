@@ -12,7 +12,7 @@ import streamlit as st
 
 from procurement.caio.portfolio import LEVEL_ORDER, compute_portfolio
 from procurement.ui.caio_widgets import LEVEL_COLORS, level_names, render_periodic_download
-from procurement.ui.state import format_jst, get_services, lang, run_page, t
+from procurement.ui.state import format_jst, get_services, lang, run_page, t, word
 from procurement.vocabulary import describe_void_reason
 
 ROLES = ("reviewer", "auditor")
@@ -41,7 +41,7 @@ def render_charts(p, levels: dict[str, str]) -> None:
         st.altair_chart(_bar(p.by_level, levels, t("portfolio.by_level"), LEVEL_COLORS),
                         width="stretch")
     with right:
-        statuses = {s: t(f"status.{s}") for s in p.by_status}
+        statuses = {s: word("case_status", s) for s in p.by_status}
         st.altair_chart(_bar(p.by_status, statuses, t("portfolio.by_status"), None),
                         width="stretch")
     rows = [
@@ -94,8 +94,8 @@ def render_lists(p, levels: dict[str, str]) -> None:
         st.dataframe(pd.DataFrame([
             {t("portfolio.col_id"): c.id, t("portfolio.col_title"): c.title,
              t("portfolio.col_department"): c.department,
-             t("portfolio.col_status"): t(f"status.{c.status}"),
-             t("portfolio.col_board_report"): t(f"portfolio.board.{c.board_report}")}
+             t("portfolio.col_status"): word("case_status", c.status),
+             t("portfolio.col_board_report"): word("board_state", c.board_report)}
             for c in p.high_risk
         ]), hide_index=True, key="portfolio_high_risk")
     else:
@@ -130,7 +130,7 @@ def render_lists(p, levels: dict[str, str]) -> None:
         st.warning(t("portfolio.running_unapproved_help"), icon=":material/gpp_maybe:")
         st.dataframe(pd.DataFrame([
             {t("portfolio.col_id"): c.id, t("portfolio.col_title"): c.title,
-             t("portfolio.col_status"): t(f"status.{c.status}"),
+             t("portfolio.col_status"): word("case_status", c.status),
              t("portfolio.col_voided_at"): format_jst(c.approval_voided_at),
              t("portfolio.col_reason"): describe_void_reason(c.approval_voided_reason, lang())}
             for c in p.running_unapproved

@@ -26,7 +26,7 @@ from procurement.records.security import MIN_PASSWORD_LENGTH
 from procurement.fiscal import JST
 from procurement.records.organisations import national_edition_on
 from procurement.ui.state import (
-    flash, format_jst, get_services, pick, plain, run_page, show_error, t,
+    flash, format_jst, get_services, pick, plain, run_page, show_error, t, word, words,
 )
 
 log = logging.getLogger(__name__)
@@ -108,7 +108,7 @@ def _stored_choice(svc, pack_ref: str | None) -> str:
 
 
 def _role_names(roles) -> str:
-    return "・".join(t(f"role.{r}") for r in roles)
+    return "・".join(word("role", r) for r in roles)
 
 
 # -- users ------------------------------------------------------------------------------------
@@ -169,7 +169,7 @@ def render_user_list(users, now: datetime) -> None:
 def render_add_user(actor, orgs) -> None:
     st.subheader(t("admin.user_add_heading"))
     org_labels = {o.code: f"{o.code} — {o.name}" for o in orgs}
-    role_labels = {r: t(f"role.{r}") for r in ALL_ROLES}
+    role_labels = {r: word("role", r) for r in ALL_ROLES}
     codes = list(org_labels)
     with st.form("admin_user_form"):
         left, right = st.columns(2)
@@ -265,7 +265,7 @@ def render_org_list(svc, orgs) -> None:
         {
             t("admin.col_code"): o.code,
             t("admin.col_name"): o.name,
-            t("admin.col_kind"): t(f"org_kind.{o.kind}"),
+            t("admin.col_kind"): word("org_kind", o.kind),
             t("admin.col_pack"): o.pack_ref or t("admin.pack_by_date", pack=in_force),
             t("admin.col_created"): format_jst(o.created_at),
         }
@@ -294,7 +294,7 @@ def render_org_pack(svc, actor, orgs, labels) -> None:
 
 def render_add_org(actor, labels) -> None:
     st.subheader(t("admin.org_add_heading"))
-    kind_labels = {k: t(f"org_kind.{k}") for k in ORG_KINDS}
+    kind_labels = words("org_kind")
     with st.form("admin_org_form"):
         left, right = st.columns(2)
         left.text_input(t("auth.org_code"), key="admin_org_code", max_chars=64,

@@ -7,9 +7,8 @@ when and why, so a lost approval is never missed.
 import pandas as pd
 import streamlit as st
 
-from procurement.records.policy import CASE_STATUSES
 from procurement.records.cases import PURPOSE_MAX_LENGTH
-from procurement.vocabulary import describe_void_reason
+from procurement.records.policy import CASE_STATUSES
 from procurement.ui.state import (
     CASE_KEY,
     flash,
@@ -20,7 +19,9 @@ from procurement.ui.state import (
     plain,
     run_page,
     t,
+    word,
 )
+from procurement.vocabulary import describe_void_reason
 
 WORKSPACE = "procurement/ui/pages/workspace.py"
 
@@ -87,7 +88,7 @@ def body(actor) -> None:
     c1, c2, c3, c4 = st.columns([3, 2, 2, 2])
     search = c1.text_input(t("cases.search"), key="case_search", placeholder=t("cases.search_hint"))
     # Option labels are computed now, in the user's language, not later inside a callback.
-    status_names = {None: t("cases.all"), **{s: t(f"status.{s}") for s in CASE_STATUSES}}
+    status_names = {None: t("cases.all"), **{s: word("case_status", s) for s in CASE_STATUSES}}
     level_choices = {None: t("cases.all"), **levels}
     status = c2.selectbox(t("cases.status"), list(status_names), key="case_status",
                           format_func=status_names.__getitem__)
@@ -111,7 +112,7 @@ def body(actor) -> None:
                 t("cases.col_title"): c.title,
                 t("cases.col_department"): c.department,
                 t("cases.col_owner"): c.owner_name,
-                t("cases.col_status"): t(f"status.{c.status}"),
+                t("cases.col_status"): word("case_status", c.status),
                 t("cases.col_voided"): voided_text(c),
                 t("cases.col_level"): levels.get(c.level, c.level or "-"),
                 t("cases.col_complete"): t("common.yes") if c.is_complete else t("common.no"),

@@ -22,7 +22,7 @@ from procurement.errors import InputError, ProcurementError
 from procurement.packs import diff_packs
 from procurement.ui.i18n import catalog
 from procurement.ui.state import (
-    flash, format_jst, get_services, lang, pick, run_page, show_error, t,
+    flash, format_jst, get_services, lang, pick, run_page, show_error, t, word,
 )
 from procurement.ui.widgets import level_label, plain, provenance_label, source_text
 
@@ -270,7 +270,7 @@ def render_reassess(services, actor) -> None:
         {
             t("packs.col_case"): row.case_id,
             t("field.title"): row.title,
-            t("field.status"): t(f"status.{row.status}") if row.status else "",
+            t("field.status"): word("case_status", row.status) if row.status else "",
             t("packs.col_old_pack"): row.old_pack,
             t("packs.col_level"): (
                 level_label(pack, row.new_level) if row.old_level == row.new_level

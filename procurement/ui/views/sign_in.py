@@ -14,6 +14,7 @@ from procurement.ui.state import (
     show_flashes,
     sign_in,
     t,
+    words,
 )
 
 
@@ -25,7 +26,7 @@ def render_first_run(svc) -> None:
         org_code = st.text_input(t("auth.org_code"), key="first_org_code", help=t("auth.org_code_help"))
         org_name = st.text_input(t("auth.org_name"), key="first_org_name")
         org_kind = st.selectbox(t("auth.org_kind"), ORG_KINDS, key="first_org_kind",
-                                format_func={k: t(f"org_kind.{k}") for k in ORG_KINDS}.__getitem__)
+                                format_func=words("org_kind").__getitem__)
         username = st.text_input(t("auth.username"), key="first_username")
         display_name = st.text_input(t("auth.display_name"), key="first_display_name")
         password = st.text_input(t("auth.password"), type="password", key="first_password")

@@ -30,6 +30,7 @@ from procurement.ui.state import (
     pick,
     run_page,
     t,
+    word,
 )
 
 log = logging.getLogger(__name__)
@@ -152,7 +153,7 @@ def render_checklist(pack, case, checklist, editable: bool) -> None:
     )
     st.caption(t("checklist.summary", settled=settled, total=len(items),
                  required=len([i for i in items if i.id in required])))
-    status_names = {s: t(f"checklist_status.{s}") for s in CHECKLIST_STATUSES}
+    status_names = {s: word("checklist_status", s) for s in CHECKLIST_STATUSES}
     for item in items:
         entry = case.checklist.get(item.id)
         status_key, evidence_key = f"item_status_{item.id}", f"item_evidence_{item.id}"
@@ -172,7 +173,7 @@ def render_checklist(pack, case, checklist, editable: bool) -> None:
                 st.caption(pick(item.help))
             left, right = st.columns([1, 2])
             left.selectbox(t("checklist.status"), CHECKLIST_STATUSES, key=status_key,
-                           format_func=status_names.__getitem__,
+                           format_func=status_names.__getitem__, help=t("checklist.status_help"),
                            on_change=save_item, args=(case.id, item.id),
                            disabled=not editable)
             right.text_input(t("checklist.evidence"), key=evidence_key, max_chars=2000,
@@ -188,7 +189,7 @@ def render_board_report(case, editable: bool) -> None:
         key = f"board_{name}"
         if key not in st.session_state:
             st.session_state[key] = report.get(name, "")
-        st.text_area(t(f"board.{name}"), key=key, help=t(f"board.{name}_help"), max_chars=10000,
+        st.text_area(word("board_field", name), key=key, help=t(f"board.{name}_help"), max_chars=10000,
                      on_change=save_board_field, args=(case.id, name),
                      disabled=not editable)
     st.caption(t("board.autosave"))
@@ -201,7 +202,7 @@ def gap_text(pack, gap: readiness.Gap) -> str:
     elif gap.kind == "blocking":
         what = gap.id
     elif gap.kind == "board_field":
-        what = t(f"board.{gap.id}")
+        what = word("board_field", gap.id)
     else:
         what = widgets.item_title(pack, gap.id)
     return t(f"gap.{gap.kind}", what=what, step=where)
@@ -311,7 +312,7 @@ def body(actor) -> None:
     case_views.render_return_notice(case)
     editable = actor.has_role("planner") and case.status in EDITABLE_STATUSES
     if not editable:
-        st.info(t("workspace.read_only", status=t(f"status.{case.status}")))
+        st.info(t("workspace.read_only", status=word("case_status", case.status)))
     elif case.status == "approved":
         st.warning(t("workspace.approved_edit_voids"))
     elif case.status == "in_operation":
