@@ -30,6 +30,12 @@ def register(sub) -> None:
     up = db_sub.add_parser("upgrade", help="create the database or migrate it to the newest schema")
     up.set_defaults(handler=_db_upgrade)
 
+    token = sub.add_parser(
+        "setup-token", help="print a new one-time token for the first-run setup in the browser",
+        description="Only while the installation has no users. The token replaces any other; "
+                    "the app asks for it on its first-run page.")
+    token.set_defaults(handler=_setup_token)
+
     demo = sub.add_parser("demo", help="demo data")
     demo_sub = demo.add_subparsers(dest="demo_command", metavar="ACTION")
     demo_sub.required = True
@@ -119,6 +125,15 @@ def _db_upgrade(args: argparse.Namespace) -> int:
     url = make_url(config.database_url()).render_as_string(hide_password=True)
     print(f"OK {url} at revision {current_revision(engine)}")
     engine.dispose()
+    return 0
+
+
+def _setup_token(args: argparse.Namespace) -> int:
+    try:
+        token = services_for(args).new_setup_token()
+    except ProcurementError as exc:
+        return _fail(exc)
+    print(token)
     return 0
 
 

@@ -89,7 +89,21 @@ class SessionService(ServiceCore):
     def resume_session(self, *, session_id: int | None = None,
                        token: str | None = None) -> Actor:
         """The actor of a live session, found by id (the tab that signed in) or by cookie token
-        (a reload, a new tab). Ends an idle session; SessionEndedError when it has ended."""
+        (a reload, a new tab). Ends an idle session; SessionEndedError when it has ended.
+
+        Every page run calls this, so the common case is one read: a live session whose activity
+        was recorded less than TOUCH_INTERVAL ago. Only recording activity or ending a session
+        takes a write transaction."""
+        now = self.now()
+        with self.read() as s:
+            row = _find(s, session_id, token, lock=False)
+            if (row is not None and row.revoked_at is None
+                    and now - row.last_seen_at < TOUCH_INTERVAL):
+                user = s.get(User, row.user_id)
+                if user is not None and user.is_active:
+                    org = s.get(Organisation, user.org_id)
+                    assert org is not None
+                    return replace(actor_of(user, org), session_id=row.id)
         ended: SessionEndedError
         with self._transaction() as s:
             try:
@@ -122,12 +136,13 @@ def revoke_user_sessions(uow: UnitOfWork, user: User, reason: str) -> None:
                         .values(revoked_at=uow.now, revoked_reason=reason))
 
 
-def _find(s: Session, session_id: int | None, token: str | None) -> WebSession | None:
+def _find(s: Session, session_id: int | None, token: str | None, *,
+          lock: bool = True) -> WebSession | None:
     if session_id is not None:
-        return s.get(WebSession, session_id, with_for_update=True)
+        return s.get(WebSession, session_id, with_for_update=lock)
     if token:
-        return s.scalar(select(WebSession).where(WebSession.token_hash == token_hash(token))
-                        .with_for_update())
+        stmt = select(WebSession).where(WebSession.token_hash == token_hash(token))
+        return s.scalar(stmt.with_for_update() if lock else stmt)
     return None
 
 

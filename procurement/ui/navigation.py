@@ -52,3 +52,16 @@ def pages_for(roles: frozenset[str] | None) -> list[PageSpec]:
     if roles is None:
         return [SIGN_IN]
     return [spec for spec in PAGES if not spec.roles or spec.roles & roles]
+
+
+def routes_for(roles: frozenset[str] | None) -> list[tuple[PageSpec, bool]]:
+    """(page, is the default) for `st.navigation`. Signed out, the sign-in page answers at its
+    own address and at every page's address, so that a link to a case (`/workspace?case=5`)
+    shows the sign-in form there and, once signed in, the page itself with its parameters."""
+    specs = pages_for(roles)
+    if roles is not None:
+        return [(spec, spec.default or len(specs) == 1) for spec in specs]
+    return [(SIGN_IN, True)] + [
+        (PageSpec(SIGN_IN.path, SIGN_IN.title_key, SIGN_IN.icon, spec.url_path), False)
+        for spec in PAGES
+    ]

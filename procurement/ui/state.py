@@ -3,20 +3,23 @@
 Every page uses these helpers instead of touching `st.session_state` keys directly, so the keys
 below are the whole session contract (tests preset them before the first run):
 
-- `actor`: the signed-in `procurement.services.Actor`, or absent.
+- `web_session_id`: the server-side session this tab is signed in with (`procurement.records.
+  sessions`); the actor is resumed from it at the start of every run.
+- `actor`: the signed-in `procurement.services.Actor` as resumed this run, or absent.
 - `lang`: "ja" (default) or "en".
-- `last_activity`: UTC datetime of the last run; older than the timeout signs the user out.
 - `case_id`: the case open in the workspace.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
-import os
 import re
+import secrets
 import threading
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
@@ -24,6 +27,7 @@ import streamlit as st
 
 from procurement import config, events, vocabulary
 from procurement.errors import ProcurementError
+from procurement.records.sessions import SessionEndedError
 from procurement.ui.i18n import DEFAULT_LANGUAGE, LANGUAGES, catalog, placeholders, translate
 
 log = logging.getLogger(__name__)
@@ -33,16 +37,12 @@ JST = timezone(timedelta(hours=9), "JST")
 
 ACTOR_KEY = "actor"
 LANG_KEY = "lang"
-LAST_ACTIVITY_KEY = "last_activity"
+SESSION_KEY = "web_session_id"
+PENDING_COOKIE_KEY = "_cookie_action"
 CASE_KEY = "case_id"
 FLASH_KEY = "_flash"
 _LANG_WIDGET = "lang_switch"
 
-DEFAULT_TIMEOUT_MINUTES = 30
-#: How often a signed-in session re-reads its account (deactivated? roles changed?). The services
-#: check the account on every write anyway; this keeps what the pages show in step.
-ACCOUNT_RECHECK = timedelta(seconds=60)
-ACCOUNT_CHECKED_KEY = "account_checked_at"
 
 
 # --- services --------------------------------------------------------------------------------
@@ -84,12 +84,10 @@ def lang() -> str:
 
 
 def begin_run():
-    """Start of every script run (app.py): expire an idle session, fix the run's language.
-
-    Returns the signed-in actor, or None.
-    """
-    _run.lang = None  # callbacks and the timeout check read the session itself
-    actor = touch_session()
+    """Start of every script run (app.py): resume the signed-in session (or end it), fix the
+    run's language. Returns the signed-in actor, or None."""
+    _run.lang = None  # callbacks read the session itself
+    actor = resolve_actor()
     _run.lang = _session_lang()
     return actor
 
@@ -181,70 +179,164 @@ def client_address() -> str:
 
 
 def current_actor():
-    """The signed-in actor, or None."""
+    """The signed-in actor (resolved from the server-side session at the start of the run), or
+    None."""
     return st.session_state.get(ACTOR_KEY)
 
 
-def timeout_minutes() -> float:
-    """Idle minutes before a session signs out (PROCUREMENT_SESSION_TIMEOUT_MINUTES, default 30)."""
-    raw = os.environ.get("PROCUREMENT_SESSION_TIMEOUT_MINUTES")
+#: Why a session ended -> the catalog key that tells the user.
+_ENDED_MESSAGES = {
+    "idle": "auth.session_expired",
+    "deactivated": "auth.account_inactive",
+    "roles_changed": "auth.session_roles_changed",
+    "password_reset": "auth.session_password_reset",
+}
+
+
+def resolve_actor():
+    """The actor of this browser tab's server-side session, checked now (idle timeout,
+    revocation, the account as stored): from the session id this tab holds, else from the
+    session cookie (a reload, a link opened in a new tab). None when signed out; an ended
+    session is forgotten and the user is told why.
+
+    The start of every run calls it, and so does every guarded widget callback (callbacks run
+    before the page body)."""
+    svc = get_services()
+    session_id = st.session_state.get(SESSION_KEY)
+    token = None if session_id is not None else session_cookie()
+    if session_id is None and not token:
+        if ACTOR_KEY in st.session_state:  # an actor without a session is not signed in
+            _forget(keep_flashes=True)
+        return None
     try:
-        return float(raw) if raw else DEFAULT_TIMEOUT_MINUTES
-    except ValueError:
-        return DEFAULT_TIMEOUT_MINUTES
-
-
-def touch_session(now: datetime | None = None):
-    """Expire an idle session, then record this run as activity. Returns the actor (or None)."""
-    now = now or datetime.now(timezone.utc)
-    actor = current_actor()
-    last = st.session_state.get(LAST_ACTIVITY_KEY)
-    if actor is not None and isinstance(last, datetime):
-        if now - last > timedelta(minutes=timeout_minutes()):
-            sign_out()
-            flash("warning", "auth.session_expired", minutes=int(timeout_minutes()))
-            actor = None
-    st.session_state[LAST_ACTIVITY_KEY] = now
-    if actor is not None:
-        actor = _recheck_account(actor, now)
+        actor = svc.resume_session(session_id=session_id, token=token)
+    except SessionEndedError as exc:
+        reason = str(exc.params.get("reason", ""))
+        _forget(keep_flashes=True)
+        # Say why, unless it is only a stale cookie of a session nobody here knew of.
+        if reason in _ENDED_MESSAGES or (session_id is not None and reason != "unknown"):
+            flash("warning", _ENDED_MESSAGES.get(reason, "auth.session_ended"),
+                  minutes=int(config.session_timeout_minutes()))
+        queue_cookie("clear")
+        return None
+    st.session_state[SESSION_KEY] = actor.session_id
+    st.session_state[ACTOR_KEY] = actor
+    _bind(actor.session_id)
     return actor
 
 
-def _recheck_account(actor, now: datetime):
-    """Sign out an account deactivated since sign-in, and pick up changed roles (at most once a
-    minute: one small query)."""
-    checked = st.session_state.get(ACCOUNT_CHECKED_KEY)
-    if isinstance(checked, datetime) and now - checked < ACCOUNT_RECHECK:
-        return actor
+def session_cookie() -> str | None:
+    """The session cookie of this tab's connection, if any."""
+    from procurement.ui.server import COOKIE
+
     try:
-        fresh = get_services().actor_for(actor.username)
-    except ProcurementError:  # deactivated or removed
-        sign_out()
-        flash("warning", "auth.account_inactive")
+        value = st.context.cookies.get(COOKIE)
+    except Exception:  # noqa: BLE001 - no request context: no cookie
         return None
-    st.session_state[ACCOUNT_CHECKED_KEY] = now
-    if fresh != actor:
-        st.session_state[ACTOR_KEY] = fresh
-    return fresh
+    return value if isinstance(value, str) and value else None
 
 
-def sign_in(actor) -> None:
-    """Keep `actor` in the session (drafts of a previous user are not carried over)."""
-    keep_lang = _session_lang()
-    for key in list(st.session_state.keys()):
-        del st.session_state[key]
-    st.session_state[LANG_KEY] = keep_lang
-    st.session_state[ACTOR_KEY] = actor
-    st.session_state[LAST_ACTIVITY_KEY] = datetime.now(timezone.utc)
-    st.session_state[ACCOUNT_CHECKED_KEY] = datetime.now(timezone.utc)
+def _bind(session_id: int | None) -> None:
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    from procurement.ui import server
+
+    ctx = get_script_run_ctx(suppress_warning=True)
+    if ctx is not None:
+        server.bind(ctx.session_id, session_id)
+
+
+def sign_in(actor, via: str = "password") -> None:
+    """Start a server-side session for `actor` (who just proved who they are) and have the
+    browser fetch its cookie; drafts of a previous user are not carried over."""
+    session_id, ticket = get_services().start_session(actor, via=via, client=client_address())
+    _forget()
+    st.session_state[SESSION_KEY] = session_id
+    st.session_state[ACTOR_KEY] = replace(actor, session_id=session_id)
+    _bind(session_id)
+    queue_cookie("establish", ticket=ticket)
 
 
 def sign_out() -> None:
-    """Forget the actor and everything the session held, keeping only the language."""
+    """End the session on the server (a copied cookie is then worthless), forget everything the
+    tab held but the language, and have the browser delete the cookie."""
+    session_id = st.session_state.get(SESSION_KEY)
+    if session_id is not None:
+        try:
+            get_services().end_session(session_id)
+        except ProcurementError:
+            log.warning("could not end session %s on sign-out", session_id, exc_info=True)
+    _forget()
+    queue_cookie("clear")
+
+
+def _forget(keep_flashes: bool = False) -> None:
     keep_lang = _session_lang()
+    flashes = st.session_state.get(FLASH_KEY, []) if keep_flashes else []
     for key in list(st.session_state.keys()):
         del st.session_state[key]
     st.session_state[LANG_KEY] = keep_lang
+    if flashes:
+        st.session_state[FLASH_KEY] = flashes
+    _bind(None)
+
+
+def queue_cookie(action: str, ticket: str | None = None) -> None:
+    """Have the page POST to the cookie route (`establish` with the sign-in ticket, or
+    `clear`) on this run; `render_cookie_sync` does it."""
+    base = (st.get_option("server.baseUrlPath") or "").strip("/")
+    prefix = f"/{base}" if base else ""
+    st.session_state[PENDING_COOKIE_KEY] = {
+        "url": f"{prefix}/api/session/{action}", "ticket": ticket, "nonce": secrets.token_hex(8)}
+
+
+_COOKIE_JS = """
+export default function (component) {
+  const { data, setTriggerValue } = component;
+  if (!data || !data.url) return;
+  window.__procurementCookie = window.__procurementCookie || new Set();
+  if (window.__procurementCookie.has(data.nonce)) return;  // a rerun re-mounts: POST once
+  window.__procurementCookie.add(data.nonce);
+  fetch(data.url, {
+    method: "POST", credentials: "same-origin", cache: "no-store",
+    headers: { "Content-Type": "application/json", "X-Procurement": "1" },
+    body: JSON.stringify({ ticket: data.ticket || null }),
+  }).then((r) => setTriggerValue("done", { nonce: data.nonce, status: r.status }))
+    .catch(() => setTriggerValue("done", { nonce: data.nonce, status: 0 }));
+}
+"""
+_cookie_sync = st.components.v2.component("procurement_cookie_sync", js=_COOKIE_JS)
+
+
+def _cookie_done() -> None:
+    done = (st.session_state.get("_cookie_sync") or {}).get("done") or {}
+    pending = st.session_state.get(PENDING_COOKIE_KEY)
+    if pending and done.get("nonce") == pending["nonce"]:
+        st.session_state.pop(PENDING_COOKIE_KEY, None)
+
+
+def render_cookie_sync() -> None:
+    """Send the pending cookie request (after sign-in or sign-out), once; app.py calls it on
+    every run. Renders nothing visible."""
+    pending = st.session_state.get(PENDING_COOKIE_KEY)
+    if pending:
+        _cookie_sync(key="_cookie_sync", data=pending, on_done_change=_cookie_done)
+
+
+def callback(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap a widget callback so that it runs only for a live session: Streamlit runs callbacks
+    before the page body, so without this an expired session's click would still act. (The
+    services refuse a write of an ended session anyway; this also keeps the page from acting
+    on anything else.) A test checks that every callback in the UI is wrapped."""
+
+    @functools.wraps(fn)
+    def guarded_callback(*args: Any, **kwargs: Any) -> Any:
+        if resolve_actor() is None:
+            return None
+        return fn(*args, **kwargs)
+
+    guarded_callback.__procurement_guarded__ = True  # type: ignore[attr-defined]
+    return guarded_callback
 
 
 def has_any_role(actor, roles: Iterable[str]) -> bool:

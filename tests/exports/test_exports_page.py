@@ -17,13 +17,14 @@ def app_for(demo_engine, monkeypatch, records_registry):
 
     from procurement.services import Services
     from procurement.ui import state
+    from tests.ui.helpers import signed_in
 
     monkeypatch.setenv("PROCUREMENT_DATABASE_URL", str(demo_engine.url))
     svc = Services(demo_engine, records_registry)
 
     def make(username: str, lang: str = "ja"):
         at = AppTest.from_file(str(APP), default_timeout=60)
-        at.session_state["actor"] = svc.actor_for(username)
+        signed_in(at, svc.actor_for(username), svc)
         at.session_state["lang"] = lang
         at.run()
         return at

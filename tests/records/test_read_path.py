@@ -110,17 +110,22 @@ def test_every_cli_read_runs_while_another_connection_holds_the_write_lock(
     assert cli_main(["packs", "installed"]) == 0
 
 
-def test_pages_render_while_another_connection_holds_the_write_lock(seeded_file, write_lock):
+def test_pages_render_while_another_connection_holds_the_write_lock(seeded_file, write_lock,
+                                                                   records_registry):
     from streamlit.testing.v1 import AppTest
 
     from tests.ui.conftest import APP
     from tests.ui.helpers import assert_clean
 
+    from tests.ui.helpers import signed_in
+
     engine = create_db_engine(seeded_file[0])
-    reviewer = Services(engine, None).actor_for("ministry-reviewer")  # type: ignore[arg-type]
-    engine.dispose()
+    svc = Services(engine, records_registry)
     at = AppTest.from_file(str(APP), default_timeout=60)
-    at.session_state["actor"] = reviewer
+    write_lock.execute("ROLLBACK")  # signing in is a write: done before the lock is taken
+    signed_in(at, svc.actor_for("ministry-reviewer"), svc)
+    write_lock.execute("BEGIN IMMEDIATE")
+    engine.dispose()
     at.run()
     assert_clean(at)
     for page in ("procurement/ui/pages/portfolio.py", "procurement/ui/pages/operation.py",

@@ -74,14 +74,17 @@ def ui_actors(ui_services):
 
 
 @pytest.fixture
-def make_app(ui_db_url):
-    """make_app(actor=None, lang=None) -> an AppTest of app.py, already run once."""
+def make_app(ui_db_url, ui_services):
+    """make_app(actor=None, lang=None) -> an AppTest of app.py, already run once; with an actor,
+    the tab is signed in with a real server-side session."""
     from streamlit.testing.v1 import AppTest
+
+    from tests.ui.helpers import signed_in
 
     def make(actor=None, lang: str | None = None):
         at = AppTest.from_file(str(APP), default_timeout=60)
         if actor is not None:
-            at.session_state["actor"] = actor
+            signed_in(at, actor, ui_services)
         if lang is not None:
             at.session_state["lang"] = lang
         return at.run()

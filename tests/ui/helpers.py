@@ -31,3 +31,14 @@ def assert_clean(at) -> None:
     assert not at.exception, [e.value for e in at.exception]
     unexpected = [e.value for e in at.error if "予期しない" in e.value or "unexpected" in e.value]
     assert not unexpected, unexpected
+
+
+def signed_in(at, actor, services=None):
+    """Preset `at` as a browser tab signed in as `actor`: a real server-side session on the
+    app's database (what the sign-in form creates), its id in the tab's state."""
+    from procurement.runtime import open_services
+
+    svc = services or open_services()
+    session_id, _ticket = svc.start_session(actor)
+    at.session_state["web_session_id"] = session_id
+    return session_id

@@ -26,7 +26,7 @@ from procurement.records.security import MIN_PASSWORD_LENGTH
 from procurement.fiscal import JST
 from procurement.records.organisations import national_edition_on
 from procurement.ui.state import (
-    flash, format_jst, get_services, pick, plain, run_page, show_error, t, word, words,
+    callback, flash, format_jst, get_services, pick, plain, run_page, show_error, t, word, words,
 )
 
 log = logging.getLogger(__name__)
@@ -51,7 +51,7 @@ def _handled(work: Callable[..., None]) -> Callable[..., None]:
     """A submit callback: library errors become translated flashes, anything else an apology
     (never a traceback), and the password fields are emptied whatever happened."""
 
-    def callback(*args: Any) -> None:
+    def handled(*args: Any) -> None:
         try:
             work(*args)
         except ProcurementError as exc:
@@ -64,7 +64,7 @@ def _handled(work: Callable[..., None]) -> Callable[..., None]:
                 if key in st.session_state:
                     st.session_state[key] = ""
 
-    return callback
+    return callback(handled)
 
 
 def _aware(value: datetime | None) -> datetime | None:

@@ -31,6 +31,8 @@ def render_first_run(svc) -> None:
         display_name = st.text_input(t("auth.display_name"), key="first_display_name")
         password = st.text_input(t("auth.password"), type="password", key="first_password")
         confirm = st.text_input(t("auth.password_confirm"), type="password", key="first_password2")
+        setup_token = st.text_input(t("auth.setup_token"), type="password", key="first_setup_token",
+                                    help=t("auth.setup_token_help"))
         submitted = st.form_submit_button(t("auth.create_admin"), key="first_submit", type="primary")
     if submitted:
         if password != confirm:
@@ -38,7 +40,7 @@ def render_first_run(svc) -> None:
             return
         with guarded():
             actor = svc.create_first_admin(org_code.strip(), org_name, org_kind, username.strip(),
-                                           display_name, password)
+                                           display_name, password, setup_token=setup_token or "")
             sign_in(actor)
             flash("success", "auth.first_run_done", name=plain(actor.display_name))
             st.rerun()

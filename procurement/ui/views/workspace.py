@@ -22,6 +22,7 @@ from procurement.records.policy import (
 )
 from procurement.ui import case_views, widgets
 from procurement.ui.state import (
+    callback,
     CASE_KEY,
     current_actor,
     flash,
@@ -88,11 +89,13 @@ def load_case(svc, actor, case_id: int):
     return case
 
 
+@callback
 def save_answer(case_id: int, qid: str) -> None:
     value = st.session_state.get(f"answer_{qid}")
     _write(case_id, lambda svc, actor, version: svc.save_answers(actor, case_id, {qid: value}, version))
 
 
+@callback
 def save_item(case_id: int, item_id: str) -> None:
     status = st.session_state.get(f"item_status_{item_id}") or "pending"
     evidence = st.session_state.get(f"item_evidence_{item_id}") or ""
@@ -100,12 +103,14 @@ def save_item(case_id: int, item_id: str) -> None:
         actor, case_id, item_id, status, evidence, version))
 
 
+@callback
 def save_board_field(case_id: int, name: str) -> None:
     value = st.session_state.get(f"board_{name}") or ""
     _write(case_id, lambda svc, actor, version: svc.save_board_report(
         actor, case_id, {name: value}, version))
 
 
+@callback
 def save_detail(case_id: int, name: str) -> None:
     value = st.session_state.get(f"intake_{name}") or ""
     _write(case_id, lambda svc, actor, version: svc.save_case_details(
@@ -355,6 +360,7 @@ def render_work(pack, case, editable: bool) -> None:
         widgets.result_panel(pack, result)
 
 
+@callback
 def _go_to(step_id: str) -> None:
     st.session_state[STEP_KEY] = step_id
 
