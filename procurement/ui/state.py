@@ -143,11 +143,20 @@ def render_language_switch() -> None:
 
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+#: WORD JOINER: invisible and zero-width. Placed after every ':' (breaks "http://", ":material/x:"
+#: and ":smile:"), between "www" and "." and before "@": the autolink and shortcode transforms
+#: run on the text after escapes are resolved, so backslashes alone do not stop them.
+_WORD_JOINER = "\u2060"
+_AUTOLINK_TRIGGERS = re.compile(r"(?i)(?<=:)|(?<=www)(?=\.)|(?=@)")
 
 
 def plain(text: Any) -> str:
-    """`text` escaped so that markdown shows it literally (no links, images, HTML or emphasis)."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text if text is not None else "")).replace("\n", "  \n")
+    """`text` (a user's or a pack's) escaped so that Streamlit's markdown shows it literally: no
+    link (bare URLs included), image, HTML, emphasis, colour, icon or math. Every element that
+    renders markdown (captions, labels, options, alerts, tabs, expanders, `st.table` cells) gets
+    data through this; `st.text`, `st.code` and `st.dataframe` cells show text as it is."""
+    value = _AUTOLINK_TRIGGERS.sub(_WORD_JOINER, str(text if text is not None else ""))
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", value).replace("\n", "  \n")
 
 
 # --- dates -----------------------------------------------------------------------------------

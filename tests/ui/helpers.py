@@ -23,7 +23,8 @@ def texts(at) -> str:
         parts += [str(el.value) for el in getattr(at, kind)]
     for el in at.get("badge") if hasattr(at, "get") else []:
         parts.append(str(getattr(el, "label", "")))
-    return "\n".join(parts)
+    # The word joiners `plain()` puts into data are invisible in the browser.
+    return "\n".join(parts).replace("\u2060", "")
 
 
 def assert_clean(at) -> None:
