@@ -294,6 +294,10 @@ def _roles_changed(p, lang, pack, levels):
     return [f"{p.get('username', '-')}: {names(p.get('old'))} → {names(p.get('new'))}"]
 
 
+def _email_set(p, lang, pack, levels):
+    return [f"{p.get('username', '-')}: {p.get('old') or '-'} → {p.get('new') or '-'}"]
+
+
 def _auth_failed(p, lang, pack, levels):
     return [_phrase("failed", lang, username=p.get("username", "-"),
                     count=p.get("failed_logins", "-"))]
@@ -318,6 +322,7 @@ DESCRIBERS: dict[str, Describer] = {
     "user.password_reset": _username,
     "user.unlocked": _username,
     "user.roles_changed": _roles_changed,
+    "user.email_set": _email_set,
     "auth.signed_in": _username,
     "auth.failed": _auth_failed,
     "auth.locked": _auth_locked,

@@ -174,6 +174,7 @@ EVENT_TYPES: dict[str, EventType] = _events(
     ("user.deactivated", "利用者を無効化", "User deactivated"),
     ("user.password_reset", "パスワードを再設定", "Password reset"),
     ("user.roles_changed", "利用者の役割を変更", "User roles changed"),
+    ("user.email_set", "利用者のメールアドレスを変更", "User e-mail address changed"),
     ("user.unlocked", "サインインの制限を解除", "Sign-in lock lifted"),
     ("auth.signed_in", "サインイン", "Signed in"),
     ("auth.failed", "サインインに失敗", "Sign-in failed"),

@@ -100,6 +100,8 @@ class User(Base):
     org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     username: Mapped[str] = mapped_column(String(100), unique=True)
     display_name: Mapped[str] = mapped_column(String(200))
+    # Optional: where notifications go; single sign-on may map its e-mail claim to it.
+    email: Mapped[Optional[str]] = mapped_column(String(254), index=True)
     password_hash: Mapped[str] = mapped_column(String(300))
     roles: Mapped[str] = mapped_column(String(200))  # comma-separated, sorted
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)

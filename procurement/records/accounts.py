@@ -185,6 +185,18 @@ class AccountService(ServiceCore):
             state.setup_token_created_at = self.now()
         return token
 
+    def set_user_email(self, actor: Actor, username: str, email: str | None) -> UserView:
+        """Set or clear an account's e-mail address (admin)."""
+        address = checks.email(email)
+        with self.unit_of_work(actor, "user.manage") as uow:
+            user = _user_by_name(uow.session, username)
+            org = _org_of(uow.session, user)
+            if user.email != address:
+                uow.audit("user.email_set", None, {"username": username, "old": user.email,
+                                                   "new": address}, org=org)
+                user.email = address
+            return user_view(user, org)
+
     def set_user_roles(self, actor: Actor, username: str, roles: Iterable[str]) -> UserView:
         """Change an account's roles (admin). Its open sessions end: the holder signs in again
         and sees what the new roles allow. The last active administrator keeps the admin role."""
@@ -206,12 +218,14 @@ class AccountService(ServiceCore):
 
     def create_user(
         self, actor: Actor, org_code: str, username: str, display_name: str, password: str,
-        roles: Iterable[str],
+        roles: Iterable[str], email: str | None = None,
     ) -> UserView:
-        """A new user of `org_code` (admin of the installation)."""
+        """A new user of `org_code` (admin of the installation); `email` is optional."""
+        address = checks.email(email)
         with self.unit_of_work(actor, "user.manage") as uow:
             org = org_by_code(uow.session, org_code)
             user = new_user(uow.session, org, username, display_name, password, roles, uow.now)
+            user.email = address
             uow.audit("user.created", None, user_payload(user), org=org)
             return user_view(user, org)
 
@@ -337,8 +351,11 @@ def new_user(s: Session, org: Organisation, username: Any, display_name: Any, pa
 
 def user_payload(user: User) -> dict[str, Any]:
     # Never the password or its hash.
-    return {"username": user.username, "display_name": user.display_name,
-            "roles": user.roles.split(",")}
+    payload: dict[str, Any] = {"username": user.username, "display_name": user.display_name,
+                               "roles": user.roles.split(",")}
+    if user.email:
+        payload["email"] = user.email
+    return payload
 
 
 def _is_username(value: str) -> bool:

@@ -89,3 +89,19 @@ def username(value: Any, field: str = "username") -> str:
 def _shown(value: Any) -> Any:
     """A value as an error may carry it: text as it is (cut to 200 characters), else its repr."""
     return value[:200] if isinstance(value, str) else repr(value)[:200]
+
+
+#: The longest e-mail address (RFC 5321's path limit).
+EMAIL_MAX_LENGTH = 254
+_EMAIL = __import__("re").compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def email(value: Any, field: str = "email") -> str | None:
+    """An optional e-mail address: None or '' for none; otherwise one plain address."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    address = text(value, field, max_length=EMAIL_MAX_LENGTH)
+    if not _EMAIL.match(address):
+        raise InputError(f"{field} {address!r} is not an e-mail address (name@example.go.jp)",
+                         field=field, value=address)
+    return address

@@ -78,6 +78,7 @@ class UserView:
     locked_until: datetime | None
     last_login_at: datetime | None
     created_at: datetime
+    email: str | None = None
 
 
 @dataclass(frozen=True)
@@ -195,7 +196,7 @@ def org_view(o: Organisation) -> OrgView:
 def user_view(u: User, o: Organisation) -> UserView:
     return UserView(u.id, o.code, u.username, u.display_name,
                     tuple(r for r in u.roles.split(",") if r), u.is_active, u.locked_until,
-                    u.last_login_at, u.created_at)
+                    u.last_login_at, u.created_at, u.email)
 
 
 def summary_of(c: Case, owner_name: str, org_code: str) -> CaseSummary:
