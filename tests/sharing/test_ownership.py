@@ -24,6 +24,18 @@ ATTACK_ANSWERS = {"SC-1": "yes", "SC-2": "no", "SC-3": "fy2026_or_later",
                   "HR-3": "conf2_training", "HR-4": "no_review", "LQ-1": "no"}
 
 
+@pytest.fixture
+def demo_services(engine, fast_password_hashing):
+    """The demo on a fresh database, with a registry of its own (installing adds to it)."""
+    from procurement.demo import seed_demo
+    from procurement.packs import PackRegistry
+    from procurement.services import Services
+
+    svc = Services(engine, PackRegistry.discover())
+    seed_demo(svc)
+    return svc
+
+
 def _bundle(files: dict[str, bytes], source: str) -> Bundle:
     return Bundle(files=dict(files), manifest=None, source=source)
 
