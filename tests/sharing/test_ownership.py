@@ -60,6 +60,8 @@ def _chain_events(svc, chain: str, event_type: str) -> list[dict]:
 
 def test_another_organisation_cannot_publish_a_version_of_the_citys_pack(demo_services):
     svc = demo_services
+    # The city on the 1.x line the attack would slip a 1.9.0 into.
+    svc.set_org_pack(svc.actor_for("city-packadmin"), "demo-city", "city-strict@1")
     attacker = svc.actor_for("ministry-packadmin")
     with pytest.raises(PermissionDeniedError) as refused:
         svc.install_pack(attacker, _bundle(_weakened_city_strict(), "city-strict-1.9.0.zip"))
@@ -89,7 +91,7 @@ def test_an_organisations_own_pack_never_changes_another_organisations_cases(dem
     assert _chain_events(svc, "demo-city", "pack.installed") == []
     city_planner = svc.actor_for("city-planner")
     case = svc.create_case(city_planner, "住民向け判定支援", "市民課", answers=ATTACK_ANSWERS)
-    assert case.pack_key == "city-strict@1.0.0" and case.level == "high"
+    assert case.pack_key == "city-strict@2.0.0" and case.level == "high"
     # The ministry's own pack admin may publish the next version of its own pack ...
     files["pack.yaml"] = files["pack.yaml"].decode().replace("version: 1.9.0", "version: 1.9.1",
                                                              1).encode()
