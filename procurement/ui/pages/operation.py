@@ -26,6 +26,7 @@ from procurement.ui.state import (
     format_jst,
     get_services,
     lang,
+    plain,
     run_page,
     t,
     word,
@@ -310,14 +311,14 @@ def body(actor) -> None:
             st.session_state[PICK_KEY] = wanted if wanted in by_id else cases[0].id
         levels = level_names(svc)
         labels = {
-            i: t("operation.pick_item", id=i, title=c.title, status=word("case_status", c.status),
+            i: t("operation.pick_item", id=i, title=plain(c.title), status=word("case_status", c.status),
                  level=levels.get(c.level or "unclassified", "-"))
             for i, c in by_id.items()
         }
         st.selectbox(t("operation.pick"), list(by_id), key=PICK_KEY,
                      format_func=labels.__getitem__)
         case = svc.get_case(actor, st.session_state[PICK_KEY])
-        st.caption(t("operation.case_line", department=case.department,
+        st.caption(t("operation.case_line", department=plain(case.department),
                      status=word("case_status", case.status),
                      level=levels.get(case.level or "unclassified", "-")))
         st.subheader(t("operation.record"))
