@@ -75,6 +75,6 @@ def run_serve(args: argparse.Namespace) -> int:
     services.engine.dispose()
     print(f"procurement: database {where(config.database_url())}; rule packs "
           f"{config.rules_dir()}", file=sys.stderr, flush=True)
-    from streamlit.web import cli as streamlit_cli
+    from procurement.ui.entry import run_streamlit
 
-    return int(streamlit_cli.main(args=streamlit_arguments(args), prog_name="streamlit") or 0)
+    return run_streamlit(streamlit_arguments(args))

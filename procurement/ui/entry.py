@@ -57,3 +57,11 @@ def run() -> None:
     state.render_sidebar(actor)
     state.render_cookie_sync()
     st.navigation(pages, position="sidebar" if actor else "hidden").run()
+
+
+def run_streamlit(arguments: list[str]) -> int:
+    """Streamlit's own command line in this process (`procurement serve` builds `arguments`:
+    `run <entry script> --server.port ...`); returns when the server stops."""
+    from streamlit.web import cli as streamlit_cli
+
+    return int(streamlit_cli.main(args=arguments, prog_name="streamlit") or 0)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 
 import requests
 from streamlit.proto.BackMsg_pb2 import BackMsg
@@ -80,7 +80,7 @@ class StreamlitTab:
         self.page_script_hash = ""
         self.query = ""
 
-    def __enter__(self) -> StreamlitTab:
+    def __enter__(self) -> Self:
         self.connect()
         return self
 
@@ -144,7 +144,7 @@ class StreamlitTab:
                 run.page_not_found = True
             elif kind == "auth_redirect":
                 run.auth_redirect = forward.auth_redirect.url
-            elif kind == "script_finished":
-                if forward.script_finished != ForwardMsg.FINISHED_EARLY_FOR_RERUN:
-                    run.seconds = time.perf_counter() - started
-                    return run
+            elif (kind == "script_finished"
+                  and forward.script_finished != ForwardMsg.FINISHED_EARLY_FOR_RERUN):
+                run.seconds = time.perf_counter() - started
+                return run

@@ -6,10 +6,15 @@ from __future__ import annotations
 
 import pytest
 from alembic import command
-from sqlalchemy import inspect, insert, select, text
+from sqlalchemy import insert, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
-from procurement.db.migrations import alembic_config, current_revision, head_revision, upgrade_to_head
+from procurement.db.migrations import (
+    alembic_config,
+    current_revision,
+    head_revision,
+    upgrade_to_head,
+)
 from procurement.db.models import CASE_RECORDS, Answer, Case
 from procurement.demo.operations import seed_demo_operations
 from procurement.records.core import utc_now

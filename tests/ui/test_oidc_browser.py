@@ -21,7 +21,13 @@ import requests
 from sqlalchemy import select
 
 from procurement.db.models import WebSession
-from tests.ui.browser import ROOT, StreamlitServer, free_port, launch_chromium, wait_idle
+from tests.ui.browser import (
+    ROOT,
+    StreamlitServer,
+    free_port,
+    launch_chromium,
+    wait_idle,
+)
 from tests.ui.test_browser import ARTIFACTS, chromium_path  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.browser
@@ -49,7 +55,7 @@ def sso_server(ui_actors, ui_db_url, oidc_modules, tmp_path, monkeypatch):
     op_dir.mkdir()
     shutil.copy(ROOT / "tests" / "ui" / "oidc_provider.mjs", op_dir / "provider.mjs")
     (op_dir / "node_modules").symlink_to(oidc_modules)
-    op_log = open(tmp_path / "op.log", "w")
+    op_log = open(tmp_path / "op.log", "w")  # noqa: SIM115 - the provider writes to it
     op = subprocess.Popen(["node", "provider.mjs", str(op_port), str(app.port)], cwd=op_dir,
                           stdout=op_log, stderr=subprocess.STDOUT)
     metadata = f"http://127.0.0.1:{op_port}/.well-known/openid-configuration"
