@@ -91,7 +91,7 @@ def _cookies(context) -> set[str]:
 
 
 def test_single_sign_on_through_a_real_provider_returns_to_the_page_and_signs_out_everywhere(
-        chromium_path, sso_server, ui_services, ui_actors):
+        chromium_path, sso_server, ui_services, ui_actors):  # noqa: F811 - the imported fixture
     from playwright.sync_api import expect, sync_playwright
 
     app, op = sso_server

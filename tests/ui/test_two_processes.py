@@ -28,7 +28,7 @@ def _sign_in(page, username: str) -> None:
 
 @pytest.mark.parametrize("ui_db_url", ["postgresql"], indirect=True)
 def test_a_planner_on_one_process_and_a_reviewer_on_another_work_on_one_case(
-        chromium_path, ui_db_url, ui_actors, ui_services, tmp_path):
+        chromium_path, ui_db_url, ui_actors, ui_services, tmp_path):  # noqa: F811 - the imported fixture
     from playwright.sync_api import expect, sync_playwright
 
     from procurement import audit
