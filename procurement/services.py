@@ -27,6 +27,7 @@ from procurement.records.core import ServiceCore, UnitOfWork, utc_now
 from procurement.records.importing import ImportService
 from procurement.records.organisations import OrganisationService, national_edition_on
 from procurement.records.sessions import SessionService
+from procurement.records.sso import SingleSignOnService
 from procurement.records.views import (
     Actor,
     CaseSummary,
@@ -46,6 +47,7 @@ from procurement.sharing.reassess import ReassessService
 class Services(
     AccountService,
     SessionService,
+    SingleSignOnService,
     OrganisationService,
     ImportService,
     WorkflowService,

@@ -22,8 +22,10 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
+    select,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -155,6 +157,8 @@ class Answer(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    # The case's organisation (filled from the case when left unset: `fill_org_id`).
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     question_id: Mapped[str] = mapped_column(String(100))
     value: Mapped[str] = mapped_column(Text)  # JSON text of the answer value
     answered_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
@@ -169,6 +173,8 @@ class ChecklistResult(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    # The case's organisation (filled from the case when left unset: `fill_org_id`).
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     item_id: Mapped[str] = mapped_column(String(100))
     status: Mapped[str] = mapped_column(String(20))  # met | not_met | not_applicable | pending
     evidence: Mapped[str] = mapped_column(Text, default="")
@@ -183,6 +189,8 @@ class BoardReport(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), unique=True)
+    # The case's organisation (filled from the case when left unset: `fill_org_id`).
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     project_details: Mapped[str] = mapped_column(Text, default="")
     objectives: Mapped[str] = mapped_column(Text, default="")
     risk_mitigation: Mapped[str] = mapped_column(Text, default="")
@@ -200,6 +208,8 @@ class Decision(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    # The case's organisation (filled from the case when left unset: `fill_org_id`).
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     kind: Mapped[str] = mapped_column(String(30))
     actor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     comment: Mapped[str] = mapped_column(Text, default="")
@@ -310,6 +320,8 @@ class Operation(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), unique=True)
+    # The case's organisation (filled from the case when left unset: `fill_org_id`).
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     started_on: Mapped[Optional[date]]
     vendor: Mapped[str] = mapped_column(String(200), default="")
     model_name: Mapped[str] = mapped_column(String(200), default="")
@@ -330,6 +342,8 @@ class Incident(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    # The case's organisation (filled from the case when left unset: `fill_org_id`).
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     occurred_on: Mapped[date]
     severity: Mapped[str] = mapped_column(String(20))
     description: Mapped[str] = mapped_column(Text)
@@ -341,3 +355,32 @@ class Incident(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+#: The records keyed by case that also carry their case's organisation (migration 0006), so that
+#: every table that grows can be scoped, indexed and distributed by organisation.
+CASE_RECORDS = (Answer, ChecklistResult, BoardReport, Decision, Operation, Incident)
+
+
+@event.listens_for(Session, "before_flush")
+def fill_org_id(session: Session, _flush_context, _instances) -> None:
+    """Give every new case record its case's organisation, unless the writer set it: the code
+    that writes these records names the case, and the organisation follows from it. The case is
+    usually in the session already (the unit of work loaded it); otherwise one query finds the
+    organisations of all cases concerned. Core inserts (bulk loads) set `org_id` themselves: the
+    column is NOT NULL, so a writer that forgets it fails rather than writing an unscoped row."""
+    pending = [obj for obj in session.new
+               if isinstance(obj, CASE_RECORDS) and obj.org_id is None and obj.case_id is not None]
+    if not pending:
+        return
+    known: dict[int, int] = {}
+    for obj in session.identity_map.values():
+        if isinstance(obj, Case):
+            known[obj.id] = obj.org_id
+    missing = {obj.case_id for obj in pending} - known.keys()
+    if missing:
+        with session.no_autoflush:
+            known.update(session.execute(
+                select(Case.id, Case.org_id).where(Case.id.in_(missing))).tuples())
+    for obj in pending:
+        obj.org_id = known.get(obj.case_id)

@@ -10,6 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+#: The folder page paths are relative to: the one holding the `procurement` package (the
+#: repository in a checkout, site-packages when installed).
+PAGES_ROOT = Path(__file__).resolve().parents[2]
+
 ROLES = ("planner", "reviewer", "auditor", "pack_admin", "admin")
 ANY_ROLE: frozenset[str] = frozenset()
 
@@ -18,7 +22,7 @@ ANY_ROLE: frozenset[str] = frozenset()
 class PageSpec:
     """One page of the app."""
 
-    path: str  # relative to the folder holding app.py
+    path: str  # relative to the folder holding the `procurement` package (`script()` for a file)
     title_key: str  # i18n key of the menu title
     icon: str  # a Streamlit material icon
     url_path: str  # stable URL slug
@@ -50,6 +54,14 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("procurement/ui/pages/admin.py", "nav.admin", ":material/admin_panel_settings:",
              "admin", roles=frozenset({"admin"})),
 )
+
+
+def script(path: str) -> str:
+    """The absolute file of a page path (`PageSpec.path`). Streamlit resolves a relative page
+    path against the entry script's folder, which is the repository for `streamlit run app.py`
+    but `procurement/_shipped/` for an installed package (`procurement serve`); absolute paths
+    name the same page in both. Use it for `st.Page`, `st.switch_page` and `st.page_link`."""
+    return str(PAGES_ROOT / path)
 
 
 def pages_for(roles: frozenset[str] | None) -> list[PageSpec]:

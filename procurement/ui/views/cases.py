@@ -9,6 +9,7 @@ import streamlit as st
 
 from procurement.records.cases import PURPOSE_MAX_LENGTH
 from procurement.records.policy import CASE_STATUSES
+from procurement.ui import navigation
 from procurement.ui.state import (
     CASE_KEY,
     flash,
@@ -23,7 +24,7 @@ from procurement.ui.state import (
 )
 from procurement.vocabulary import describe_void_reason
 
-WORKSPACE = "procurement/ui/pages/workspace.py"
+WORKSPACE = navigation.script("procurement/ui/pages/workspace.py")
 
 
 def level_names(svc) -> dict[str, str]:
