@@ -35,6 +35,7 @@ from procurement.records.core import ServiceCore
 from procurement.records.views import Actor
 from procurement.files import atomic_output
 from procurement.vocabulary import ismap_text, word
+from procurement.vocabulary import words as words_of  # `words` names the document's texts
 
 # --------------------------------------------------------------------------- board report content
 
@@ -43,7 +44,7 @@ _BOARD_TEXT = {
         "title": "報告書",  # when the pack names no report step
         "notice": ("本書のリスク判定は、公開情報をもとに再構成したルールパックによるものであり、"
                    "ガイドライン別紙の公式な様式・判定基準ではありません。各判定理由の出典と確度"
-                   "（confirmed / secondary / inferred）を併記しています。"),
+                   "（{provenance}）を併記しています。"),
         "case": "1. 案件の概要", "classification": "2. リスク判定", "answers": "3. 判定シートへの回答",
         "board": "4. 報告事項", "checklists": "5. チェックシートの状況",
         "operation": "6. 運用状況", "incidents": "7. リスク事案",
@@ -73,7 +74,7 @@ _BOARD_TEXT = {
         "title": "Report",  # when the pack names no report step
         "notice": ("The classification in this document comes from a rule pack reconstructed from "
                    "public sources; it is not the guideline's official sheet or decision rule. The "
-                   "source and provenance (confirmed / secondary / inferred) of every reason are "
+                   "source and provenance ({provenance}) of every reason are "
                    "shown."),
         "case": "1. Case", "classification": "2. Classification", "answers": "3. Answers",
         "board": "4. Report", "checklists": "5. Checklists",
@@ -203,11 +204,12 @@ class BoardReportService(ServiceCore):
         source_lang = lang if lang == "ja" else None
         reason_rows = tuple(
             (r.rule_id, _pick(r.message, lang), _inputs_text(pack, r.inputs, lang),
-             r.provenance, format_source(r.source, source_lang))
+             word("provenance", r.provenance, lang), format_source(r.source, source_lang))
             for r in (result.reasons if result else [])
         )
         blocking_rows = tuple(
-            (f.id, _pick(f.message, lang), _inputs_text(pack, f.inputs, lang), f.provenance,
+            (f.id, _pick(f.message, lang), _inputs_text(pack, f.inputs, lang),
+             word("provenance", f.provenance, lang),
              format_source(f.source, source_lang))
             for f in (result.blocking if result else [])
         )
@@ -239,7 +241,8 @@ class BoardReportService(ServiceCore):
             if pack is not None:
                 try:
                     question = pack.question(qid)
-                    text, provenance = _pick(question.text, lang), question.provenance
+                    text = _pick(question.text, lang)
+                    provenance = word("provenance", question.provenance, lang)
                     if question.is_text:
                         answer = str(value)
                 except (ProcurementError, KeyError):  # an answer the pack no longer knows stays raw
@@ -313,7 +316,8 @@ class BoardReportService(ServiceCore):
             reference=words["reference"].format(org=org_name, id=case.id),
             generated_at=now,
             generated_by=actor.display_name or actor.username,
-            notice=words["notice"],
+            notice=words["notice"].format(provenance=("、" if lang == "ja" else ", ").join(
+                words_of("provenance", lang).values())),
             sections=tuple(sections),
             draft=word("case_status", "draft", lang) if is_draft(case.status) else "",
         )

@@ -235,11 +235,13 @@ def _write_value(sheet, row: int, col: int, value: Any, s, lang: str) -> None:
     if isinstance(value, bool):
         write_text(sheet, row, col, format_value(value, lang), s.text, s.text_quoted)
     elif isinstance(value, (int, float)):
-        sheet.write_number(row, col, value, s.int if isinstance(value, int) else s.number)
+        # Left-aligned like the texts above and below them in the same column.
+        sheet.write_number(row, col, value, s.left_int if isinstance(value, int)
+                           else s.left_number)
     elif isinstance(value, datetime):
-        sheet.write_datetime(row, col, fiscal.to_jst_naive(value), s.datetime)
+        sheet.write_datetime(row, col, fiscal.to_jst_naive(value), s.left_datetime)
     elif isinstance(value, date):
-        sheet.write_datetime(row, col, value, s.date)
+        sheet.write_datetime(row, col, value, s.left_date)
     else:
         write_text(sheet, row, col, str(value), s.text, s.text_quoted)
 
@@ -263,6 +265,9 @@ th, td { border: 1px solid #888; padding: 1.2mm 2mm; vertical-align: top; text-a
 th { background: #eef2f7; }
 table.fields th { width: 25%; }
 tr { page-break-inside: avoid; }
+/* A field row may hold a long text (the purpose, the QA plan): it continues on the next
+   page rather than leaving the rest of this one blank. */
+table.fields tr { page-break-inside: auto; }
 td { white-space: pre-wrap; overflow-wrap: break-word; }
 tbody td:first-child { white-space: nowrap; }
 thead { display: table-header-group; }

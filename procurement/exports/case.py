@@ -269,10 +269,10 @@ def _write_determination(book, s: Styles, page: PageText, data: dict[str, Any], 
     for reason in verdict.reasons:
         sh.line([reason.rule_id, ja(reason.message),
                  names.level(case.pack_id, case.pack_version, reason.level),
-                 reason.provenance, format_source(reason.source)], reason_spans)
+                 ja_word("provenance", reason.provenance), format_source(reason.source, "ja")], reason_spans)
     for finding in verdict.blocking:
         sh.line([finding.id, ja(finding.message), ja_word("concept", "blocking"),
-                 finding.provenance, format_source(finding.source)], reason_spans)
+                 ja_word("provenance", finding.provenance), format_source(finding.source, "ja")], reason_spans)
     if verdict.unanswered:
         sh.gap()
         sh.field("未回答の設問", "、".join(verdict.unanswered))

@@ -154,6 +154,15 @@ class Styles:
                                    else DATETIME_FORMAT_JA})
         self.boxed_date = add({"valign": "top", "border": 1, "align": "left",
                                "num_format": DATE_FORMAT_EN if english else DATE_FORMAT})
+        # Values in a column of mixed kinds (a summary's label/value list): left-aligned, a
+        # timestamp to the minute, as in the forms.
+        self.left_int = add({"valign": "top", "num_format": "0", "align": "left"})
+        self.left_number = add({"valign": "top", "num_format": "#,##0.###", "align": "left"})
+        self.left_datetime = add({"valign": "top", "align": "left",
+                                  "num_format": DATETIME_FORMAT_EN if english
+                                  else DATETIME_FORMAT_JA})
+        self.left_date = add({"valign": "top", "align": "left",
+                              "num_format": DATE_FORMAT_EN if english else DATE_FORMAT})
         # Yes/no as words: a boolean cell would read TRUE/FALSE (or 1/0 in LibreOffice).
         self.bool = add({"valign": "top", "align": "center",
                          "num_format": '"Yes";"Yes";"No"' if english

@@ -135,6 +135,11 @@ def test_every_workbook_prints_on_a4_with_every_cell_in_full(services, reviewer,
     for name in ("case_draft", "board"):
         assert all("下書き" in header for header in headers(name)), name
     assert not any("下書き" in header for header in headers("case_approved"))
+    # Words for people: display names, no usernames; provenance in words, not its codes.
+    for name in ("case_draft", "case_approved", "board", "periodic"):
+        assert "企画 花子" in texts[name].replace("\u3000", " ") or name == "periodic", name
+        assert "k-tanaka" not in texts[name], name
+        assert not re.search(r"\b(inferred|secondary|confirmed)\b", texts[name]), name
     assert "2026年7月1日現在" in texts["case_draft"] and "2026年7月1日現在" in texts["organisation"]
     assert "令和8年" in texts["periodic"] and "作成" in texts["periodic"]
 
