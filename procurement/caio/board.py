@@ -44,10 +44,11 @@ _BOARD_TEXT = {
         "title": "報告書",  # when the pack names no report step
         "notice": ("本書のリスク判定は、公開情報をもとに再構成したルールパックによるものであり、"
                    "ガイドライン別紙の公式な様式・判定基準ではありません。各判定理由の出典と確度"
-                   "（{provenance}）を併記しています。"),
+                   "（{provenance}の別）を併記しています。"),
         "case": "1. 案件の概要", "classification": "2. リスク判定", "answers": "3. 判定シートへの回答",
         "board": "4. 報告事項", "checklists": "5. チェックシートの状況",
         "operation": "6. 運用状況", "incidents": "7. リスク事案",
+        "details": "付記. 判定に用いたルールパックの詳細",
         "case_id": "案件番号", "org": "組織", "owner": "担当者", "addressee": "報告先",
         "status": "状態", "submitted_at": "提出日時", "approved_at": "承認日時",
         "level": word("concept", "level", "ja"), "complete": "回答の完全性",
@@ -79,6 +80,7 @@ _BOARD_TEXT = {
         "case": "1. Case", "classification": "2. Classification", "answers": "3. Answers",
         "board": "4. Report", "checklists": "5. Checklists",
         "operation": "6. Operation", "incidents": "7. Incidents",
+        "details": "Annex. The rule pack behind the classification",
         "case_id": "Case ID", "org": "Organisation", "addressee": "Addressee",
         "owner": "Owner", "status": "Status", "submitted_at": "Submitted at",
         "approved_at": "Approved at", "level": "Level", "complete": "Complete",
@@ -217,10 +219,6 @@ class BoardReportService(ServiceCore):
             Field(words["level"], case_level(case.level)),
             Field(words["complete"], bool(case.is_complete)),
             *((Field(words["pack"], pack_title(pack, lang)),) if pack is not None else ()),
-            # The exact pack, for auditors (the same as the data exports).
-            Field(words["pack_ref"], case.pack_key),
-            Field(words["fingerprint"], case.pack_fingerprint),
-            Field(words["pack_matches"], bool(case.pack_matches)),
         ]
         if result is not None and result.unanswered:
             classification_fields.append(Field(words["unanswered"],
@@ -308,6 +306,13 @@ class BoardReportService(ServiceCore):
             ),
             note="" if incidents else words["no_incidents"],
         ))
+        # The exact pack, for auditors (the same as the data exports), apart at the end: the
+        # reader of the report names the pack by its title and edition (section 2).
+        sections.append(Section(words["details"], fields=(
+            Field(words["pack_ref"], case.pack_key),
+            Field(words["fingerprint"], case.pack_fingerprint),
+            Field(words["pack_matches"], bool(case.pack_matches)),
+        )))
         now = self.now()
         return Document(
             lang=lang,
@@ -316,8 +321,9 @@ class BoardReportService(ServiceCore):
             reference=words["reference"].format(org=org_name, id=case.id),
             generated_at=now,
             generated_by=actor.display_name or actor.username,
-            notice=words["notice"].format(provenance=("、" if lang == "ja" else ", ").join(
-                words_of("provenance", lang).values())),
+            notice=words["notice"].format(provenance=(
+                "".join(f"「{w}」" for w in words_of("provenance", lang).values()) if lang == "ja"
+                else ", ".join(words_of("provenance", lang).values()))),
             sections=tuple(sections),
             draft=word("case_status", "draft", lang) if is_draft(case.status) else "",
         )

@@ -236,7 +236,9 @@ class Table:
         sheet.set_row(0, _height([(c.ja, c.width) for c in self.columns]))
         for col, column in enumerate(self.columns):
             sheet.write_string(1, col, column.en, styles.header_en)
-        sheet.set_row(1, _height([(c.en, c.width) for c in self.columns], EN_HEADER_PT))
+        # At 7 pt a text takes 7/10 of the room it takes at the body's 10 pt.
+        scale = FONT_PT / EN_HEADER_PT
+        sheet.set_row(1, _height([(c.en, c.width * scale) for c in self.columns], EN_HEADER_PT))
         sheet.freeze_panes(2, 0)
         page = page or PageText(name)
         widths = [c.width for c in self.columns]

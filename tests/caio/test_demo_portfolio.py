@@ -138,11 +138,13 @@ def test_periodic_report_round_trip(demo, tmp_path):
     # The case's own purpose (利用目的), not its board report's objectives.
     assert faq["Purpose"] == PURPOSES["国民向けFAQチャットボット"]
     assert faq["ISMAP"] == "対象外（自組織構築等）" and faq["Incidents in year"] == 2
-    assert len(faq["Pack fingerprint"]) == 12 and faq["Pack"] == "jp-national@2.0.0"
+    # The pack by title and edition for people; its exact version and fingerprint beside it.
+    assert len(faq["Pack fingerprint"]) == 12 and faq["Pack version"] == "jp-national@2.0.0"
+    assert faq["Pack"].startswith("生成AI") and faq["Pack"].endswith("版）")
     pilot = systems.loc[ids["事業者向け支援制度案内AIの試行"]]
     assert pilot["Purpose"] == PURPOSES["事業者向け支援制度案内AIの試行"]
-    assert (pilot["Status"], pilot["Level"], pilot["Pack"]) == ("承認済み", "高リスクの可能性あり",
-                                                                "jp-national@1.0.0")
+    assert (pilot["Status"], pilot["Level"], pilot["Pack version"]) == (
+        "承認済み", "高リスクの可能性あり", "jp-national@1.0.0")
     assert pilot["Incidents in year"] == 0
     assert pd.isna(pilot["Operation started"])
     voided = systems.loc[ids["統計資料の要約"]]

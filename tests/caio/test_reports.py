@@ -104,7 +104,12 @@ def test_document_carries_classification_operation_and_incidents(
     classification = sections["2. Classification"]
     fields = {f.label: f.value for f in classification.fields}
     assert fields["Level"] and fields["Complete"] is True
-    assert fields["Fingerprint"] == case.pack_fingerprint
+    assert fields["Rule pack"].endswith(")")  # its title and edition
+    # The exact pack and its fingerprint, for auditors, in the annex at the end.
+    assert doc.sections[-1].title.startswith("Annex")
+    details = {f.label: f.value for f in doc.sections[-1].fields}
+    assert details["Fingerprint"] == case.pack_fingerprint
+    assert details["Pack version"] == case.pack_key
     assert any(row[0].startswith("R-HIGH") for row in classification.rows)
     operation_fields = {f.label: f.value for f in sections["6. Operation"].fields}
     assert operation_fields["ISMAP"] == "ISMAP-LIU listed"
