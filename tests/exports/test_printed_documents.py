@@ -91,6 +91,32 @@ def _cells(path, *, tables: bool):
                 yield sheet.title, cell.coordinate, text
 
 
+def _headers_on_every_page(path, pdf) -> None:
+    """Each printed page of a table sheet of the organisation workbook (its page header names
+    the sheet) repeats the header rows; every column's header is on every page that prints
+    that column: a table `w` pages wide and `t` tall prints each column header `t` times."""
+    book = openpyxl.load_workbook(path)
+    pages: dict[str, list[str]] = {}
+    for page in printed_text(pdf).split("\f"):
+        if not page.strip():
+            continue
+        head = page.strip().splitlines()[0]
+        sheet = next(name for name in book.sheetnames if f" {name} " in head)
+        pages.setdefault(sheet, []).append(squeeze(page))
+    assert set(pages) == set(book.sheetnames)
+    for name in book.sheetnames[1:]:  # the first is the summary, a form
+        sheet = book[name]
+        ja = [c.value for c in sheet[1] if c.value]
+        en = [c.value for c in sheet[2] if c.value]
+        assert all(squeeze(ja[0]) in p and squeeze(en[0]) in p for p in pages[name]), name
+        wide = sheet.page_setup.fitToWidth or 1
+        tall = len(pages[name]) / wide
+        assert tall == int(tall), (name, len(pages[name]), wide)
+        for header in (*ja, *en):
+            shown_on = sum(squeeze(header) in p for p in pages[name])
+            assert shown_on >= tall, (name, header, shown_on, tall)
+
+
 def test_every_workbook_prints_on_a4_with_every_cell_in_full(services, reviewer, cases,
                                                              tmp_path, records_registry):
     require_tools()
@@ -122,6 +148,8 @@ def test_every_workbook_prints_on_a4_with_every_cell_in_full(services, reviewer,
         cut = [(sheet, ref, text[:40]) for sheet, ref, text
                in _cells(path, tables=name in tables) if squeeze(text) not in on_paper]
         assert cut == [], f"{name}: cells not printed in full: {cut[:10]}"
+
+    _headers_on_every_page(books["organisation"], pdfs[books["organisation"]])
 
     # The long purpose continues over several rows; nothing of it is lost.
     pieces = split_to_rows(LONG_PURPOSE, 75.0)
