@@ -218,9 +218,6 @@ def _write_determination(book, s: Styles, page: PageText, data: dict[str, Any], 
     sh.field(ja_word("concept", "blocking"), bool(case.has_blocking))
     if pack is not None:
         sh.field("ルールパック", pack_title(pack))
-    # The exact pack, for auditors: the same id, version and fingerprint as the data exports.
-    sh.field("ルールパックの版と指紋", f"{case.pack_id}@{case.pack_version}\n"
-                                      f"{case.pack_fingerprint}")
     if pack is None:
         sh.field("注意", "この版のルールパックは導入されていないため、設問文を表示できません。")
     elif pack.fingerprint != case.pack_fingerprint:
@@ -260,8 +257,19 @@ def _write_determination(book, s: Styles, page: PageText, data: dict[str, Any], 
         sh.line([qid, ja(getattr(question, "text", None)), shown,
                  names.person(a.answered_by) if a else "",
                  _aware(a.answered_at) if a else None], answer_spans)
-    if verdict is None:
-        return
+    if verdict is not None:
+        _write_reasons(sh, case, verdict, names)
+    # The exact pack, for auditors (the same id, version and fingerprint as the data exports),
+    # apart at the end: a reader names the pack by its title and edition (above).
+    sh.gap()
+    sh.section("付記　判定に用いたルールパックの詳細")
+    sh.field("ルールパックの版", f"{case.pack_id}@{case.pack_version}")
+    sh.field("フィンガープリント", case.pack_fingerprint)
+
+
+def _write_reasons(sh: Form, case: Any, verdict: Any, names: _Words) -> None:
+    """The reasons of the pack for the case's level, its blocking findings, what is
+    unanswered."""
     sh.gap()
     reason_spans = [3, 7, 3, 3, 4]
     sh.header(["規則", "判定理由", ja_word("concept", "level"), "根拠の確度", "出典"],
@@ -269,10 +277,12 @@ def _write_determination(book, s: Styles, page: PageText, data: dict[str, Any], 
     for reason in verdict.reasons:
         sh.line([reason.rule_id, ja(reason.message),
                  names.level(case.pack_id, case.pack_version, reason.level),
-                 ja_word("provenance", reason.provenance), format_source(reason.source, "ja")], reason_spans)
+                 ja_word("provenance", reason.provenance),
+                 format_source(reason.source, "ja")], reason_spans)
     for finding in verdict.blocking:
         sh.line([finding.id, ja(finding.message), ja_word("concept", "blocking"),
-                 ja_word("provenance", finding.provenance), format_source(finding.source, "ja")], reason_spans)
+                 ja_word("provenance", finding.provenance),
+                 format_source(finding.source, "ja")], reason_spans)
     if verdict.unanswered:
         sh.gap()
         sh.field("未回答の設問", "、".join(verdict.unanswered))
