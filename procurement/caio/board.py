@@ -49,6 +49,7 @@ _BOARD_TEXT = {
         "board": "4. 報告事項", "checklists": "5. チェックシートの状況",
         "operation": "6. 運用状況", "incidents": "7. リスク事案",
         "details": "付記. 判定に用いたルールパックの詳細",
+        "no_reasons": "判定理由: 該当した判定規則はありません。",
         "case_id": "案件番号", "org": "組織", "owner": "担当者", "addressee": "報告先",
         "status": "状態", "submitted_at": "提出日時", "approved_at": "承認日時",
         "level": word("concept", "level", "ja"), "complete": "回答の完全性",
@@ -81,6 +82,7 @@ _BOARD_TEXT = {
         "board": "4. Report", "checklists": "5. Checklists",
         "operation": "6. Operation", "incidents": "7. Incidents",
         "details": "Annex. The rule pack behind the classification",
+        "no_reasons": "Reasons: no rule of the pack applied.",
         "case_id": "Case ID", "org": "Organisation", "addressee": "Addressee",
         "owner": "Owner", "status": "Status", "submitted_at": "Submitted at",
         "approved_at": "Approved at", "level": "Level", "complete": "Complete",
@@ -228,8 +230,12 @@ class BoardReportService(ServiceCore):
         if body and not required:
             not_required = words["not_required"].format(level=case_level(case.level), body=body)
         sections.append(Section(words["classification"], fields=tuple(classification_fields),
-                                headers=words["reasons_h"], rows=reason_rows,
-                                note=not_required))
+                                # No empty table: a case no rule applied to says so.
+                                headers=words["reasons_h"] if reason_rows else (),
+                                rows=reason_rows,
+                                note="\n".join(n for n in (
+                                    "" if reason_rows or result is None
+                                    else words["no_reasons"], not_required) if n)))
         if blocking_rows:
             sections.append(Section(words["blocking_h"][1], headers=words["blocking_h"],
                                     rows=blocking_rows))

@@ -271,6 +271,17 @@ def _write_reasons(sh: Form, case: Any, verdict: Any, names: _Words) -> None:
     """The reasons of the pack for the case's level, its blocking findings, what is
     unanswered."""
     sh.gap()
+    if not verdict.reasons and not verdict.blocking:
+        # No empty table: say that no rule of the pack applied (the level is its default).
+        sh.field("判定理由", "該当した判定規則はありません。")
+    else:
+        _write_reason_table(sh, case, verdict, names)
+    if verdict.unanswered:
+        sh.gap()
+        sh.field("未回答の設問", "、".join(verdict.unanswered))
+
+
+def _write_reason_table(sh: Form, case: Any, verdict: Any, names: _Words) -> None:
     reason_spans = [3, 7, 3, 3, 4]
     sh.header(["規則", "判定理由", ja_word("concept", "level"), "根拠の確度", "出典"],
               reason_spans)
@@ -283,9 +294,6 @@ def _write_reasons(sh: Form, case: Any, verdict: Any, names: _Words) -> None:
         sh.line([finding.id, ja(finding.message), ja_word("concept", "blocking"),
                  ja_word("provenance", finding.provenance),
                  format_source(finding.source, "ja")], reason_spans)
-    if verdict.unanswered:
-        sh.gap()
-        sh.field("未回答の設問", "、".join(verdict.unanswered))
 
 
 def _write_report(book, s: Styles, page: PageText, data: dict[str, Any], pack: Any, step: Any,

@@ -168,6 +168,11 @@ def test_every_workbook_prints_on_a4_with_every_cell_in_full(services, reviewer,
         assert "企画 花子" in texts[name].replace("\u3000", " ") or name == "periodic", name
         assert "k-tanaka" not in texts[name], name
         assert not re.search(r"\b(inferred|secondary|confirmed)\b", texts[name]), name
+    # A case no rule applied to says so instead of printing an empty table of reasons; the
+    # exact pack and its fingerprint come last, in the annex.
+    assert "該当した判定規則はありません" in texts["case_approved"]
+    assert "根拠の確度" not in texts["case_approved"] and "根拠の確度" in texts["case_draft"]
+    assert texts["case_draft"].index("付記") > texts["case_draft"].index("根拠の確度")
     assert "2026年7月1日現在" in texts["case_draft"] and "2026年7月1日現在" in texts["organisation"]
     assert "令和8年" in texts["periodic"] and "作成" in texts["periodic"]
 
