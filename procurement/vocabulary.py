@@ -136,6 +136,12 @@ TERMS: dict[str, dict[str, Term]] = {
         "reported_onward_at": Term("外部への報告日時", "Reported onward at"),
         "comment": Term("コメント", "Comment"),
     },
+    # How sure a pack element is (`provenance` of questions, rules and items).
+    "provenance": {
+        "confirmed": Term("公式資料で確認", "Confirmed (official)"),
+        "secondary": Term("二次情報に基づく", "From secondary sources"),
+        "inferred": Term("独自の再構成（推定）", "Our reconstruction (inferred)"),
+    },
     # Words for things that are not stored codes but must read the same everywhere.
     "concept": {
         "blocking": Term("是正が必要な事項", "Blocking finding", ("阻害要因", "阻止")),
