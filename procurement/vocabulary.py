@@ -149,6 +149,13 @@ TERMS: dict[str, dict[str, Term]] = {
         "submitted": Term("自分が提出した案件", "You submitted this case"),
         "changed": Term("自分が内容を変更した案件", "You changed this case"),
     },
+    # What a line of "changes since the return" is about (`Services.changes_since_last_return`).
+    "change_kind": {
+        "answer": Term("質問への回答", "Answer"),
+        "item": Term("チェックリスト項目", "Checklist item"),
+        "board": Term("報告書の記載", "Report field"),
+        "detail": Term("案件情報", "Case details"),
+    },
     # E-mail notifications (`procurement.notify`): what a message is about, and where it is.
     "notification_kind": {
         "case_submitted": Term("審査の依頼", "Review requested"),

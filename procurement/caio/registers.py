@@ -6,7 +6,7 @@ reads the same on screen and on paper. Rows are read with plain SQL selects that
 session and on the workbook's snapshot connection alike; cells are typed values (dates, aware
 datetimes, numbers, words in the reader's language).
 
-    svc.operation_register(actor, state=None | "running" | "ended" | "not_started",
+    svc.operation_register(actor, case_status=None | "in_operation" | ...,
                            due_only=False) -> [OperationRegisterRow]
     svc.incident_register(actor, status=None | "open" | "closed",
                           severities=()) -> [IncidentRegisterRow]
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -31,9 +31,6 @@ from procurement.records import policy
 from procurement.records.core import ServiceCore
 from procurement.records.views import Actor
 from procurement.vocabulary import Term, ismap_text, word
-
-#: The states of a system the operation register filters by.
-OPERATION_STATES = ("running", "ended", "not_started")
 
 #: Which cases the operation register lists: approved at some point (and not withdrawn), or
 #: with an operation record (a running system whose approval a change voided stays listed).
@@ -156,7 +153,7 @@ PackOf = Callable[[str, str], Any]
 def _aware(value: datetime | None) -> datetime | None:
     if value is None or value.tzinfo is not None:
         return value
-    return value.replace(tzinfo=timezone.utc)
+    return value.replace(tzinfo=UTC)
 
 
 def load_operation_register(conn: Any, org_ids: Collection[int], today: date,
@@ -297,20 +294,22 @@ class RegisterService(ServiceCore):
         except Exception:  # noqa: BLE001 - a pack no longer installed: the level id is shown
             return None
 
-    def operation_register(self, actor: Actor, *, state: str | None = None,
+    def operation_register(self, actor: Actor, *, case_status: str | None = None,
                            due_only: bool = False) -> list[OperationRegisterRow]:
-        """Every system of the organisation (approved, running or retired), by case id;
-        `state` keeps one state (OPERATION_STATES), `due_only` the systems whose periodic
-        review is due today or overdue."""
+        """Every system of the organisation (approved, running or retired, or running while its
+        approval is voided), by case id; `case_status` keeps the cases in that status,
+        `due_only` the systems whose periodic review is due today or overdue."""
         policy.require(actor, "operation.read")
-        if state is not None and state not in OPERATION_STATES:
-            raise InputError(f"state {state!r} is not one of {', '.join(OPERATION_STATES)}",
-                             field="state", value=state)
+        if case_status is not None and case_status not in policy.CASE_STATUSES:
+            raise InputError(f"status {case_status!r} is not one of "
+                             f"{', '.join(policy.CASE_STATUSES)}", field="status",
+                             value=case_status)
         with self.read() as s:
             today = fiscal.to_jst(self.now()).date()
             rows = load_operation_register(s, [actor.org_id], today, self._pack_of)
         return [r for r in rows
-                if (state is None or r.state == state) and (not due_only or r.review_is_due)]
+                if (case_status is None or r.case_status == case_status)
+                and (not due_only or r.review_is_due)]
 
     def incident_register(self, actor: Actor, *, status: str | None = None,
                           severities: Collection[str] = ()) -> list[IncidentRegisterRow]:

@@ -11,12 +11,12 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from procurement.cli import audit, exports, packs, records, reports, rulesharing
+from procurement.cli import audit, exports, notify, packs, records, reports, rulesharing
 
 log = logging.getLogger(__name__)
 
 #: Command-group modules, in the order their commands appear in `--help`.
-GROUPS = (packs, records, audit, exports, rulesharing, reports)
+GROUPS = (packs, records, audit, exports, rulesharing, reports, notify)
 
 
 def build_parser() -> argparse.ArgumentParser:

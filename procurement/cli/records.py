@@ -83,6 +83,8 @@ def register(sub) -> None:
                      help="comma-separated: planner, reviewer, auditor, pack_admin, admin")
     add.add_argument("--password-stdin", action="store_true",
                      help="read the password from the first line of standard input")
+    add.add_argument("--email", metavar="ADDRESS",
+                     help="where the user's e-mail notifications go (optional)")
     add.set_defaults(handler=_users_add)
 
     orgs = sub.add_parser("orgs", help="organisations (administrators)")
@@ -228,7 +230,7 @@ def _users_add(args: argparse.Namespace) -> int:
         svc = services_for(args)
         user = svc.create_user(
             svc.system_actor(args.org), args.org, args.username, args.display_name, password,
-            [r.strip() for r in args.roles.split(",") if r.strip()],
+            [r.strip() for r in args.roles.split(",") if r.strip()], email=args.email,
         )
     except ProcurementError as exc:
         return _fail(exc)

@@ -95,10 +95,11 @@ def review_due(case: CaseFacts, due: date, to: str) -> Message:
                           "確認を行い、アプリに記録してください。", case))
 
 
-def test_message(to: str) -> Message:
+def trial_message(to: str) -> Message:
     """The message of `procurement notify test`: proves that sending works."""
-    lines = [f"{to} 様", "", "生成AI調達・利活用ガイドからの試験送信です。このメールが届いていれば、"
-             "通知の送信設定は正しく動いています。", "", "--", SIGNATURE]
+    lead = ("生成AI調達・利活用ガイドからの試験送信です。このメールが届いていれば、"
+            "通知の送信設定は正しく動いています。")
+    lines = [f"{to} 様", "", lead, "", "--", SIGNATURE]
     return Message(_subject("通知の試験送信"), "\n".join(lines) + "\n")
 
 

@@ -27,7 +27,14 @@ from sqlalchemy.orm import Session
 
 from procurement import fiscal
 from procurement.caio.portfolio import OperationRow, next_review_due
-from procurement.db.models import Case, Decision, Notification, Operation, Organisation, User
+from procurement.db.models import (
+    Case,
+    Decision,
+    Notification,
+    Operation,
+    Organisation,
+    User,
+)
 from procurement.errors import InputError
 from procurement.notify import messages, outbox, sender
 from procurement.notify.settings import SmtpSettings, case_link, smtp_settings
@@ -244,7 +251,7 @@ class NotificationService(ServiceCore):
         if settings is None:
             raise InputError("notifications are off: set PROCUREMENT_SMTP_HOST (and "
                              "PROCUREMENT_SMTP_FROM)", field="PROCUREMENT_SMTP_HOST")
-        message = messages.test_message(address)
+        message = messages.trial_message(address)
         sender.send(settings, address, message.subject, message.body)
         return settings
 

@@ -38,7 +38,7 @@ class _Worker(threading.Thread):
         while not self.stopping.is_set():
             try:
                 self.svc.deliver_notifications()
-            except Exception:  # noqa: BLE001 - the sender must outlive any one failure
+            except Exception:
                 log.exception("sending notifications failed; retrying in %.0f s", INTERVAL_S)
             self.wakeup.wait(INTERVAL_S)
             self.wakeup.clear()
