@@ -208,11 +208,14 @@ class NotificationService(ServiceCore):
         if settings is None:
             return DeliveryReport(off=not problem, problem=problem)
         token = secrets.token_hex(16)
+        # Due as of the start: a message that fails now is rescheduled after this moment, so
+        # one call tries each message once.
+        started = self.now()
         sent = retrying = failed = tried = 0
         while limit is None or tried < limit:
             batch = BATCH if limit is None else min(BATCH, limit - tried)
             with self._transaction() as s:
-                claimed = outbox.claim(s, now=self.now(), token=token, limit=batch)
+                claimed = outbox.claim(s, now=started, token=token, limit=batch)
             if not claimed:
                 break
             for message in claimed:

@@ -140,8 +140,8 @@ class ConsultationService(ServiceCore):
                             note: str = "") -> ConsultationView:
         """Record (or correct) the consultation of one applicable step for the case's current
         submission (reviewer). The case must be submitted; `step_id` must be a report or
-        consultation step that applies to it; `reported_on` a JST date not in the future and
-        not before the case was created; `advice` one of ADVICE."""
+        consultation step that applies to it; `reported_on` a JST date not in the future;
+        `advice` one of ADVICE."""
         if advice not in ADVICE:
             raise InputError(f"advice {advice!r} is not one of {', '.join(ADVICE)}",
                              field="advice", value=advice)
@@ -164,9 +164,9 @@ class ConsultationService(ServiceCore):
                     f"applies to it (applicable: {', '.join(steps) or 'none'})",
                     field="step", value=step_id, case_id=case.id)
             today = fiscal.to_jst(uow.now).date()
-            day = parse_day(reported_on, "reported_on", today,
-                            not_before=fiscal.to_jst(case.created_at).date(),
-                            not_before_name="the day the case was created")
+            # Not bounded below: the report may predate the case's record here (a case moved
+            # from the spreadsheets).
+            day = parse_day(reported_on, "reported_on", today)
             submission = current_submission_id(s, case.id)
             assert submission is not None  # a submitted case has a submission decision
             user_id = uow.user_id("record consultations")
