@@ -91,12 +91,12 @@ def render_returned_banner(svc, actor) -> None:
         for case in returned:
             text_col, button_col = st.columns([5, 1], vertical_alignment="center")
             text_col.markdown(
-                "**" + t("review.returned_item", id=case.id, title=plain(case.title),
+                "**" + t("review.returned_item", id=case.case_id, title=plain(case.title),
                          time=format_jst(case.returned_at), name=plain(case.returned_by))
                 + "**  \n" + (plain(case.comment) or "-"))
-            if button_col.button(t("review.returned_open"), key=f"returned_open_{case.id}",
+            if button_col.button(t("review.returned_open"), key=f"returned_open_{case.case_id}",
                                  icon=":material/edit_note:"):
-                open_case(case.id)
+                open_case(case.case_id)
 
 
 def body(actor) -> None:

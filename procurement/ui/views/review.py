@@ -123,22 +123,29 @@ def render_inbox(svc, actor) -> None:
     rows = []
     for e in entries:
         pack = resolve_pack(svc, e.pack_id, e.pack_version)
+        # What decides the order first (days waiting), the case number last: on a narrow
+        # screen the columns that fit are the ones a reviewer reads.
         rows.append({
-            t("review.col_case"): e.case_id,
+            t("review.col_days"): e.days_waiting,
             t("review.col_level"): widgets.level_label(pack, e.level) if pack else (e.level or "-"),
             t("review.col_title"): e.title,
-            t("review.col_department"): e.department,
-            t("review.col_submitter"): e.submitted_by,
-            t("review.col_submitted"): day_text(e.submitted_at),
-            t("review.col_days"): e.days_waiting,
             t("review.col_round"): word("concept", "resubmission" if e.resubmission
                                         else "first_submission"),
-            t("review.col_conflict"): word("four_eyes", e.conflict) if e.conflict else "",
+            t("review.col_submitter"): e.submitted_by,
+            t("review.col_department"): e.department,
+            t("review.col_submitted"): day_text(e.submitted_at),
+            t("review.col_case"): e.case_id,
         })
+        if blocked:  # the column only when a case is blocked, so that the table fits the screen
+            rows[-1][t("review.col_conflict")] = (word("four_eyes", e.conflict) if e.conflict
+                                                  else "")
     st.session_state[ROWS_KEY] = [e.case_id for e in entries]
     # st.dataframe shows cells as text (no markup); a picked row opens its case.
+    # The title takes the room it needs; numbers and days stay narrow.
+    config = {t("review.col_case"): st.column_config.NumberColumn(width="small"),
+              t("review.col_days"): st.column_config.NumberColumn(width="small")}
     st.dataframe(pd.DataFrame(rows), hide_index=True, key=TABLE_KEY, on_select=_row_selected,
-                 selection_mode="single-row")
+                 selection_mode="single-row", column_config=config, width="stretch")
     labels = {e.case_id: f"#{e.case_id} {e.title}（{day_text(e.submitted_at)}）"
               if lang() == "ja" else f"#{e.case_id} {e.title} ({day_text(e.submitted_at)})"
               for e in entries}
