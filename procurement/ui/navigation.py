@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,10 @@ class PageSpec:
     count_key: str = ""
     count_method: str = ""
 
+
+#: The browser tab's icon, served by the app itself (tests/ui/test_browser_hostile_data.py checks
+#: that no page makes the browser fetch anything from another origin).
+FAVICON = str(Path(__file__).resolve().parent / "static" / "favicon.png")
 
 SIGN_IN = PageSpec("procurement/ui/pages/sign_in.py", "nav.sign_in", ":material/login:", "sign-in")
 

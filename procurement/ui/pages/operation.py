@@ -41,6 +41,7 @@ from procurement.ui.state import (
     format_jst,
     get_services,
     lang,
+    plain,
     run_page,
     t,
     word,
@@ -391,7 +392,7 @@ def render_operation_register(svc, actor) -> None:
     st.dataframe(_register_frame(OPERATION_COLUMNS, rows, operation_cells), hide_index=True,
                  key=OPERATION_TABLE, on_select=_operation_row_picked,
                  selection_mode="single-row")
-    _open_controls(OPERATION_TABLE, {r.case_id: f"#{r.case_id} {r.title}" for r in rows})
+    _open_controls(OPERATION_TABLE, {r.case_id: f"#{r.case_id} {plain(r.title)}" for r in rows})
 
 
 def render_incident_register(svc, actor) -> None:
@@ -415,7 +416,7 @@ def render_incident_register(svc, actor) -> None:
                  key=INCIDENT_TABLE, on_select=_incident_row_picked, selection_mode="single-row")
     labels: dict[int, str] = {}
     for r in rows:
-        labels.setdefault(r.case_id, f"#{r.case_id} {r.title}")
+        labels.setdefault(r.case_id, f"#{r.case_id} {plain(r.title)}")
     _open_controls(INCIDENT_TABLE, labels)
 
 
@@ -446,13 +447,14 @@ def render_case(svc, actor) -> None:
         st.session_state[PICK_KEY] = wanted if wanted in by_id else cases[0].id
     levels = level_names(svc)
     labels = {
-        i: t("operation.pick_item", id=i, title=c.title, status=word("case_status", c.status),
+        i: t("operation.pick_item", id=i, title=plain(c.title),
+             status=word("case_status", c.status),
              level=levels.get(c.level or "unclassified", "-"))
         for i, c in by_id.items()
     }
     st.selectbox(t("operation.pick"), list(by_id), key=PICK_KEY, format_func=labels.__getitem__)
     case = svc.get_case(actor, st.session_state[PICK_KEY])
-    st.caption(t("operation.case_line", department=case.department,
+    st.caption(t("operation.case_line", department=plain(case.department),
                  status=word("case_status", case.status),
                  level=levels.get(case.level or "unclassified", "-")))
     st.subheader(t("operation.record"))
