@@ -16,6 +16,7 @@ from procurement.cli import (
     audit,
     doctor,
     exports,
+    notify,
     packs,
     records,
     reports,
@@ -27,7 +28,7 @@ from procurement.cli.common import RULES_DIR_HELP, HelpFormatter
 log = logging.getLogger(__name__)
 
 #: Command-group modules, in the order their commands appear in `--help`.
-GROUPS = (serve, doctor, packs, records, audit, exports, rulesharing, reports)
+GROUPS = (serve, doctor, packs, records, audit, exports, rulesharing, reports, notify)
 
 EXAMPLES = """examples:
   procurement serve             # the app on http://127.0.0.1:8501

@@ -111,8 +111,8 @@ def register(sub) -> None:
     add.add_argument("--password-stdin", action="store_true",
                      help="read the password from the first line of standard input")
     add.add_argument("--email", metavar="ADDRESS",
-                     help="the person's e-mail address (single sign-on with "
-                          "PROCUREMENT_SSO_MATCH=email matches it)")
+                     help="the person's e-mail address: where e-mail notifications go, and what "
+                          "single sign-on matches with PROCUREMENT_SSO_MATCH=email (optional)")
     add.set_defaults(handler=_users_add)
     email = add_command(
         users_sub, "set-email", help="set or clear a user's e-mail address",

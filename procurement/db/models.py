@@ -357,9 +357,71 @@ class Incident(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
 
 
+class Consultation(Base):
+    """What a reviewer recorded of a report or consultation step before approving (the Advisory
+    Board, a municipality's committee, the CAIO: whatever the case's pack names as the step's
+    body): when it was reported, whether advice was received, a note.
+
+    One row per step of one submission (`submission_id`, the case's `submission` decision): a
+    resubmitted case needs its consultation recorded again, and recording it a second time for
+    the same submission corrects the record (the audit event keeps the old values). It is the
+    reviewer's own record, not part of the case: writing it changes neither the case's version
+    nor anything an approval covers.
+    """
+
+    __tablename__ = "consultations"
+    __table_args__ = (UniqueConstraint("submission_id", "step_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    # The case's organisation (filled from the case when left unset: `fill_org_id`).
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("decisions.id"))
+    step_id: Mapped[str] = mapped_column(String(100))
+    reported_on: Mapped[date]
+    advice: Mapped[str] = mapped_column(String(20))  # 'received' | 'none'
+    note: Mapped[str] = mapped_column(Text, default="")
+    recorded_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime]
+
+
+class Notification(Base):
+    """One e-mail message in the outbox (`procurement.notify`).
+
+    Written in the same transaction as the change it tells about, so a message exists exactly
+    when its change was committed; any app process (or `procurement notify run`) sends it later,
+    claiming it first so that two processes never send one twice. A failed send is retried with
+    back-off until `status` becomes `failed`. Never holds a secret: the body is what the
+    recipient reads, the error text is the server's answer.
+    """
+
+    __tablename__ = "notifications"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # case_submitted | case_returned | case_approved | review_due
+    kind: Mapped[str] = mapped_column(String(40))
+    org_code: Mapped[Optional[str]] = mapped_column(String(64))
+    case_id: Mapped[Optional[int]] = mapped_column(ForeignKey("cases.id"), index=True)
+    recipient: Mapped[str] = mapped_column(String(254))
+    recipient_user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    # Set for messages that must be queued once only (a review reminder per due date and user).
+    dedupe_key: Mapped[Optional[str]] = mapped_column(String(200), unique=True)
+    status: Mapped[str] = mapped_column(String(20), index=True)  # queued|sending|sent|failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(index=True)
+    claimed_at: Mapped[Optional[datetime]]
+    claim_token: Mapped[Optional[str]] = mapped_column(String(64))
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime]
+    sent_at: Mapped[Optional[datetime]]
+
+
 #: The records keyed by case that also carry their case's organisation (migration 0006), so that
 #: every table that grows can be scoped, indexed and distributed by organisation.
-CASE_RECORDS = (Answer, ChecklistResult, BoardReport, Decision, Operation, Incident)
+CASE_RECORDS = (Answer, ChecklistResult, BoardReport, Decision, Operation, Incident,
+                Consultation)
 
 
 @event.listens_for(Session, "before_flush")

@@ -53,7 +53,8 @@ def run() -> None:
     st.set_page_config(page_title="生成AI調達・利活用ガイド", page_icon=navigation.FAVICON,
                        layout="wide")
     actor = state.begin_run()
-    pages = [st.Page(navigation.script(spec.path), title=state.t(spec.title_key), icon=spec.icon,
+    pages = [st.Page(navigation.script(spec.path), title=navigation.menu_title(spec, actor, state.t),
+                     icon=spec.icon,
                      url_path=spec.url_path, default=default)
              for spec, default in navigation.routes_for(frozenset(actor.roles) if actor else None)]
     state.render_sidebar(actor)

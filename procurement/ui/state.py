@@ -57,9 +57,13 @@ def _build_services(database_url: str, rules_dir: str):
     # and cached per (URL, rules folder): one engine per database for the whole server.
     # `open_services` is the one place services are built, so the app sees the packs installed
     # in the database as well as the shipped ones; a pack that no longer loads is logged.
+    from procurement.notify import worker
     from procurement.runtime import open_services
 
-    return open_services(database_url, rules_dir, warn=log.warning)
+    svc = open_services(database_url, rules_dir, warn=log.warning)
+    # This process sends the e-mail notifications its users' changes queue (when configured).
+    worker.start(svc)
+    return svc
 
 
 def get_services():

@@ -79,9 +79,31 @@ def render_new_case(svc, actor) -> None:
             open_case(case.id)
 
 
+def render_returned_banner(svc, actor) -> None:
+    """A planner's cases that a reviewer returned, first thing on the page: each with who
+    returned it when, the reviewer's comment, and a button that opens it to fix."""
+    if not actor.has_role("planner"):
+        return
+    returned = svc.returned_cases(actor)
+    if not returned:
+        return
+    with st.container(border=True, key="returned_banner"):
+        st.warning(t("review.returned_banner", count=len(returned)), icon=":material/undo:")
+        for case in returned:
+            text_col, button_col = st.columns([5, 1], vertical_alignment="center")
+            text_col.markdown(
+                "**" + t("review.returned_item", id=case.case_id, title=plain(case.title),
+                         time=format_jst(case.returned_at), name=plain(case.returned_by))
+                + "**  \n" + (plain(case.comment) or "-"))
+            if button_col.button(t("review.returned_open"), key=f"returned_open_{case.case_id}",
+                                 icon=":material/edit_note:"):
+                open_case(case.case_id)
+
+
 def body(actor) -> None:
     svc = get_services()
     st.title(t("cases.heading"))
+    render_returned_banner(svc, actor)
     if actor.has_role("planner"):
         render_new_case(svc, actor)
 

@@ -1,12 +1,13 @@
 """Every table that grows carries the organisation: `org_id` on the tables keyed by case
-(answers, checklist_results, decisions, board_reports, operations, incidents), filled from the
+(answers, checklist_results, decisions, board_reports, operations, incidents,
+consultations), filled from the
 case for existing rows, indexed, and required from now on.
 
 Each query of an organisation's records can then be scoped by it, and a deployment that outgrows
 one PostgreSQL server can distribute these tables by organisation (docs/deployment.md).
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-11-30 14:00:00
 
 """
@@ -17,13 +18,13 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = '0006'
-down_revision: str | Sequence[str] | None = '0004'
+down_revision: str | Sequence[str] | None = '0005'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 #: The tables keyed by case that get the organisation of their case.
 TABLES = ("answers", "checklist_results", "decisions", "board_reports", "operations",
-          "incidents")
+          "incidents", "consultations")
 
 
 def upgrade() -> None:
