@@ -37,7 +37,7 @@ def register(sub) -> None:
     test.set_defaults(handler=_test)
     run = add_command(
         notify_sub, "run", help="queue due-review reminders and send what is due (for cron)",
-        examples=["*/10 * * * * procurement notify run   # crontab: every ten minutes"],
+        examples=["procurement notify run   # from cron, e.g. every ten minutes"],
         description="Queues one reminder per person (the case's planner and the organisation's "
                     "reviewers) for each system whose periodic review falls due within 7 days "
                     "or is overdue, once per due date; then sends every message that is due, "

@@ -46,7 +46,7 @@ def test_case_records_carry_their_case_s_organisation_written_migrated_and_requi
 
     # Rows written before the column existed are filled from their case on upgrade.
     with engine.begin() as conn:
-        command.downgrade(alembic_config(conn), "0004")
+        command.downgrade(alembic_config(conn), "0005")
     assert "org_id" not in {c["name"] for c in inspect(engine).get_columns("answers")}
     upgrade_to_head(engine)
     assert current_revision(engine) == head_revision()

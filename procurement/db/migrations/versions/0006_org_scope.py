@@ -27,7 +27,37 @@ TABLES = ("answers", "checklist_results", "decisions", "board_reports", "operati
           "incidents", "consultations")
 
 
+#: The columns of `consultations` as 0005 made them.
+_CONSULTATION_COLUMNS = ("id, case_id, submission_id, step_id, reported_on, advice, note, "
+                         "recorded_by, recorded_at")
+
+
+def _stash_consultations() -> bool:
+    """On SQLite, batch mode copies a table and drops the original. `consultations` refers to
+    `decisions`, and SQLite counts the drop of a referenced row as a violation even when the copy
+    brings the row back under the old name. So the consultations are set aside (while their
+    decisions exist, which is no violation) and put back afterwards."""
+    if op.get_bind().dialect.name != "sqlite":
+        return False
+    op.execute("CREATE TEMP TABLE consultations_stash AS SELECT * FROM consultations")
+    op.execute("DELETE FROM consultations")
+    return True
+
+
+def _restore_consultations(with_org: bool) -> None:
+    if with_org:
+        cols = ", ".join(f"s.{c.strip()}" for c in _CONSULTATION_COLUMNS.split(","))
+        op.execute(f"INSERT INTO consultations ({_CONSULTATION_COLUMNS}, org_id) "
+                   f"SELECT {cols}, c.org_id FROM consultations_stash s "
+                   f"JOIN cases c ON c.id = s.case_id")
+    else:
+        op.execute(f"INSERT INTO consultations ({_CONSULTATION_COLUMNS}) "
+                   f"SELECT {_CONSULTATION_COLUMNS} FROM consultations_stash")
+    op.execute("DROP TABLE consultations_stash")
+
+
 def upgrade() -> None:
+    stashed = _stash_consultations()
     for table in TABLES:
         with op.batch_alter_table(table, schema=None, recreate='never') as batch_op:
             batch_op.add_column(sa.Column('org_id', sa.Integer(), nullable=True))
@@ -40,11 +70,16 @@ def upgrade() -> None:
             batch_op.create_foreign_key(op.f(f'fk_{table}_org_id_organisations'),
                                         'organisations', ['org_id'], ['id'])
         op.create_index(op.f(f'ix_{table}_org_id'), table, ['org_id'])
+    if stashed:
+        _restore_consultations(with_org=True)
 
 
 def downgrade() -> None:
+    stashed = _stash_consultations()
     for table in reversed(TABLES):
         op.drop_index(op.f(f'ix_{table}_org_id'), table_name=table)
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.drop_constraint(op.f(f'fk_{table}_org_id_organisations'), type_='foreignkey')
             batch_op.drop_column('org_id')
+    if stashed:
+        _restore_consultations(with_org=False)
