@@ -14,7 +14,12 @@ from typing import Any
 from sqlalchemy import select
 
 from procurement.caio.documents import (
-    Document, Field, Section, label, level_text, level_words, render_document_html,
+    Document,
+    Field,
+    Section,
+    label,
+    level_text,
+    render_document_html,
     write_document_xlsx,
 )
 from procurement.caio.portfolio import (
@@ -23,10 +28,10 @@ from procurement.caio.portfolio import (
 )
 from procurement.db.models import BOARD_REPORT_FIELDS, Case, Organisation
 from procurement.errors import InputError, NotFoundError, ProcurementError
+from procurement.files import atomic_output
 from procurement.records import policy
 from procurement.records.core import ServiceCore
 from procurement.records.views import Actor
-from procurement.files import atomic_output
 from procurement.vocabulary import ismap_text, word
 
 # --------------------------------------------------------------------------- board report content
@@ -146,7 +151,7 @@ class BoardReportService(ServiceCore):
                     return _pick(pack.level(level_id).label, lang)
                 except (ProcurementError, KeyError):  # an id the pack lacks is shown as it is
                     return level_id
-            return level_text(level_id, level_words(self.registry, lang), lang)
+            return level_text(level_id, None, lang)  # no pack: the id as it is
 
         sections = [
             Section(words["case"], fields=(
@@ -179,8 +184,7 @@ class BoardReportService(ServiceCore):
             classification_fields.append(Field(words["unanswered"], ", ".join(result.unanswered)))
         sections.append(Section(words["classification"], fields=tuple(classification_fields),
                                 headers=words["reasons_h"], rows=reason_rows,
-                                note="" if case.level == "high"
-                                else words["not_high"].format(high=case_level("high"))))
+                                note=_board_note(pack, case.level, words, case_level)))
         if blocking_rows:
             sections.append(Section(words["blocking_h"][1], headers=words["blocking_h"],
                                     rows=blocking_rows))
@@ -292,3 +296,16 @@ class BoardReportService(ServiceCore):
         if code is None:
             raise NotFoundError(f"case {case_id} not found", kind="case", id=case_id)
         return code
+
+
+def _board_note(pack: Any, level_id: str | None, words: dict[str, Any], name: Any) -> str:
+    """The note under the classification: none when the case's own pack counts its level as
+    high risk (the board report is due), else which levels would make it due, as the pack names
+    them (no note when the pack is unknown or has no high-risk level)."""
+    if pack is None:
+        return ""
+    high = pack.high_risk_levels()
+    if not high or level_id in high:
+        return ""
+    return words["not_high"].format(high="」「".join(name(h) for h in high) if words is _BOARD_TEXT["ja"]
+                                    else "”, “".join(name(h) for h in high))

@@ -16,28 +16,21 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO
 
-
 from procurement import fiscal
-from procurement.caio.documents import (
-    _file_path,
-    _write_value,
-    level_text,
-    level_words,
-    pack_level_words,
-)
+from procurement.caio.documents import _file_path, _write_value
 from procurement.caio.incidents import SEVERITIES
 from procurement.caio.portfolio import (
     FiscalYearSystem,
     PortfolioRows,
-    count_by_level,
     count_by_status,
+    level_groups,
     next_review_due,
     select_fiscal_year,
 )
+from procurement.events import describe_event
 from procurement.exports.sheets import Column, Table, open_workbook, write_text
 from procurement.records.core import ServiceCore
 from procurement.records.views import Actor
-from procurement.events import describe_event
 from procurement.vocabulary import decision_note, event_word, ismap_text, word
 
 PERIODIC_SYSTEM_COLUMNS = (
@@ -111,13 +104,23 @@ _MILESTONE_EVENTS = ("operation.started", "operation.updated", "operation.review
                      "operation.ended")
 
 
-def _changes_summary(system: FiscalYearSystem, lang: str, levels: dict[str, str]) -> str:
-    """One line per decision and per operation milestone of the year, in time order."""
+def _pack_words(rows: PortfolioRows, pack_id: str, version: str, lang: str) -> dict[str, str]:
+    """Level id -> label of one exact pack (empty when the pack is unknown: ids are shown)."""
+    pack = rows.levels.pack(pack_id, version)
+    return {lv.id: lv.text(lang) for lv in pack.levels} if pack is not None else {}
+
+
+def _changes_summary(system: FiscalYearSystem, lang: str, rows: PortfolioRows) -> str:
+    """One line per decision and per operation milestone of the year, in time order. A
+    decision's level is named by the pack it was taken under (the case's pack without one)."""
+    case = system.case
     lines: list[tuple[datetime, str]] = []
     for d in system.decisions:
         text = word("decision", d.kind, lang)
         if d.level and d.kind == "approval":
-            text += f" ({level_text(d.level, levels, lang)})"
+            pack_id, version = ((d.pack_id, d.pack_version) if d.pack_id and d.pack_version
+                                else (case.pack_id, case.pack_version))
+            text += f" ({rows.levels.label(pack_id, version, d.level, lang)})"
         if d.kind in ("void", "return", "reassessment"):
             pack = f"{d.pack_id}@{d.pack_version}" if d.pack_id else None
             note = decision_note(d.kind, d.comment, lang, pack=pack)
@@ -125,7 +128,8 @@ def _changes_summary(system: FiscalYearSystem, lang: str, levels: dict[str, str]
         lines.append((d.created_at, text))
     for change in system.changes:
         if change.event_type in _MILESTONE_EVENTS:
-            detail = describe_event(change.event_type, change.payload, lang, levels=levels)
+            detail = describe_event(change.event_type, change.payload, lang,
+                                    levels=_pack_words(rows, case.pack_id, case.pack_version, lang))
             text = event_word(change.event_type, lang) + (f": {detail}" if detail else "")
             lines.append((change.occurred_at, text))
     lines.sort(key=lambda item: item[0])
@@ -140,22 +144,19 @@ def write_periodic_report(
     generated_at: datetime,
     generated_by: str,
     lang: str = "ja",
-    levels: dict[str, str] | None = None,
-    pack_levels: dict[tuple[str, str], dict[str, str]] | None = None,
 ) -> PeriodicReportResult:
     """Write the periodic-report workbook of `fy` for the organisation in `rows` to `out`
-    (a path or a binary file object). Returns the counts written. `levels`: level id -> words
-    (`procurement.caio.documents.level_words` of the packs; ids are shown without it);
-    `pack_levels`: the words of each case's own pack (`pack_level_words`), which win."""
+    (a path or a binary file object). Returns the counts written. Levels are named, ordered and
+    judged (out of scope) by each case's own pack (`CaseRow.level_info`, `rows.levels`); a
+    case whose pack is unknown shows its level id."""
     start, end = fiscal.fiscal_year_dates(fy)
     systems = select_fiscal_year(rows, fy)
     with _file_path(out) as path:
         return _write_periodic(rows, fy, systems, path, start, end, generated_at, generated_by,
-                               lang, levels or {}, pack_levels or {})
+                               lang)
 
 
-def _write_periodic(rows, fy, systems, path, start, end, generated_at, generated_by, lang,
-                    levels, pack_levels):
+def _write_periodic(rows, fy, systems, path, start, end, generated_at, generated_by, lang):
     book, styles = open_workbook(
         path,
         title=f"定期報告 {fy}年度 ({fiscal.fiscal_year_label(fy)}) {rows.org_code}",
@@ -176,16 +177,14 @@ def _write_periodic(rows, fy, systems, path, start, end, generated_at, generated
             reviews_overdue += 1
         system_table.append([
             case.id, case.title, case.purpose, case.department,
-            level_text(case.level, pack_levels.get((case.pack_id, case.pack_version), levels),
-                       lang), word("case_status", case.status, lang),
+            case.level_text(lang), word("case_status", case.status, lang),
             case.pack_ref, case.pack_fingerprint[:12],
             op.vendor if op else None, op.model_name if op else None,
             op.model_version if op else None, ismap_text(op.ismap_listing, lang) if op else None,
             case.approved_at, op.started_on if op else None, op.ended_on if op else None,
             op.review_interval_months if op else None, op.last_reviewed_on if op else None, due,
             len(system.incidents),
-            _changes_summary(system, lang, pack_levels.get((case.pack_id, case.pack_version),
-                                                           levels)),
+            _changes_summary(system, lang, rows),
             len(system.changes),
         ])
         for inc in system.incidents:
@@ -199,7 +198,8 @@ def _write_periodic(rows, fy, systems, path, start, end, generated_at, generated
             change_table.append([
                 case.id, case.title, change.occurred_at, change.event_type,
                 event_word(change.event_type, lang), change.actor,
-                describe_event(change.event_type, change.payload, lang, levels=levels),
+                describe_event(change.event_type, change.payload, lang,
+                               levels=_pack_words(rows, case.pack_id, case.pack_version, lang)),
                 change.seq,
             ])
 
@@ -207,6 +207,15 @@ def _write_periodic(rows, fy, systems, path, start, end, generated_at, generated
         return "\n".join(f"{name(k)}: {v}" for k, v in counts.items()) or "0"
 
     cases = [system.case for system in systems]
+    groups = level_groups(cases)
+    several_scales = len({g.scale for g in groups if g.level is not None}) > 1
+
+    def group_name(group) -> str:
+        # With cases on several scales (packs with levels of their own), each level says whose.
+        text = group.text(lang)
+        if several_scales and group.level is not None:
+            text = f"{rows.levels.scale_title(group.scale, lang)}: {text}"
+        return text
     severities = {k: severity_counts[k] for k in SEVERITIES if severity_counts[k]}
 
     summary_rows = [
@@ -217,8 +226,7 @@ def _write_periodic(rows, fy, systems, path, start, end, generated_at, generated
         ["作成者 / Generated by", generated_by],
         ["対象システム数 / Systems in scope", len(systems)],
         ["リスク区分別 / By level",
-         counts_text(count_by_level(cases),
-                     lambda k: level_text(None if k == "unclassified" else k, levels, lang))],
+         "\n".join(f"{group_name(g)}: {g.count}" for g in groups) or "0"],
         ["状態別（作成時点） / By status (when generated)",
          counts_text(count_by_status(cases), lambda k: word("case_status", k, lang))],
         ["年度内のリスク事案 / Incidents in year", incident_table.count],
@@ -253,7 +261,4 @@ class PeriodicReportService(ServiceCore):
         rows = self.load_portfolio_rows(actor, org_code, changes_period=fiscal.fiscal_year_dates(fy))
         return write_periodic_report(
             rows, fy, out, generated_at=self.now(),
-            generated_by=actor.display_name or actor.username, lang=lang,
-            levels=level_words(self.registry, lang),
-            pack_levels=pack_level_words(self.registry,
-                                         ((c.pack_id, c.pack_version) for c in rows.cases), lang))
+            generated_by=actor.display_name or actor.username, lang=lang)
