@@ -19,7 +19,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from itertools import compress, repeat
+from itertools import compress, count, repeat
 from operator import is_, itemgetter
 from typing import Any
 
@@ -207,7 +207,8 @@ class Classification:
     unanswered: list[str]
     applicable_questions: list[str]
     ignored_answers: list[str]
-    reasons: list[Reason]
+    #: the rules that fired (a read-only sequence, built when first read)
+    reasons: Sequence[Reason]
     blocking: list[Finding]
     required_steps: list[str]
     required_items: list[str]
@@ -406,9 +407,9 @@ def check_answers(pack: ResolvedPack, answers: Any) -> dict[str, Any]:
     return _check(pack, answers)[0]
 
 
-def _check(pack: ResolvedPack, answers: Mapping[str, Any]) -> tuple[dict[str, Any], list[Any] | None]:
-    """check_answers, also handing on the points vector's values (see `_FastCheck`) when the
-    fast path computed them."""
+def _check(pack: ResolvedPack, answers: Mapping[str, Any]) -> tuple[dict[str, Any], tuple[list[Any], list[int]] | None]:
+    """check_answers, also handing on the points vector's values (see `_FastCheck`) and the
+    positions of its unanswered questions (None) when the fast path computed them."""
     if not isinstance(answers, Mapping):
         raise InvalidAnswersError(
             f"answers must be an object mapping question ids to answers; got {type(answers).__name__}",
@@ -476,21 +477,28 @@ def _check(pack: ResolvedPack, answers: Mapping[str, Any]) -> tuple[dict[str, An
                 choices = fast.fetch(clean)  # KeyError when a choice question has no key
                 points: list[Any] = list(map(dict.__getitem__, fast.tables, choices))
                 sum(points)
-                found = len(choices)
+                gaps: list[int] = []
             except (KeyError, TypeError):
                 choices = list(map(clean.get, fast.choices))  # None when absent
                 points = list(map(dict.__getitem__, fast.tables, choices))
-                found = len(choices) - choices.count(None)
-            if found + texts == len(answers):
-                return clean, points
+                gaps = _gaps(points)
+            if len(choices) - len(gaps) + texts == len(answers):
+                return clean, (points, gaps)
     except (KeyError, TypeError):  # not an option, or an unhashable answer (a list)
         pass
     return _check_answers_slowly(pack, answers), None
 
 
-def _points_values(fast: _FastCheck, given: Mapping[str, Any]) -> list[int | None]:
-    """The points vector's values of checked answers (the answer check's slow path)."""
-    return list(map(dict.__getitem__, fast.tables, map(given.get, fast.choices)))
+def _points_values(fast: _FastCheck, given: Mapping[str, Any]) -> tuple[list[int | None], list[int]]:
+    """The points vector's values of checked answers and its gaps (the answer check's slow
+    path)."""
+    values: list[Any] = list(map(dict.__getitem__, fast.tables, map(given.get, fast.choices)))
+    return values, _gaps(values)
+
+
+def _gaps(values: list[Any]) -> list[int]:
+    """The positions of None (unanswered) in a points vector, in C."""
+    return list(compress(count(), map(is_, values, repeat(None))))
 
 
 def _check_special(pack: ResolvedPack, qid: str, value: Any, entry: tuple[int, Any, Any],
@@ -577,10 +585,11 @@ class _Answers(dict):
 
 
 def _effective(pack: ResolvedPack, given: Mapping[str, Any],
-               points: list[Any] | None = None) -> tuple[_Answers, list[str], list[str], list[str]]:
+               points: tuple[list[Any], list[int]] | None = None) -> tuple[_Answers, list[str], list[str], list[str]]:
     """The answers the conditions see (questions that do not apply marked NOT_APPLICABLE), and
     the applicable, unanswered (required) and ignored question ids, in pack order. `points`:
-    the points vector's values when the answer check computed them (the list is used)."""
+    the points vector's values and gaps when the answer check computed them (the list is
+    used)."""
     plan = _plan(pack)
     effective = _Answers(given)
     effective.memo = None
@@ -608,13 +617,15 @@ def _effective(pack: ResolvedPack, given: Mapping[str, Any],
     if plan.points_questions is not None:
         # The points of every question, once: each points condition then only adds them up.
         fast = _fast_check(pack)
-        values = points if points is not None else _points_values(fast, given)
+        values, gaps = points if points is not None else _points_values(fast, given)
         position = fast.position
-        for qid in not_applicable:
-            if qid in position:
-                values[position[qid]] = 0
+        if not_applicable:
+            for qid in not_applicable:
+                if qid in position:
+                    values[position[qid]] = 0
+            gaps = [i for i in gaps if values[i] is None]
         effective.memo[POINTS_VECTOR] = PointsVector(values, position)
-        _add_up(plan.points_groups, values, effective.memo)
+        _add_up(plan.points_groups, values, gaps, effective.memo)
     return effective, applicable, unanswered, ignored
 
 
@@ -641,13 +652,9 @@ def classify(pack: ResolvedPack, answers: Mapping[str, Any]) -> Classification:
         unanswered = []  # a stop rule settles the case: no other answer is needed
 
     lazy = plan.lazy_inputs
-    reasons = [
-        Reason(r.id, r.level,
-               LazyMapping(partial(r.cond.inputs, effective, None)) if r.id in lazy
-               else r.cond.inputs(effective, None),
-               r.message, r.provenance, r.source, r.layer)
-        for r in fired
-    ]
+    # The reasons are built when first read: a caller that wants only the level (a re-check
+    # of many cases, a portfolio) does not pay for them.
+    reasons = LazyList(partial(_reasons, fired, effective, lazy)) if fired else []
     blocking = [
         Finding(b.id, _inputs(b, effective, level_rank, lazy), b.message, b.provenance, b.source, b.layer)
         for b, evaluate in plan.blocking
@@ -693,6 +700,16 @@ def classify(pack: ResolvedPack, answers: Mapping[str, Any]) -> Classification:
         out_of_scope=level.out_of_scope,
         languages=pack.languages,
     )
+
+
+def _reasons(fired: list[Any], effective: _Answers, lazy: frozenset[str]) -> list[Reason]:
+    return [
+        Reason(r.id, r.level,
+               LazyMapping(partial(r.cond.inputs, effective, None)) if r.id in lazy
+               else r.cond.inputs(effective, None),
+               r.message, r.provenance, r.source, r.layer)
+        for r in fired
+    ]
 
 
 def _inputs(el: Any, effective: _Answers, level_rank: int | None, lazy: frozenset[str]) -> Mapping[str, Any]:
@@ -893,24 +910,26 @@ def _points_groups(pack: ResolvedPack) -> tuple[tuple[int, int | None, int, tupl
     return tuple(groups.values())
 
 
-def _add_up(groups: Any, values: list[Any], memo: dict[Any, Any]) -> None:
+def _add_up(groups: Any, values: list[Any], gaps: list[int], memo: dict[Any, Any]) -> None:
     """Every points group's (total, lowest, highest) into the memo, as
-    `PointsGroup.range_of` computes it, in one loop over the pack's groups."""
+    `PointsGroup.range_of` computes it, in one loop over the pack's groups. `gaps`: the
+    positions of the unanswered questions (None) in `values`."""
     size = len(values)
     for key, start, stop, indices, lows, highs in groups:
         if start is None:
             part = list(map(values.__getitem__, indices))
+            # positions in the group of its unanswered questions
+            inside = list(compress(count(), map(is_, part, repeat(None)))) if gaps else ()
         else:
             part = values if start == 0 and stop == size else values[start:stop]
-        try:
+            inside = [i - start for i in gaps if start <= i < stop] if gaps else ()
+        if not inside:
             total = sum(part)
-        except TypeError:  # an unanswered question (None) among them
-            unanswered = list(map(is_, part, repeat(None)))
-            total = sum(filter(None, part))
-            memo[key] = (total, total + sum(compress(lows, unanswered)),
-                         total + sum(compress(highs, unanswered)))
-        else:
             memo[key] = (total, total, total)
+        else:
+            total = sum(filter(None, part))  # None (and 0) left out
+            memo[key] = (total, total + sum(map(lows.__getitem__, inside)),
+                         total + sum(map(highs.__getitem__, inside)))
 
 
 def _points_conditions(pack: ResolvedPack) -> tuple[tuple[Cond, tuple[str, ...]], ...]:
