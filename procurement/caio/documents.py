@@ -28,8 +28,8 @@ from procurement.files import PREFIX, atomic_output, scratch_dir
 from procurement.vocabulary import word
 
 #: Words of the documents' own layout, per language. Codes (statuses, severities, ISMAP
-#: listings, decisions, ...) get their words from `procurement.vocabulary`, levels from the packs
-#: (`level_words`). The documents are Japanese by default: they go to the Digital Agency's
+#: listings, decisions, ...) get their words from `procurement.vocabulary`, levels from each
+#: case's own pack (`procurement.caio.levels.LevelCatalog`). The documents are Japanese by default: they go to the Digital Agency's
 #: secretariat.
 LABELS: dict[str, dict[str, str]] = {
     "ja": {"empty": "（未記入）", "yes": "はい", "no": "いいえ"},
@@ -43,33 +43,9 @@ def label(lang: str, key: str) -> str:
     return table.get(key, key)
 
 
-def level_words(registry: Any, lang: str = "ja") -> dict[str, str]:
-    """Level id -> the packs' label in `lang` (the newest pack's label wins, as on screen)."""
-    names: dict[str, str] = {}
-    packs = registry.packs() if registry is not None else ()
-    for pack in sorted(packs, key=lambda p: (p.effective_from, p.version_tuple)):
-        for lv in pack.levels:
-            names[lv.id] = lv.label.get(lang) or lv.label.get("ja") or lv.id
-    return names
-
-
-def pack_level_words(registry: Any, keys: Any, lang: str = "ja") -> dict[tuple[str, str],
-                                                                          dict[str, str]]:
-    """(pack id, version) -> level id -> that exact pack's label in `lang`, for the packs named
-    by `keys`: a case's level reads as the pack it is assessed under names it."""
-    words: dict[tuple[str, str], dict[str, str]] = {}
-    for pack_id, version in set(keys):
-        try:
-            pack = registry.resolve(f"{pack_id}@{version}")
-        except Exception:  # noqa: BLE001 - a pack no longer available: the newest labels serve
-            continue
-        words[(pack_id, version)] = {lv.id: pack.text(lv.label, lang) for lv in pack.levels}
-    return words
-
-
 def level_text(level_id: str | None, names: dict[str, str] | None, lang: str = "ja") -> str:
-    """A case's level in words: `names[id]` (from `level_words`), "not yet classified" when
-    there is none, else the id."""
+    """A case's level in words: `names[id]` (level id -> its pack's label), "not yet
+    classified" when there is none, else the id."""
     if not level_id:
         return word("concept", "unclassified", lang)
     return (names or {}).get(level_id, level_id)

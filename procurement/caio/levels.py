@@ -3,7 +3,7 @@ need them: rank, label, tone, `high_risk`, `out_of_scope`, read from each case's
 
 An organisation may hold cases under several packs at once: the national editions (1.0.0,
 2.0.0, 2.1.0), a municipal or city pack built on them, or a pack with levels of its own (levels
-I-IV). The figures combine them by **scale** (docs/caio.md, "Levels across packs"):
+I-IV). The figures combine them by **scale** (docs/rule-packs.md, "Levels across packs"):
 
 - A pack's scale is its base pack, the root of its `extends` chain (`ResolvedPack.layers[0]`,
   without the version): only a base pack declares levels, so every version of a pack and every
