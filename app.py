@@ -18,7 +18,9 @@ if get_script_run_ctx(suppress_warning=True) is None:
 else:
     from procurement.ui import navigation, state
 
-    st.set_page_config(page_title="生成AI調達・利活用ガイド", page_icon=":material/policy:",
+    # The icon is a file of the package: a `:material/...:` or emoji icon makes every browser
+    # fetch it from Google's or a CDN's servers, which an isolated government network refuses.
+    st.set_page_config(page_title="生成AI調達・利活用ガイド", page_icon=navigation.FAVICON,
                        layout="wide")
     actor = state.begin_run()
     pages = [st.Page(spec.path, title=state.t(spec.title_key), icon=spec.icon,

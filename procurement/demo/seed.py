@@ -4,7 +4,10 @@ created through the service layer (so every record is classified and audit-logge
 The services run on a stepping clock so the history is realistic: the ministry's first cases are
 dated before 2026-06-12 and are assessed under edition 1 of jp-national (among them an approved
 high pilot that edition 2 affects, so re-assessment has something to show), later ones under
-edition 2; the city uses city-strict. Demo passwords are documented in docs/operations.md.
+edition 2; the city uses city-strict 1.0.0. After the history, both organisations adopt the new
+versions (`ADOPTED_PACKS`: jp-national 2.1.0, city-strict 2.0.0) as their pack administrators would,
+so new cases use them and `procurement reassess` shows what the new versions change for the
+existing cases. Demo passwords are documented in docs/operations.md.
 """
 
 from __future__ import annotations
@@ -30,6 +33,14 @@ DEMO_ORGS = (
     # Pinned to city-strict 1.x: its scenarios answer LQ-1 but not the network question (MQ-1)
     # that city-strict 2.0.0 inherits from jp-municipal.
     ("demo-city", "デモ市", "municipality", "city-strict@1"),
+)
+
+#: What each organisation's pack administrator adopts once the demo history is written: the
+#: improved national reconstruction and the city pack built on the municipal one. The cases
+#: already written keep the version they were assessed under.
+ADOPTED_PACKS = (
+    ("demo-ministry", "ministry-packadmin", "jp-national@2.1.0"),
+    ("demo-city", "city-packadmin", "city-strict@2.0.0"),
 )
 
 #: (username, display name, roles) per organisation.
@@ -216,6 +227,8 @@ def seed_demo(svc: Services) -> SeedSummary | None:
             summary.case_ids.append(case_id)
             summary.cases_by_org[org] += 1
             clock.now += timedelta(days=2)
+    for org, pack_admin, pack_ref in ADOPTED_PACKS:
+        demo.set_org_pack(demo.actor_for(pack_admin), org, pack_ref)
     return summary
 
 

@@ -8,6 +8,7 @@ signed-in actor; a signed-out visitor only ever gets the sign-in page.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 ROLES = ("planner", "reviewer", "auditor", "pack_admin", "admin")
 ANY_ROLE: frozenset[str] = frozenset()
@@ -24,6 +25,10 @@ class PageSpec:
     roles: frozenset[str] = ANY_ROLE  # who sees it; empty = every signed-in user
     default: bool = False  # the landing page after sign-in
 
+
+#: The browser tab's icon, served by the app itself (tests/ui/test_browser_hostile_data.py checks
+#: that no page makes the browser fetch anything from another origin).
+FAVICON = str(Path(__file__).resolve().parent / "static" / "favicon.png")
 
 SIGN_IN = PageSpec("procurement/ui/pages/sign_in.py", "nav.sign_in", ":material/login:", "sign-in")
 

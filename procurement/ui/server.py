@@ -16,7 +16,7 @@ the Streamlit script otherwise. What this adds to Streamlit's own server:
   in only for a Streamlit session bound to a live signed-in session, with the matching cookie,
   and within a per-session byte quota. It never reads the request body.
 
-Choice, documented in docs/deployment.md: cookies cannot be set from a Streamlit script, and a
+Choice, documented in docs/security.md: cookies cannot be set from a Streamlit script, and a
 cookie written by page JavaScript cannot be HttpOnly; a route of `st.App` can. Tried and measured
 before building it: the cookie survives reloads and new tabs, and is invisible to page scripts.
 """

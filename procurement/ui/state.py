@@ -87,7 +87,12 @@ def begin_run():
     """Start of every script run (app.py): resume the signed-in session (or end it), fix the
     run's language. Returns the signed-in actor, or None."""
     _run.lang = None  # callbacks read the session itself
-    actor = resolve_actor()
+    try:
+        actor = resolve_actor()
+    except ProcurementError as exc:  # e.g. the database cannot be reached: say so, show nothing
+        _run.lang = _session_lang()
+        show_error(exc)
+        st.stop()
     _run.lang = _session_lang()
     return actor
 

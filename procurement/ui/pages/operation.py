@@ -30,6 +30,7 @@ from procurement.ui.state import (
     format_jst,
     get_services,
     lang,
+    plain,
     run_page,
     t,
     word,
@@ -313,16 +314,16 @@ def body(actor) -> None:
         if st.session_state.get(PICK_KEY) not in by_id:
             st.session_state[PICK_KEY] = wanted if wanted in by_id else cases[0].id
         labels = {
-            i: t("operation.pick_item", id=i, title=c.title, status=word("case_status", c.status),
-                 level=case_level_text(svc, c))
+            i: t("operation.pick_item", id=i, title=plain(c.title), status=word("case_status", c.status),
+                 level=plain(case_level_text(svc, c)))
             for i, c in by_id.items()
         }
         st.selectbox(t("operation.pick"), list(by_id), key=PICK_KEY,
                      format_func=labels.__getitem__)
         case = svc.get_case(actor, st.session_state[PICK_KEY])
-        st.caption(t("operation.case_line", department=case.department,
+        st.caption(t("operation.case_line", department=plain(case.department),
                      status=word("case_status", case.status),
-                     level=case_level_text(svc, case)))
+                     level=plain(case_level_text(svc, case))))
         st.subheader(t("operation.record"))
         op = svc.get_operation(actor, case.id)
         if op is not None:
