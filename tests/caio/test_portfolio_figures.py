@@ -6,6 +6,7 @@ from datetime import date, datetime, timezone
 
 import pytest
 
+from procurement.caio.levels import LevelCatalog
 from procurement.caio.portfolio import (
     CaseRow,
     ChangeRow,
@@ -27,7 +28,6 @@ from procurement.caio.portfolio import (
     voided_approvals,
     waiting_longest,
 )
-from procurement.caio.levels import LevelCatalog
 from tests.fixtures.packs import shipped_registry
 
 UTC = timezone.utc
