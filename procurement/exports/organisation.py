@@ -353,6 +353,9 @@ class _OrganisationExport:
         self.path = path
         self.filters = filters
         self.texts = PackTexts(registry)
+        #: level id -> (pack id, version) of a case at that level: the summary names and
+        #: orders levels as their pack does
+        self.level_packs: dict[str, tuple[str, str]] = {}
         self.generated_by = generated_by
         self.progress = progress
         self.now = now
@@ -430,6 +433,17 @@ class _OrganisationExport:
             self.progress(self.total, self.total, SUMMARY)
         return self.result
 
+    def _level_order(self, entry: tuple[str, int]) -> tuple:
+        """Levels grouped by pack, each pack's from its lowest to its highest (by the pack's
+        rank, never by id); cases not yet classified last."""
+        level = entry[0]
+        if not level:
+            return (1, "", 0, "")
+        pack_id, version = self.level_packs[level]
+        pack = self.texts.pack(pack_id, version)
+        rank = next((i for i, lv in enumerate(pack.levels) if lv.id == level), 0) if pack else 0
+        return (0, pack.layers[0] if pack is not None and pack.layers else pack_id, rank, level)
+
     # -- sheets ---------------------------------------------------------------------------
     def _write_cases(self, table: Table) -> None:
         by_level: Counter[str] = Counter()
@@ -440,6 +454,8 @@ class _OrganisationExport:
             self.case_titles[c.id] = c.title
             self.pack_refs.add((c.pack_id, c.pack_version, c.pack_fingerprint))
             by_level[c.level or ""] += 1
+            if c.level:
+                self.level_packs[c.level] = (c.pack_id, c.pack_version)
             by_status[c.status] += 1
             table.append((
                 c.id, self.orgs.get(c.org_id, ""), c.title, c.department, c.purpose,
@@ -707,8 +723,13 @@ class _OrganisationExport:
         for name, count in self.result.rows.items():
             line(name, _SHEET_EN.get(name, name), count)
         heading("リスク区分別の案件数 / Cases by level")
-        for level, count in sorted(self.result.by_level.items()):
-            line(level or "(未判定)", level or "(not classified)", count)
+        for level, count in sorted(self.result.by_level.items(), key=self._level_order):
+            if not level:
+                line("(未判定)", "(not classified)", count)
+                continue
+            found = self.texts.element(*self.level_packs[level], level)
+            label = getattr(found, "label", None)
+            line(ja(label) or level, en(label) or level, count)
         heading("状態別の案件数 / Cases by status")
         for status in CASE_STATUSES:
             if status in self.result.by_status:

@@ -205,6 +205,11 @@ def test_every_export_and_report_uses_the_packs_levels(impact_org, ui_services, 
         assert not wrong, f"{name} shows {wrong}"
     labels = {lang: [pack.text(lv.label, lang) for lv in pack.levels] for lang in ("ja", "en")}
     assert all(label in outputs["organisation workbook"] for label in labels["ja"])
+    # The organisation workbook's summary counts cases by level in the pack's order.
+    summary = [str(c.value) for row in openpyxl.load_workbook(org_book)["概要"].iter_rows()
+               for c in row if c.value is not None]
+    assert [v for v in summary if v in labels["ja"]] == labels["ja"]
+    assert [v for v in summary if v in labels["en"]] == labels["en"]
     for level, case in cases.items():
         assert pack.text(pack.level(level).label, "ja") in outputs[f"board report {level} ja html"]
     # The periodic report's figures by level, in the pack's order (every case is in scope).
