@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from procurement import fiscal
 from procurement.records import readiness
 from procurement.records.policy import SETTLED_CHECKLIST_STATUSES
 from procurement.db.models import Organisation
@@ -266,11 +267,28 @@ def _seed_case(
             view = svc.set_checklist_item(owner, view.id, item_id, item_status,
                                           "根拠資料を準備中", view.version)
         return view.id
+    record_consultations(svc, reviewer, view.id)
     view = svc.approve(reviewer, view.id, view.version, "承認します")
     if status == "voided":
         # A change after approval voids it: the case is back to draft, with the void on record.
         svc.set_checklist_item(owner, view.id, "PC-G1", "not_met", "体制図の更新待ち", view.version)
     return view.id
+
+
+def record_consultations(svc: Services, reviewer: Actor, case_id: int) -> int:
+    """Record, as the reviewer, every report or consultation step the case's pack asks for
+    before approval (reported today, advice received), as a reviewer does before approving.
+    Returns how many were recorded."""
+    recorded = 0
+    for step in svc.consultation_steps(reviewer, case_id):
+        if step.recorded is not None:
+            continue
+        body = (step.body or step.title).get("ja", "")
+        svc.record_consultation(reviewer, case_id, step.step_id,
+                                reported_on=fiscal.to_jst(svc.now()).date(), advice="received",
+                                note=f"{body}に報告し、助言を受けた。")
+        recorded += 1
+    return recorded
 
 
 def complete_checklist(svc: Services, owner: Actor, view: CaseView) -> CaseView:

@@ -89,18 +89,18 @@ class ImportService(CaseService):
             uow.session.flush()  # their ids
             answers, decisions, items, events = [], [], [], []
             for case, p in zip(cases, prepared):
-                answers += [{"case_id": case.id, "question_id": qid, "value": dump_answer(value),
+                answers += [{"case_id": case.id, "org_id": case.org_id, "question_id": qid, "value": dump_answer(value),
                              "answered_by": user_id, "answered_at": uow.now}
                             for qid, value in p.answers.items()]
                 decisions.append({
-                    "case_id": case.id, "kind": "classification", "actor_id": user_id,
+                    "case_id": case.id, "org_id": case.org_id, "kind": "classification", "actor_id": user_id,
                     "comment": "", "level": case.level, "pack_id": case.pack_id,
                     "pack_version": case.pack_version, "pack_fingerprint": case.pack_fingerprint,
                     "answers_hash": case.answers_hash, "created_at": uow.now})
                 events.append(("case.created", case.id,
                                created_payload(NewCase(case, p.pack, p.answers, p.result))))
                 for item_id, status, evidence in p.checklist:
-                    items.append({"case_id": case.id, "item_id": item_id, "status": status,
+                    items.append({"case_id": case.id, "org_id": case.org_id, "item_id": item_id, "status": status,
                                   "evidence": evidence, "updated_by": user_id,
                                   "updated_at": uow.now})
                     events.append(("case.checklist_set", case.id, {

@@ -12,6 +12,7 @@ import streamlit as st
 from procurement.caio.levels import LevelCatalog
 from procurement.records.cases import PURPOSE_MAX_LENGTH
 from procurement.records.policy import CASE_STATUSES
+from procurement.ui import navigation
 from procurement.ui.state import (
     CASE_KEY,
     flash,
@@ -25,7 +26,7 @@ from procurement.ui.state import (
 )
 from procurement.vocabulary import describe_void_reason
 
-WORKSPACE = "procurement/ui/pages/workspace.py"
+WORKSPACE = navigation.script("procurement/ui/pages/workspace.py")
 
 
 def level_choices(svc, actor, cases) -> tuple[dict[str, str], LevelCatalog]:
@@ -90,9 +91,31 @@ def render_new_case(svc, actor) -> None:
             open_case(case.id)
 
 
+def render_returned_banner(svc, actor) -> None:
+    """A planner's cases that a reviewer returned, first thing on the page: each with who
+    returned it when, the reviewer's comment, and a button that opens it to fix."""
+    if not actor.has_role("planner"):
+        return
+    returned = svc.returned_cases(actor)
+    if not returned:
+        return
+    with st.container(border=True, key="returned_banner"):
+        st.warning(t("review.returned_banner", count=len(returned)), icon=":material/undo:")
+        for case in returned:
+            text_col, button_col = st.columns([5, 1], vertical_alignment="center")
+            text_col.markdown(
+                "**" + t("review.returned_item", id=case.case_id, title=plain(case.title),
+                         time=format_jst(case.returned_at), name=plain(case.returned_by))
+                + "**  \n" + (plain(case.comment) or "-"))
+            if button_col.button(t("review.returned_open"), key=f"returned_open_{case.case_id}",
+                                 icon=":material/edit_note:"):
+                open_case(case.case_id)
+
+
 def body(actor) -> None:
     svc = get_services()
     st.title(t("cases.heading"))
+    render_returned_banner(svc, actor)
     if actor.has_role("planner"):
         render_new_case(svc, actor)
 

@@ -20,7 +20,7 @@ from procurement.records.policy import (
     HOLDS_APPROVAL_STATUSES,
     SETTLED_CHECKLIST_STATUSES,
 )
-from procurement.ui import case_views, widgets
+from procurement.ui import case_views, navigation, widgets
 from procurement.ui.state import (
     callback,
     CASE_KEY,
@@ -307,7 +307,7 @@ def body(actor) -> None:
     if case_id is None:
         st.title(t("nav.workspace"))
         st.info(t("workspace.no_case"))
-        st.page_link("procurement/ui/pages/cases.py", label=t("nav.cases"), icon=":material/folder_open:")
+        st.page_link(navigation.script("procurement/ui/pages/cases.py"), label=t("nav.cases"), icon=":material/folder_open:")
         return
     case = load_case(svc, actor, case_id)
     pack = svc.registry.resolve(f"{case.pack_id}@{case.pack_version}")
