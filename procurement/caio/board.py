@@ -19,7 +19,12 @@ from typing import Any
 from sqlalchemy import select
 
 from procurement.caio.documents import (
-    Document, Field, Section, label, level_text, level_words, render_document_html,
+    Document,
+    Field,
+    Section,
+    label,
+    level_text,
+    render_document_html,
     write_document_xlsx,
 )
 from procurement.caio.portfolio import (
@@ -30,12 +35,14 @@ from procurement.db.models import BOARD_REPORT_FIELDS, Case, Organisation
 from procurement.errors import InputError, NotFoundError, ProcurementError
 from procurement.exports.case import is_draft, report_step
 from procurement.exports.labels import format_source, pack_title
+from procurement.files import atomic_output
 from procurement.records import policy
 from procurement.records.core import ServiceCore
 from procurement.records.views import Actor
-from procurement.files import atomic_output
 from procurement.vocabulary import ismap_text, word
-from procurement.vocabulary import words as words_of  # `words` names the document's texts
+from procurement.vocabulary import (
+    words as words_of,  # `words` names the document's texts
+)
 
 # --------------------------------------------------------------------------- board report content
 
@@ -187,7 +194,7 @@ class BoardReportService(ServiceCore):
                     return _pick(pack.level(level_id).label, lang)
                 except (ProcurementError, KeyError):  # an id the pack lacks is shown as it is
                     return level_id
-            return level_text(level_id, level_words(self.registry, lang), lang)
+            return level_text(level_id, None, lang)  # no pack: the id as it is
 
         step, required = report_step(pack, result)
         body = _pick(step.body, lang) if step is not None and step.body else ""
@@ -359,3 +366,4 @@ class BoardReportService(ServiceCore):
         if code is None:
             raise NotFoundError(f"case {case_id} not found", kind="case", id=case_id)
         return code
+

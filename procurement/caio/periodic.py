@@ -116,7 +116,7 @@ _SUMMARY_LABELS = {
         "changes": "年度内の記録件数", "note": "注記",
         "note_text": "リスク区分は、公開情報から再構成したルールパックによる判定です（公式の様式では"
                      "ありません）。各案件のリスク区分は、その案件を判定したルールパックの言葉で示し"
-                     "ています。対象外と判定された案件は含みません。",
+                     "ています。ルールパックがガイドラインの適用範囲外とする区分の案件は含みません。",
         "fy_value": "{label}（{year}年度）", "period_value": "{start}～{end}",
         "made": "{date}作成", "title": "定期報告 {label} {org}",
     },
@@ -129,7 +129,7 @@ _SUMMARY_LABELS = {
         "changes": "Audited changes in year", "note": "Note",
         "note_text": "Levels come from rule packs reconstructed from public sources, not the "
                      "official sheets; each case's level is named as the pack that assessed it "
-                     "names it. Cases found out of scope are left out.",
+                     "names it. Cases at a level their pack puts outside the guideline are left out.",
         "fy_value": "{label}", "period_value": "{start} – {end}",
         "made": "Made {date}", "title": "Periodic report {label} {org}",
     },

@@ -8,6 +8,12 @@ review is due, and which systems belong to the periodic report of a fiscal year 
 March in JST). The database half (`load_portfolio_rows`) reads those rows for one organisation,
 checking the actor like every other service.
 
+Levels come from each case's own pack, never from level ids known here: a `CaseRow` carries its
+level as its pack describes it (`level_info`: rank, label, tone, `high_risk`, `out_of_scope`,
+from `procurement.caio.levels.LevelCatalog`), the loader fills it in from the pack registry, and
+tests build it from packs. Levels of different packs combine by scale (see
+`procurement.caio.levels` and docs/rule-packs.md, "Levels across packs").
+
 Timestamps are aware UTC datetimes; every calendar decision (month, fiscal year, "today") is taken
 in JST, because that is the calendar the organisation reports in.
 """
@@ -18,13 +24,14 @@ import calendar
 import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 from typing import Any
 
 from sqlalchemy import select
 
 from procurement import fiscal
+from procurement.caio.levels import UNCLASSIFIED, LevelCatalog, LevelInfo
 from procurement.db.models import (
     BOARD_REPORT_FIELDS,
     AuditEvent,
@@ -39,9 +46,10 @@ from procurement.errors import NotFoundError
 from procurement.records import policy
 from procurement.records.core import ServiceCore
 from procurement.records.views import Actor
+from procurement.vocabulary import word
 
-#: Levels and statuses in the order figures are shown (unknown values follow, sorted).
-LEVEL_ORDER = ("out_of_scope", "low", "review", "high")
+#: Statuses in the order figures are shown (unknown values follow, sorted). Levels are ordered
+#: by their packs (`level_groups`).
 STATUS_ORDER = (
     "draft", "submitted", "returned", "approved", "in_operation", "retired", "withdrawn",
 )
@@ -75,10 +83,30 @@ class CaseRow:
     approval_voided_reason: str | None = None
     board_report: str = "missing"
     purpose: str = ""
+    #: the level as the case's own pack describes it (None: not yet classified, or the pack is
+    #: not installed any more; such a case is neither high risk nor out of scope)
+    level_info: LevelInfo | None = None
 
     @property
     def pack_ref(self) -> str:
         return f"{self.pack_id}@{self.pack_version}"
+
+    @property
+    def is_high_risk(self) -> bool:
+        """Whether the case's own pack counts its level as high risk."""
+        return self.level_info is not None and self.level_info.high_risk
+
+    @property
+    def is_out_of_scope(self) -> bool:
+        """Whether the case's own pack puts its level outside the guideline."""
+        return self.level_info is not None and self.level_info.out_of_scope
+
+    def level_text(self, lang: str | None) -> str:
+        """The level in words as the case's own pack names it ("not yet classified" without a
+        level; the id when the pack is unknown)."""
+        if not self.level:
+            return word("concept", "unclassified", lang or "ja")
+        return self.level_info.text(lang) if self.level_info is not None else self.level
 
 
 @dataclass(frozen=True)
@@ -153,9 +181,47 @@ class PortfolioRows:
     incidents: tuple[IncidentRow, ...] = ()
     decisions: tuple[DecisionRow, ...] = ()
     changes: tuple[ChangeRow, ...] = ()
+    #: the levels of the packs of the cases and decisions (for naming a decision's level by its
+    #: pack: `levels.label(pack_id, version, level, lang)`)
+    levels: LevelCatalog = field(default_factory=LevelCatalog)
+
+
+def with_levels(cases: Iterable[CaseRow], catalog: LevelCatalog) -> tuple[CaseRow, ...]:
+    """The cases with `level_info` filled in from `catalog` (each from its own exact pack)."""
+    return tuple(
+        replace(c, level_info=catalog.level(c.pack_id, c.pack_version, c.level)) for c in cases
+    )
 
 
 # --------------------------------------------------------------------------- figures
+
+
+@dataclass(frozen=True)
+class LevelGroup:
+    """One row of the figures by level: a level of one scale, or the cases not yet classified
+    (`level` None). Named, coloured and ranked as the newest pack among its cases describes it
+    (`info`); see `procurement.caio.levels` for the rule."""
+
+    #: `scale:level id`, or `unclassified`
+    key: str
+    scale: str
+    level: str | None
+    count: int
+    #: the level as the newest pack among the group's cases describes it (None: not yet
+    #: classified, or no pack of the group is known)
+    info: LevelInfo | None
+    #: `id@version` of the packs of the cases counted, sorted
+    packs: tuple[str, ...] = ()
+
+    @property
+    def tone(self) -> str:
+        return self.info.tone if self.info is not None else "neutral"
+
+    def text(self, lang: str | None) -> str:
+        """The level's label in `lang` ("not yet classified" for that group)."""
+        if self.level is None:
+            return word("concept", "unclassified", lang or "ja")
+        return self.info.text(lang) if self.info is not None else self.level
 
 
 @dataclass(frozen=True)
@@ -204,6 +270,7 @@ class Portfolio:
     org_code: str
     today: date
     total: int
+    #: level group key -> count, in order (`level_groups`; the groups themselves: `levels`)
     by_level: dict[str, int]
     by_status: dict[str, int]
     by_department: dict[str, int]
@@ -216,6 +283,10 @@ class Portfolio:
     running_unapproved: list[CaseRow]
     open_incidents: int
     incidents_by_severity: dict[str, int] = field(default_factory=dict)
+    #: the level groups of `by_level`, with their labels, tones and packs
+    levels: list[LevelGroup] = field(default_factory=list)
+    #: how many scales the cases' levels are on (more than one: figures name each scale)
+    scales: tuple[str, ...] = ()
 
     @property
     def reviews_due(self) -> list[ReviewState]:
@@ -236,9 +307,52 @@ def _ordered(counter: Counter, order: Sequence[str]) -> dict[str, int]:
     return {**known, **rest}
 
 
+def level_key(case: CaseRow) -> str:
+    """The key of the case's group in the figures by level: `scale:level id` (the scale of a
+    case whose pack is unknown is its pack id), or `unclassified`."""
+    if not case.level:
+        return UNCLASSIFIED
+    if case.level_info is not None:
+        return case.level_info.key
+    return f"{case.pack_id}:{case.level}"
+
+
+def level_groups(cases: Iterable[CaseRow]) -> list[LevelGroup]:
+    """The cases per level, combined across packs by scale: scales with the most cases first
+    (ties by base pack id), each low to high as its newest pack ranks the levels (ties by id),
+    then the cases not yet classified."""
+    members: dict[str, list[CaseRow]] = {}
+    for case in cases:
+        members.setdefault(level_key(case), []).append(case)
+    groups: list[LevelGroup] = []
+    for key, rows in members.items():
+        infos = [c.level_info for c in rows if c.level_info is not None]
+        info = max(infos, key=lambda i: i.pack_order) if infos else None
+        first = rows[0]
+        if not first.level:
+            scale, level = "", None
+        else:
+            scale = info.scale if info is not None else first.pack_id
+            level = first.level
+        groups.append(LevelGroup(key, scale, level, len(rows), info,
+                                 tuple(sorted({c.pack_ref for c in rows}))))
+    per_scale = Counter()
+    for g in groups:
+        per_scale[g.scale] += g.count
+
+    def order(g: LevelGroup) -> tuple:
+        if g.level is None:
+            return (1, 0, "", 0, "")
+        rank = g.info.rank if g.info is not None else 0
+        return (0, -per_scale[g.scale], g.scale, rank, g.level)
+
+    return sorted(groups, key=order)
+
+
 def count_by_level(cases: Iterable[CaseRow]) -> dict[str, int]:
-    """Cases per level, low to high; a case not yet classified counts under `unclassified`."""
-    return _ordered(Counter(c.level or "unclassified" for c in cases), LEVEL_ORDER)
+    """Cases per level group (`level_groups`: key -> count), in the groups' order; a case not
+    yet classified counts under `unclassified`."""
+    return {g.key: g.count for g in level_groups(cases)}
 
 
 def count_by_status(cases: Iterable[CaseRow]) -> dict[str, int]:
@@ -253,11 +367,14 @@ def count_by_department(cases: Iterable[CaseRow]) -> dict[str, int]:
 
 
 def count_level_by_department(cases: Iterable[CaseRow]) -> dict[str, dict[str, int]]:
-    """For each department, its cases per level (the stacked bar of the page)."""
+    """For each department (by name), its cases per level group, in the order of the groups
+    of all the cases (`level_groups`)."""
+    cases = list(cases)
+    order = [g.key for g in level_groups(cases)]
     table: dict[str, Counter] = {}
     for case in cases:
-        table.setdefault(case.department, Counter())[case.level or "unclassified"] += 1
-    return {dept: _ordered(table[dept], LEVEL_ORDER) for dept in sorted(table)}
+        table.setdefault(case.department, Counter())[level_key(case)] += 1
+    return {dept: _ordered(table[dept], order) for dept in sorted(table)}
 
 
 def month_key(moment: datetime) -> str:
@@ -292,8 +409,9 @@ def monthly_trend(
 
 
 def high_risk_cases(cases: Iterable[CaseRow]) -> list[CaseRow]:
-    """Live high-risk cases (withdrawn and retired ones are history), oldest first."""
-    live = [c for c in cases if c.level == "high" and c.status not in ("withdrawn", "retired")]
+    """Live cases at a level their own pack counts as high risk (withdrawn and retired ones are
+    history), oldest first."""
+    live = [c for c in cases if c.is_high_risk and c.status not in ("withdrawn", "retired")]
     return sorted(live, key=lambda c: (c.created_at, c.id))
 
 
@@ -397,11 +515,12 @@ def compute_portfolio(rows: PortfolioRows, now: datetime, months: int = 12) -> P
     today = fiscal.to_jst(now).date()
     cases = list(rows.cases)
     open_incidents = [i for i in rows.incidents if i.status != "closed"]
+    groups = level_groups(cases)
     return Portfolio(
         org_code=rows.org_code,
         today=today,
         total=len(cases),
-        by_level=count_by_level(cases),
+        by_level={g.key: g.count for g in groups},
         by_status=count_by_status(cases),
         by_department=count_by_department(cases),
         level_by_department=count_level_by_department(cases),
@@ -413,6 +532,8 @@ def compute_portfolio(rows: PortfolioRows, now: datetime, months: int = 12) -> P
         running_unapproved=running_without_approval(cases, rows.operations),
         open_incidents=len(open_incidents),
         incidents_by_severity=dict(sorted(Counter(i.severity for i in open_incidents).items())),
+        levels=groups,
+        scales=tuple(dict.fromkeys(g.scale for g in groups if g.level is not None)),
     )
 
 
@@ -432,13 +553,14 @@ def is_in_fiscal_year(
 ) -> bool:
     """Whether a case belongs to the periodic report of fiscal year `fy`.
 
-    Cases outside the guideline (`out_of_scope`) never do. Any other case does when, during the
+    Cases at a level their own pack puts outside the guideline (`out_of_scope`) never do. Any
+    other case does when, during the
     year (JST dates), it was in operation for at least one day, had a change of standing (a
     submission, return, approval, withdrawal, re-assessment or voided approval), or had an
     incident; or when it holds an approval given on or before the year's last day and has not
     started operation (an approved system waiting to go live is part of the portfolio).
     """
-    if case.level == "out_of_scope":
+    if case.is_out_of_scope:
         return False
     start, end = fiscal.fiscal_year_dates(fy)
     if operation is not None and operation.started_on is not None:
@@ -616,9 +738,14 @@ class PortfolioService(ServiceCore):
                               event_type=row.event_type, payload=_payload(row.payload))
                     for row in s.execute(stmt)
                 )
-            return PortfolioRows(org_code=code, org_name=org.name, cases=tuple(cases),
-                                 operations=operations, incidents=incidents, decisions=decisions,
-                                 changes=changes)
+        # Each case's level as its own pack describes it (read outside the snapshot: the packs
+        # are files, not rows).
+        keys = {(c.pack_id, c.pack_version) for c in cases}
+        keys.update((d.pack_id, d.pack_version) for d in decisions if d.pack_id and d.pack_version)
+        catalog = LevelCatalog.from_registry(self.registry, keys)
+        return PortfolioRows(org_code=code, org_name=org.name, cases=with_levels(cases, catalog),
+                             operations=operations, incidents=incidents, decisions=decisions,
+                             changes=changes, levels=catalog)
 
 
 def _aware(moment: datetime) -> datetime:

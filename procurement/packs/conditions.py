@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from itertools import compress, repeat
+from operator import is_
 from typing import Any
 
 #: The engine's value for a question that does not apply: it will never be answered, so a
@@ -448,14 +450,15 @@ def _count_in(params, ctx, path):
 PointsSpec = tuple[tuple[str, Mapping[str, int], int, int, bool], ...]
 
 
-#: The memo entry holding the points of every question with points (see PointsGroup.vector).
+#: The memo entry holding the points vector of a classification (built by the engine).
 POINTS_VECTOR = "points-vector"
 
 
 @dataclass(slots=True)
 class PointsVector:
-    """The points of every question with points, in one classification: `values[position[q]]`
-    (None while unanswered, 0 when the question does not apply)."""
+    """The points of the choice questions in one classification: `values[position[q]]` (None
+    while unanswered, 0 when the question does not apply or its options carry no points). The
+    engine builds one per classification, with one `position` mapping per pack."""
 
     values: list[int | None]
     position: Mapping[str, int]
@@ -471,13 +474,13 @@ class PointsGroup:
 
     Built once per condition at load time. Once the engine has computed the points of every
     question of a classification (a PointsVector, kept in the answers' memo), each condition
-    adds up its questions with C-level look-ups by position, so a pack of 100 questions and
-    several thresholds stays fast; without that vector (a condition evaluated on its own) it
-    adds them up directly.
+    adds up its questions with C-level operations over the vector (a slice when its questions
+    sit side by side in it, as they do when listed in pack order), so a pack of 100 questions
+    and several thresholds stays fast; without that vector (a condition evaluated on its own)
+    it adds them up directly.
     """
 
-    __slots__ = ("_indices", "_indices_for", "bounds", "key", "memo_key", "multiples", "position",
-                 "singles", "spec", "tables")
+    __slots__ = ("_layout_cache", "highs", "key", "lows", "memo_key", "spec")
 
     def __init__(self, spec: PointsSpec) -> None:
         self.spec = spec
@@ -485,38 +488,29 @@ class PointsGroup:
         # A small int standing for the question list in the memo: hashing a tuple of a hundred
         # ids at every look-up would cost more than the look-up saves.
         self.memo_key: int = _MEMO_KEYS.setdefault(self.key, len(_MEMO_KEYS))
-        self.singles: tuple[str, ...] = tuple(q for q, _p, _lo, _hi, multiple in spec if not multiple)
-        #: per single-choice question: answer -> points, with None (unanswered) -> None and
-        #: NOT_APPLICABLE -> 0
-        self.tables: tuple[dict[Any, int | None], ...] = tuple(
-            {**pts, None: None, NOT_APPLICABLE: 0}
-            for _q, pts, _lo, _hi, multiple in spec if not multiple
-        )
-        self.bounds: dict[str, tuple[int, int]] = {q: (lo, hi) for q, _p, lo, hi, _m in spec}
-        self.multiples = tuple((q, pts) for q, pts, _lo, _hi, multiple in spec if multiple)
-        #: the position of each question in the vectors this group builds (singles first)
-        self.position: dict[str, int] = {q: i for i, q in enumerate((*self.singles, *(q for q, _ in self.multiples)))}
-        self._indices: tuple[int, ...] = ()
-        self._indices_for: Mapping[str, int] | None = None
+        #: what each question (in `key` order) can still add while unanswered
+        self.lows: tuple[int, ...] = tuple(lo for _q, _p, lo, _hi, _m in spec)
+        self.highs: tuple[int, ...] = tuple(hi for _q, _p, _lo, hi, _m in spec)
+        self._layout_cache: tuple[Any, tuple[int, ...], tuple[int, int] | None] = (None, (), None)
 
-    def vector(self, answers: Answers, single_answers: list[Any] | None = None) -> PointsVector:
-        """The points of this group's questions on valid answers (checked by the engine).
-        `single_answers`: the answers to `singles` in order, when the caller has them."""
-        get = answers.get
-        if single_answers is None:
-            single_answers = list(map(get, self.singles))
-        values: list[int | None] = list(map(dict.__getitem__, self.tables, single_answers))
-        for q, pts in self.multiples:
-            v = get(q)
-            # every option is in `pts` (0 when it has no points); NOT_APPLICABLE ("") adds 0
-            values.append(None if v is None else sum(map(pts.__getitem__, v)))
-        return PointsVector(values, self.position)
+    def _layout(self, vector: PointsVector) -> tuple[Any, tuple[int, ...], tuple[int, int] | None]:
+        """(the vector's position mapping, this group's indices in it, the slice (start, stop)
+        when they are side by side), computed once per mapping and swapped in as one value so
+        that threads sharing the group never see half of it."""
+        layout = self._layout_cache
+        if layout[0] is not vector.position:
+            indices = tuple(vector.position[q] for q in self.key)
+            run = (indices[0], indices[0] + len(indices))
+            layout = (vector.position, indices, run if indices == tuple(range(*run)) else None)
+            self._layout_cache = layout
+        return layout
 
-    def _positions(self, vector: PointsVector) -> tuple[int, ...]:
-        if self._indices_for is not vector.position:
-            self._indices = tuple(vector.position[q] for q in self.key)
-            self._indices_for = vector.position
-        return self._indices
+    def _values(self, vector: PointsVector) -> list[int | None]:
+        """This group's entries of the vector, in `key` order."""
+        _position, indices, run = self._layout(vector)
+        if run is not None:
+            return vector.values[run[0]:run[1]]
+        return list(map(vector.values.__getitem__, indices))
 
     def _vector(self, answers: Answers) -> PointsVector:
         memo = getattr(answers, "memo", None)
@@ -527,25 +521,21 @@ class PointsGroup:
         """(total, lowest, highest): the points of the answers given (a question that does
         not apply adds 0), and the range the total can still reach when the unanswered
         questions are answered (or stay unanswered)."""
-        vector = self._vector(answers)
-        values = vector.values
-        indices = self._positions(vector)
+        return self.range_of(self._vector(answers))
+
+    def range_of(self, vector: PointsVector) -> tuple[int, int, int]:
+        """`range` on a vector already built."""
+        values = self._values(vector)
         try:
-            total = sum(map(values.__getitem__, indices))
+            total = sum(values)
             return total, total, total
         except TypeError:  # an unanswered question (None) among them
             pass
-        total = lo = hi = 0
-        bounds = self.bounds
-        for q, i in zip(self.key, indices):
-            v = values[i]
-            if v is None:
-                b = bounds[q]
-                lo += b[0]
-                hi += b[1]
-            else:
-                total += v
-        return total, total + lo, total + hi
+        # In C: the answers' points (None and 0 left out), and the bounds of the unanswered.
+        unanswered = list(map(is_, values, repeat(None)))
+        total = sum(filter(None, values))
+        return (total, total + sum(compress(self.lows, unanswered)),
+                total + sum(compress(self.highs, unanswered)))
 
     def _direct(self, answers: Answers) -> PointsVector:
         # Robust against answers the engine did not check (tests evaluating a condition alone).
@@ -564,15 +554,13 @@ class PointsGroup:
     def by_question(self, answers: Answers) -> dict[str, int | None]:
         """question id -> points of its answer (None while unanswered), in question order;
         questions that do not apply are left out."""
-        vector = self._vector(answers)
-        return {q: vector.values[i] for q, i in zip(self.key, self._positions(vector))
-                if answers.get(q) != NOT_APPLICABLE}
+        values = self._values(self._vector(answers))
+        return {q: v for q, v in zip(self.key, values) if answers.get(q) != NOT_APPLICABLE}
 
     def inputs(self, answers: Answers) -> dict[str, Any]:
         """The answers that add points (other than 0), in question order, for explanations."""
-        vector = self._vector(answers)
-        values = vector.values
-        return {q: answers[q] for q, i in zip(self.key, self._positions(vector)) if values[i]}
+        values = self._values(self._vector(answers))
+        return {q: answers[q] for q, v in zip(self.key, values) if v}
 
 
 def _memo(answers: Answers) -> dict | None:
@@ -649,7 +637,9 @@ def _points_at_least(params, ctx, path):
         else:
             found = memo.get(key)
             if found is None:
-                found = memo[key] = group.range(answers)
+                vector = memo.get(POINTS_VECTOR)
+                found = memo[key] = (group.range(answers) if vector is None
+                                     else group.range_of(vector))
         if found[1] >= n:
             return True
         if found[2] < n:

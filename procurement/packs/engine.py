@@ -19,6 +19,8 @@ import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
+from itertools import compress, count, repeat
+from operator import is_, itemgetter
 from typing import Any
 
 from procurement.errors import InputError
@@ -27,7 +29,9 @@ from procurement.packs.conditions import (
     NOT_APPLICABLE,
     POINTS_VECTOR,
     Cond,
+    Evaluator,
     PointsGroup,
+    PointsVector,
     points_memo,
 )
 from procurement.packs.pack import ResolvedPack
@@ -203,7 +207,8 @@ class Classification:
     unanswered: list[str]
     applicable_questions: list[str]
     ignored_answers: list[str]
-    reasons: list[Reason]
+    #: the rules that fired (a read-only sequence, built when first read)
+    reasons: Sequence[Reason]
     blocking: list[Finding]
     required_steps: list[str]
     required_items: list[str]
@@ -303,29 +308,90 @@ def _options_text(pack: ResolvedPack, qid: str) -> str:
     return ", ".join(pack.question(qid).option_values)
 
 
+class _SelectionPoints(dict):
+    """Points of the selections of a multiple-choice question with too many options for a
+    table of every selection: added up at each look-up."""
+
+    __slots__ = ("points",)
+
+    def __init__(self, points: dict[str, int]) -> None:
+        super().__init__({None: None})
+        self.points = points
+
+    def __missing__(self, selection: tuple[str, ...]) -> int:
+        # Not kept: a question with many options has too many selections to hold them all.
+        return sum(map(self.points.__getitem__, selection))
+
+
 @dataclass(frozen=True, slots=True)
 class _FastCheck:
-    #: the single-choice question ids, in pack order, and for each what it accepts: its
-    #: options, or no answer at all (None: absent; an explicit None goes the slow way)
-    singles: tuple[str, ...]
-    accepts: tuple[frozenset[Any], ...]
+    """The answer check's tables, built once per pack. The check of the single-choice answers
+    and the points of every choice question are one pass in C: each answer is looked up in its
+    question's table, which holds what the question accepts (a single-choice value that is not
+    an option is not in it), and what the look-up finds is the answer's points."""
+
+    #: the choice questions (single and multiple), in pack order: the slots of the points vector
+    choices: tuple[str, ...]
+    #: per choice question: answer -> its points (0 for options without points), and None (no
+    #: answer) -> None; a multiple-choice answer is its selection as the check returns it (a
+    #: tuple in option order)
+    tables: tuple[dict[Any, int | None], ...]
     #: (id, kind, allowed options or max length, option order, every selection or None) of the
     #: multiple-choice and free-text questions
     special: tuple[tuple[str, int, Any, Any, Any], ...]
-    #: every question id
-    known: frozenset[str]
+    #: question id -> its slot in the points vector
+    position: dict[str, int]
+    #: answers -> the answers to `choices` as a sequence, in C (KeyError when one is absent)
+    fetch: Callable[[Mapping[str, Any]], Sequence[Any]]
+    #: the multiple-choice questions: their ids, the same as `fetch` for them, `(list,) * n`,
+    #: and per question its selections in option order -> themselves (empty for a question
+    #: with too many options for a table), so that lists in option order are checked in C
+    multiples: tuple[str, ...]
+    fetch_multiples: Callable[[Mapping[str, Any]], Sequence[Any]]
+    multiple_types: tuple[type, ...]
+    canonical: tuple[dict[tuple[str, ...], tuple[str, ...]], ...]
+    #: the entries of `special` that are free-text questions
+    texts: tuple[tuple[str, int, Any, Any, Any], ...]
+
+
+def _choice_table(q: Any) -> dict[Any, int | None]:
+    points = {o.value: o.points or 0 for o in q.options}
+    if not q.multiple:
+        return {**points, None: None}
+    selections = _selections(q.option_values)
+    if selections is None:
+        return _SelectionPoints(points)
+    return {**{chosen: sum(map(points.__getitem__, chosen)) for chosen in selections.values()},
+            None: None}
+
+
+def _fetcher(ids: tuple[str, ...]) -> Callable[[Mapping[str, Any]], Sequence[Any]]:
+    """A function returning the values of `ids` in a mapping as a sequence (KeyError when one
+    is absent): `itemgetter`, which returns a bare value for one id, wrapped for fewer than two."""
+    if len(ids) >= 2:
+        return itemgetter(*ids)
+    return lambda answers: [answers[i] for i in ids]
 
 
 def _fast_check(pack: ResolvedPack) -> _FastCheck:
     fast = pack.__dict__.get("_fast_check")
     if fast is None:
-        singles = [q for q in pack.questions if not q.is_text and not q.multiple]
+        choices = [q for q in pack.questions if not q.is_text]
+        multiples = [q for q in pack.questions if q.multiple]
+        special = tuple((q.id, *_answer_spec(pack)[q.id], _selections(q.option_values) if q.multiple else None)
+                        for q in pack.questions if q.is_text or q.multiple)
         fast = _FastCheck(
-            tuple(q.id for q in singles),
-            tuple(frozenset((*q.option_values, None)) for q in singles),
-            tuple((q.id, *_answer_spec(pack)[q.id], _selections(q.option_values) if q.multiple else None)
-                  for q in pack.questions if q.is_text or q.multiple),
-            frozenset(q.id for q in pack.questions),
+            tuple(q.id for q in choices),
+            tuple(_choice_table(q) for q in choices),
+            special,
+            {q.id: i for i, q in enumerate(choices)},
+            _fetcher(tuple(q.id for q in choices)),
+            tuple(q.id for q in multiples),
+            _fetcher(tuple(q.id for q in multiples)),
+            (list,) * len(multiples),
+            tuple({chosen: chosen for chosen in (_selections(q.option_values) or {}).values()}
+                  for q in multiples),
+            tuple(entry for entry in special if entry[1] == _TEXT),
         )
         object.__setattr__(pack, "_fast_check", fast)
     return fast
@@ -341,58 +407,98 @@ def check_answers(pack: ResolvedPack, answers: Any) -> dict[str, Any]:
     return _check(pack, answers)[0]
 
 
-def _check(pack: ResolvedPack, answers: Mapping[str, Any]) -> tuple[dict[str, Any], list[Any] | None]:
-    """check_answers, also handing on the single-choice answers in pack order (None when
-    absent) when the fast path found them, for the points vector."""
+def _check(pack: ResolvedPack, answers: Mapping[str, Any]) -> tuple[dict[str, Any], tuple[list[Any], list[int]] | None]:
+    """check_answers, also handing on the points vector's values (see `_FastCheck`) and the
+    positions of its unanswered questions (None) when the fast path computed them."""
     if not isinstance(answers, Mapping):
         raise InvalidAnswersError(
             f"answers must be an object mapping question ids to answers; got {type(answers).__name__}",
             [f"not an object: {type(answers).__name__}"], pack=pack.key,
         )
-    # The common case in C: known question ids, and every single-choice answer one of its
-    # options; then only the few multiple-choice and free-text answers are looked at one by
-    # one. Anything else goes the slow way, which names every problem.
+    # The common case: the few multiple-choice and free-text answers are normalised (in C when
+    # they are lists in option order) and the free texts looked at one by one, then the choice
+    # answers are looked up in C (see _FastCheck), and the answers found are counted: each adds
+    # one, so an unknown key or an explicit None leaves the count short. Anything else goes
+    # the slow way, which names every problem.
     fast = _fast_check(pack)
     try:
-        singles = list(map(answers.get, fast.singles))  # None when absent
-        if (answers.keys() <= fast.known and all(map(frozenset.__contains__, fast.accepts, singles))
-                and None not in answers.values()):  # an explicit None is no answer: the slow way
-            clean = dict(answers)
-            problems: list[str] = []
-            for entry in fast.special:
-                qid = entry[0]
-                value = answers.get(qid)
-                if value is None:
-                    clean.pop(qid, None)
-                    continue
-                kind, allowed, order, selections = entry[1:]
-                # The common answers inline: a list of distinct options, a clean short text.
-                if kind == _MULTIPLE:
-                    if value.__class__ is list:
-                        chosen = frozenset(value)
-                        if len(chosen) == len(value):
-                            if selections is not None:
-                                normal = selections.get(chosen)
-                                if normal is not None:
-                                    clean[qid] = normal
-                                    continue
-                            elif chosen <= allowed:
-                                clean[qid] = tuple(sorted(value, key=order.__getitem__))
+        clean = dict(answers)
+        problems: list[str] = []
+        texts = 0
+        pending = fast.special
+        if fast.multiples:
+            # Every multiple-choice question answered with a list of distinct options in option
+            # order (as the app stores them): checked and kept in C.
+            try:
+                values = fast.fetch_multiples(clean)
+                if tuple(map(type, values)) == fast.multiple_types:
+                    normal = list(map(dict.get, fast.canonical, map(tuple, values)))
+                    if normal.count(None) == 0:
+                        clean.update(zip(fast.multiples, normal))
+                        pending = fast.texts
+            except KeyError:  # one is unanswered: one by one
+                pass
+        for entry in pending:
+            qid = entry[0]
+            value = clean.get(qid)
+            if value is None:
+                continue
+            kind = entry[1]
+            # The common answers inline: a list of distinct options, a clean short text.
+            if kind == _MULTIPLE:
+                if value.__class__ is list:
+                    chosen = frozenset(value)
+                    if len(chosen) == len(value):
+                        selections = entry[4]
+                        if selections is not None:
+                            normal = selections.get(chosen)
+                            if normal is not None:
+                                clean[qid] = normal
                                 continue
-                elif value.__class__ is str and len(value) <= allowed and not _CONTROL.search(value):
+                        elif chosen <= entry[2]:
+                            clean[qid] = tuple(sorted(value, key=entry[3].__getitem__))
+                            continue
+            else:
+                texts += 1
+                if value.__class__ is str and len(value) <= entry[2] and not _CONTROL.search(value):
                     if not value.strip():
                         del clean[qid]
                     continue
-                value = _check_special(pack, qid, value, entry[1:4], problems)
-                if value is None:
-                    del clean[qid]
-                else:
-                    clean[qid] = value
-            if not problems:
-                return clean, singles
-    except TypeError:  # an unhashable answer to a single-choice question (a list)
+            value = _check_special(pack, qid, value, entry[1:4], problems)
+            if value is None:  # refused (a problem) or no answer (a blank text)
+                del clean[qid]
+            else:
+                clean[qid] = value
+        if not problems:
+            # Each single-choice answer is checked by its look-up: KeyError when it is not an
+            # option. When every question is answered, the points add up (None, no answer,
+            # would raise TypeError) and no answer needs counting.
+            try:
+                choices = fast.fetch(clean)  # KeyError when a choice question has no key
+                points: list[Any] = list(map(dict.__getitem__, fast.tables, choices))
+                sum(points)
+                gaps: list[int] = []
+            except (KeyError, TypeError):
+                choices = list(map(clean.get, fast.choices))  # None when absent
+                points = list(map(dict.__getitem__, fast.tables, choices))
+                gaps = _gaps(points)
+            if len(choices) - len(gaps) + texts == len(answers):
+                return clean, (points, gaps)
+    except (KeyError, TypeError):  # not an option, or an unhashable answer (a list)
         pass
     return _check_answers_slowly(pack, answers), None
+
+
+def _points_values(fast: _FastCheck, given: Mapping[str, Any]) -> tuple[list[int | None], list[int]]:
+    """The points vector's values of checked answers and its gaps (the answer check's slow
+    path)."""
+    values: list[Any] = list(map(dict.__getitem__, fast.tables, map(given.get, fast.choices)))
+    return values, _gaps(values)
+
+
+def _gaps(values: list[Any]) -> list[int]:
+    """The positions of None (unanswered) in a points vector, in C."""
+    return list(compress(count(), map(is_, values, repeat(None))))
 
 
 def _check_special(pack: ResolvedPack, qid: str, value: Any, entry: tuple[int, Any, Any],
@@ -471,21 +577,22 @@ def _check_answers_slowly(pack: ResolvedPack, answers: Mapping[str, Any]) -> dic
 
 
 class _Answers(dict):
-    """The engine's answers; `memo` caches points totals once the answers are final."""
+    """The engine's answers; `memo` caches points totals once the answers are final. (No
+    `__init__` of its own: dict's, in C, and `memo` set by the creator.)"""
 
     __slots__ = ("memo",)
-
-    def __init__(self, *args: Any) -> None:
-        super().__init__(*args)
-        self.memo: dict | None = None
+    memo: dict | None
 
 
 def _effective(pack: ResolvedPack, given: Mapping[str, Any],
-               single_answers: list[Any] | None = None) -> tuple[_Answers, list[str], list[str], list[str]]:
+               points: tuple[list[Any], list[int]] | None = None) -> tuple[_Answers, list[str], list[str], list[str]]:
     """The answers the conditions see (questions that do not apply marked NOT_APPLICABLE), and
-    the applicable, unanswered (required) and ignored question ids, in pack order."""
+    the applicable, unanswered (required) and ignored question ids, in pack order. `points`:
+    the points vector's values and gaps when the answer check computed them (the list is
+    used)."""
     plan = _plan(pack)
     effective = _Answers(given)
+    effective.memo = None
     not_applicable: list[str] = []
     # Only questions with an applies_when can drop out; they are visited in pack order, and a
     # condition refers only to questions before its own, so answers to later questions already
@@ -503,65 +610,62 @@ def _effective(pack: ResolvedPack, given: Mapping[str, Any],
     else:
         applicable = list(plan.question_ids)
         ignored = []
-    missing = plan.required_set.difference(effective)
+    # Every question has a key in `effective` (an answer or NOT_APPLICABLE): nothing is missing.
+    missing = () if len(effective) == len(plan.question_ids) else plan.required_set.difference(effective)
     unanswered = sorted(missing, key=plan.question_order.__getitem__) if missing else []
     effective.memo = {}
     if plan.points_questions is not None:
         # The points of every question, once: each points condition then only adds them up.
-        group = plan.points_questions
-        vector = group.vector(effective, single_answers if plan.points_cover_singles and single_answers is not None
-                              else None)
-        for qid in not_applicable:
-            if qid in group.position:
-                vector.values[group.position[qid]] = 0
-        effective.memo[POINTS_VECTOR] = vector
+        fast = _fast_check(pack)
+        values, gaps = points if points is not None else _points_values(fast, given)
+        position = fast.position
+        if not_applicable:
+            for qid in not_applicable:
+                if qid in position:
+                    values[position[qid]] = 0
+            gaps = [i for i in gaps if values[i] is None]
+        effective.memo[POINTS_VECTOR] = PointsVector(values, position)
+        _add_up(plan.points_groups, values, gaps, effective.memo)
     return effective, applicable, unanswered, ignored
 
 
 def classify(pack: ResolvedPack, answers: Mapping[str, Any]) -> Classification:
     """Classify one set of answers (question id -> option value, list of option values for a
     multiple-choice question, or text; None or absent = unanswered)."""
-    given, single_answers = _check(pack, answers)
-    effective, applicable, unanswered, ignored = _effective(pack, given, single_answers)
+    given, points = _check(pack, answers)
+    effective, applicable, unanswered, ignored = _effective(pack, given, points)
     plan = _plan(pack)
 
-    rank = pack._level_rank  # type: ignore[attr-defined]
-    levels = pack.levels
-    level_rank = rank[pack.default_level]
+    level_rank = plan.default_rank
     fired = []
     stop_rule = None
-    for rule in pack.rules:
-        if rule.cond.evaluate(effective, None) is True:
-            if rule.stop:
+    for rule, evaluate, stop, rule_rank in plan.rules:
+        if evaluate(effective, None) is True:
+            if stop:
                 stop_rule = rule
+                level_rank = rule_rank
                 break
             fired.append(rule)
-            r = rank[rule.level]
-            level_rank = max(level_rank, r)
+            level_rank = max(level_rank, rule_rank)
     if stop_rule is not None:
         fired = [stop_rule]
-        level_rank = rank[stop_rule.level]
         unanswered = []  # a stop rule settles the case: no other answer is needed
 
     lazy = plan.lazy_inputs
-    reasons = [
-        Reason(r.id, r.level,
-               LazyMapping(partial(r.cond.inputs, effective, None)) if r.id in lazy
-               else r.cond.inputs(effective, None),
-               r.message, r.provenance, r.source, r.layer)
-        for r in fired
-    ]
+    # The reasons are built when first read: a caller that wants only the level (a re-check
+    # of many cases, a portfolio) does not pay for them.
+    reasons = LazyList(partial(_reasons, fired, effective, lazy)) if fired else []
     blocking = [
         Finding(b.id, _inputs(b, effective, level_rank, lazy), b.message, b.provenance, b.source, b.layer)
-        for b in pack.blocking
-        if b.cond.evaluate(effective, level_rank) is True
-    ]
+        for b, evaluate in plan.blocking
+        if evaluate(effective, level_rank) is True
+    ] if plan.blocking else []
     flags = [
         Finding(f.id, _inputs(f, effective, level_rank, lazy), f.message, f.provenance, f.source, f.layer,
                 label=f.label)
-        for f in pack.flags
-        if f.cond.evaluate(effective, level_rank) is True
-    ]
+        for f, evaluate in plan.flags
+        if evaluate(effective, level_rank) is True
+    ] if plan.flags else []
     steps, required, recommended = plan.static[level_rank]
     if plan.has_dynamic:
         steps, required, recommended = _dynamic_lists(plan, effective, level_rank)
@@ -571,7 +675,7 @@ def classify(pack: ResolvedPack, answers: Mapping[str, Any]) -> Classification:
     totals: Sequence[PointsTotal] = []
     if plan.points_questions is not None:
         by_question, totals = _points_report(plan, effective)
-    level = levels[level_rank]
+    level = pack.levels[level_rank]
     return Classification(
         level=level.id,
         complete=not unanswered,
@@ -596,6 +700,16 @@ def classify(pack: ResolvedPack, answers: Mapping[str, Any]) -> Classification:
         out_of_scope=level.out_of_scope,
         languages=pack.languages,
     )
+
+
+def _reasons(fired: list[Any], effective: _Answers, lazy: frozenset[str]) -> list[Reason]:
+    return [
+        Reason(r.id, r.level,
+               LazyMapping(partial(r.cond.inputs, effective, None)) if r.id in lazy
+               else r.cond.inputs(effective, None),
+               r.message, r.provenance, r.source, r.layer)
+        for r in fired
+    ]
 
 
 def _inputs(el: Any, effective: _Answers, level_rank: int | None, lazy: frozenset[str]) -> Mapping[str, Any]:
@@ -714,9 +828,16 @@ class _Plan:
     #: ids of the rules, findings and flags whose inputs are computed when first read (their
     #: conditions add points up)
     lazy_inputs: frozenset[str] = frozenset()
-    #: whether the questions with points are exactly the single-choice ones plus any multiple
-    #: ones (then the answer check's single-choice answers feed the points vector directly)
-    points_cover_singles: bool = False
+    #: the distinct question lists of the points conditions, each as (memo key, slice start and
+    #: stop in the points vector or None, indices in it, what each question can still add while
+    #: unanswered: lowest, highest): their ranges are added up once per classification
+    points_groups: tuple[tuple[int, int | None, int, tuple[int, ...], tuple[int, ...], tuple[int, ...]], ...] = ()
+    #: the rank of `default_level`; (rule, its condition's evaluator, stop, the rank of its level)
+    #: in pack order; (finding, evaluator) of the blocking findings and of the flags
+    default_rank: int = 0
+    rules: tuple[tuple[Any, Evaluator, bool, int], ...] = ()
+    blocking: tuple[tuple[Any, Evaluator], ...] = ()
+    flags: tuple[tuple[Any, Evaluator], ...] = ()
 
 
 def _plan(pack: ResolvedPack) -> _Plan:
@@ -753,7 +874,11 @@ def _plan(pack: ResolvedPack) -> _Plan:
                      points_questions, _points_conditions(pack),
                      frozenset(el.id for el in (*pack.rules, *pack.blocking, *pack.flags, *pack.consistency)
                                if any(c.kind == "points_at_least" for c in _walk(el.cond))),
-                     points_questions is not None and points_questions.singles == _fast_check(pack).singles)
+                     _points_groups(pack),
+                     pack.level_rank(pack.default_level),
+                     tuple((r, r.cond.evaluate, r.stop, pack.level_rank(r.level)) for r in pack.rules),
+                     tuple((b, b.cond.evaluate) for b in pack.blocking),
+                     tuple((f, f.cond.evaluate) for f in pack.flags))
         object.__setattr__(pack, "_engine_plan", plan)
     return plan
 
@@ -764,6 +889,47 @@ def _walk(cond: Cond | None):
     yield cond
     for child in cond.children:
         yield from _walk(child)
+
+
+def _points_groups(pack: ResolvedPack) -> tuple[tuple[int, int | None, int, tuple[int, ...],
+                                                      tuple[int, ...], tuple[int, ...]], ...]:
+    """The distinct question lists of the pack's points conditions, laid out on the points
+    vector (see _Plan.points_groups)."""
+    position = _fast_check(pack).position
+    groups: dict[int, tuple[int, int | None, int, tuple[int, ...], tuple[int, ...], tuple[int, ...]]] = {}
+    for cond, _used_by in _points_conditions(pack):
+        group = cond.points
+        assert group is not None
+        if group.memo_key in groups:
+            continue
+        indices = tuple(position[q] for q in group.key)
+        start, stop = indices[0], indices[0] + len(indices)
+        contiguous = indices == tuple(range(start, stop))
+        groups[group.memo_key] = (group.memo_key, start if contiguous else None, stop, indices,
+                                  group.lows, group.highs)
+    return tuple(groups.values())
+
+
+def _add_up(groups: Any, values: list[Any], gaps: list[int], memo: dict[Any, Any]) -> None:
+    """Every points group's (total, lowest, highest) into the memo, as
+    `PointsGroup.range_of` computes it, in one loop over the pack's groups. `gaps`: the
+    positions of the unanswered questions (None) in `values`."""
+    size = len(values)
+    for key, start, stop, indices, lows, highs in groups:
+        if start is None:
+            part = list(map(values.__getitem__, indices))
+            # positions in the group of its unanswered questions
+            inside = list(compress(count(), map(is_, part, repeat(None)))) if gaps else ()
+        else:
+            part = values if start == 0 and stop == size else values[start:stop]
+            inside = [i - start for i in gaps if start <= i < stop] if gaps else ()
+        if not inside:
+            total = sum(part)
+            memo[key] = (total, total, total)
+        else:
+            total = sum(filter(None, part))  # None (and 0) left out
+            memo[key] = (total, total + sum(map(lows.__getitem__, inside)),
+                         total + sum(map(highs.__getitem__, inside)))
 
 
 def _points_conditions(pack: ResolvedPack) -> tuple[tuple[Cond, tuple[str, ...]], ...]:

@@ -1,29 +1,40 @@
 """Pieces shared by the CAIO's pages (portfolio, operation): level names and colours, and the
-periodic-report download."""
+periodic-report download.
+
+Levels are named by each case's own pack and coloured by the level's `tone` (a pack's word,
+not a level id): nothing here knows which levels a pack has.
+"""
 
 from __future__ import annotations
 
 import io
 from datetime import date
+from typing import Any
 
 import streamlit as st
 
 from procurement import fiscal
-from procurement.caio.documents import level_words
-from procurement.ui.state import lang, t, word
+from procurement.caio.levels import LevelCatalog
+from procurement.ui.state import lang, t
 
-LEVEL_COLORS = {"out_of_scope": "#9e9e9e", "low": "#43a047", "review": "#fb8c00",
-                "high": "#e53935", "unclassified": "#bdbdbd"}
+#: Chart colour of each level tone (`procurement.packs.model.Tone`); "neutral" also colours
+#: the cases not yet classified and levels whose pack is unknown.
+TONE_COLORS = {"neutral": "#9e9e9e", "info": "#1e88e5", "success": "#43a047",
+               "warning": "#fb8c00", "danger": "#e53935"}
 #: Roles that may build the periodic report (the portfolio's readers).
 PERIODIC_ROLES = frozenset({"reviewer", "auditor", "admin"})
 
 
-def level_names(svc) -> dict[str, str]:
-    """Level id -> label from the installed packs (the newest wins, as in the reports), plus
-    'not yet classified'."""
-    names = level_words(svc.registry, lang())
-    names["unclassified"] = word("concept", "unclassified")
-    return names
+def tone_color(tone: str | None) -> str:
+    """The chart colour of a level tone (unknown tones: neutral)."""
+    return TONE_COLORS.get(tone or "neutral", TONE_COLORS["neutral"])
+
+
+def case_level_text(svc: Any, case: Any) -> str:
+    """A case's level in words as its own pack names it ("not yet classified" without a level;
+    the id when the pack is not installed)."""
+    catalog = LevelCatalog.from_registry(svc.registry, [(case.pack_id, case.pack_version)])
+    return catalog.label(case.pack_id, case.pack_version, case.level, lang())
 
 
 def render_periodic_download(svc, actor, today: date, key: str) -> None:

@@ -53,7 +53,8 @@ def test_portfolio_figures_on_the_demo_ministry(demo):
     svc, reviewer, ids = demo
     p = compute_portfolio(svc.load_portfolio_rows(reviewer), now=svc.clock())
     assert p.total == 10
-    assert p.by_level == {"out_of_scope": 1, "low": 4, "review": 2, "high": 3}
+    assert p.by_level == {"jp-national:out_of_scope": 1, "jp-national:low": 4,
+                          "jp-national:review": 2, "jp-national:high": 3}
     assert p.by_status == {"draft": 3, "submitted": 1, "returned": 1, "approved": 2,
                            "in_operation": 2, "withdrawn": 1}
     assert p.by_department["広報室"] == 1 and p.by_department["中小企業支援課"] == 1

@@ -6,6 +6,7 @@ from datetime import date, datetime, timezone
 
 import pytest
 
+from procurement.caio.levels import LevelCatalog
 from procurement.caio.portfolio import (
     CaseRow,
     ChangeRow,
@@ -27,6 +28,7 @@ from procurement.caio.portfolio import (
     voided_approvals,
     waiting_longest,
 )
+from tests.fixtures.packs import shipped_registry
 
 UTC = timezone.utc
 
@@ -35,11 +37,18 @@ def utc(*args) -> datetime:
     return datetime(*args, tzinfo=UTC)
 
 
-def case(id, level="low", status="draft", dept="総務課", created=utc(2026, 5, 1), **kw) -> CaseRow:
+#: The levels of the shipped packs, as the loader gives them to the cases.
+CATALOG = LevelCatalog.from_registry(shipped_registry(), [
+    ("jp-national", "1.0.0"), ("jp-national", "2.0.0"), ("jp-national", "2.1.0"),
+    ("example-impact", "1.0.0")])
+
+
+def case(id, level="low", status="draft", dept="総務課", created=utc(2026, 5, 1),
+         pack=("jp-national", "2.0.0"), **kw) -> CaseRow:
     return CaseRow(
         id=id, org_code="org", title=f"case {id}", department=dept, status=status, level=level,
-        is_complete=True, pack_id="jp-national", pack_version="2.0.0", pack_fingerprint="f" * 64,
-        created_at=created, **kw,
+        is_complete=True, pack_id=pack[0], pack_version=pack[1], pack_fingerprint="f" * 64,
+        created_at=created, level_info=CATALOG.level(pack[0], pack[1], level), **kw,
     )
 
 
@@ -61,8 +70,10 @@ def test_counts_follow_workflow_order_and_keep_unknown_values():
     cases = [case(1, "high", "submitted", "A"), case(2, "low", "draft", "B"),
              case(3, "high", "approved", "A"), case(4, None, "draft", "C"),
              case(5, "review", "in_operation", "B")]
-    assert count_by_level(cases) == {"low": 1, "review": 1, "high": 2, "unclassified": 1}
-    assert list(count_by_level(cases)) == ["low", "review", "high", "unclassified"]
+    assert count_by_level(cases) == {"jp-national:low": 1, "jp-national:review": 1,
+                                     "jp-national:high": 2, "unclassified": 1}
+    assert list(count_by_level(cases)) == ["jp-national:low", "jp-national:review",
+                                           "jp-national:high", "unclassified"]
     assert count_by_status(cases) == {"draft": 2, "submitted": 1, "approved": 1, "in_operation": 1}
     assert list(count_by_status(cases)) == ["draft", "submitted", "approved", "in_operation"]
     assert list(count_by_department(cases).items()) == [("A", 2), ("B", 2), ("C", 1)]
@@ -231,3 +242,29 @@ def test_compute_portfolio_bundles_the_figures():
     assert [(w.case.id, w.days_waiting) for w in p.waiting] == [(1, 30)]
     assert [(r.case.id, r.next_due, r.is_due) for r in p.reviews_due] == [(3, date(2026, 7, 1), True)]
     assert p.open_incidents == 1 and p.incidents_by_severity == {"medium": 1}
+
+
+def test_levels_of_several_packs_group_by_each_packs_own_levels():
+    """Cases under the national editions and under a pack with levels I-IV: each scale in its
+    own pack's order and words, high risk and out of scope by each case's own pack."""
+    impact = ("example-impact", "1.0.0")
+    cases = [case(1, "high", "submitted"), case(2, "low", pack=("jp-national", "1.0.0")),
+             case(3, "II", pack=impact), case(4, "I", pack=impact), case(5, "IV", pack=impact),
+             case(6, "IV", "withdrawn", pack=impact), case(7, None),
+             case(8, "out_of_scope", "in_operation", pack=("jp-national", "2.1.0"))]
+    p = compute_portfolio(PortfolioRows("org", "Org", tuple(cases), levels=CATALOG),
+                          now=utc(2026, 7, 1))
+    assert list(p.by_level.items()) == [
+        ("example-impact:I", 1), ("example-impact:II", 1), ("example-impact:IV", 2),
+        ("jp-national:out_of_scope", 1), ("jp-national:low", 1), ("jp-national:high", 1),
+        ("unclassified", 1)]
+    assert p.scales == ("example-impact", "jp-national")
+    assert [g.text("en") for g in p.levels][:3] == [
+        CATALOG.label(*impact, lv, "en") for lv in ("I", "II", "IV")]
+    assert [g.tone for g in p.levels][:3] == [
+        CATALOG.level(*impact, lv).tone for lv in ("I", "II", "IV")]
+    # Each case's own pack decides: IV and the national high are high risk, I-III are not.
+    assert [c.id for c in p.high_risk] == [1, 5]
+    assert not is_in_fiscal_year(cases[7], 2026, op(8, date(2026, 4, 1)))
+    assert is_in_fiscal_year(cases[4], 2026, op(5, date(2026, 4, 1)))  # IV is in scope
+    assert case(3, "III", pack=impact).level_text("ja") == CATALOG.label(*impact, "III", "ja")

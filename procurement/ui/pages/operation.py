@@ -31,7 +31,7 @@ from procurement.fiscal import JST, to_jst
 from procurement.records import policy
 from procurement.ui.caio_widgets import (
     PERIODIC_ROLES,
-    level_names,
+    case_level_text,
     render_periodic_download,
 )
 from procurement.ui.state import (
@@ -445,18 +445,17 @@ def render_case(svc, actor) -> None:
     wanted = st.session_state.get(CASE_KEY)
     if st.session_state.get(PICK_KEY) not in by_id:
         st.session_state[PICK_KEY] = wanted if wanted in by_id else cases[0].id
-    levels = level_names(svc)
     labels = {
         i: t("operation.pick_item", id=i, title=plain(c.title),
              status=word("case_status", c.status),
-             level=levels.get(c.level or "unclassified", "-"))
+             level=plain(case_level_text(svc, c)))
         for i, c in by_id.items()
     }
     st.selectbox(t("operation.pick"), list(by_id), key=PICK_KEY, format_func=labels.__getitem__)
     case = svc.get_case(actor, st.session_state[PICK_KEY])
     st.caption(t("operation.case_line", department=plain(case.department),
                  status=word("case_status", case.status),
-                 level=levels.get(case.level or "unclassified", "-")))
+                 level=plain(case_level_text(svc, case))))
     st.subheader(t("operation.record"))
     op = svc.get_operation(actor, case.id)
     if op is not None:

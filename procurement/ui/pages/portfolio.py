@@ -10,8 +10,8 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from procurement.caio.portfolio import LEVEL_ORDER, compute_portfolio
-from procurement.ui.caio_widgets import LEVEL_COLORS, level_names, render_periodic_download
+from procurement.caio.portfolio import compute_portfolio
+from procurement.ui.caio_widgets import render_periodic_download, tone_color
 from procurement.ui.state import format_jst, get_services, lang, run_page, t, word
 from procurement.vocabulary import describe_void_reason
 
@@ -35,10 +35,24 @@ def _bar(counts: dict[str, int], names: dict[str, str], title: str, colors: dict
     )
 
 
+def level_names(p, rows) -> dict[str, str]:
+    """Level group key -> label, as each group's pack names it; with cases on several scales
+    (packs with levels of their own) the label also names the scale's pack."""
+    several = len(p.scales) > 1
+    names = {}
+    for g in p.levels:
+        text = g.text(lang())
+        if several and g.level is not None:
+            text = f"{rows.levels.scale_title(g.scale, lang())}: {text}"
+        names[g.key] = text
+    return names
+
+
 def render_charts(p, levels: dict[str, str]) -> None:
+    colors = {g.key: tone_color(g.tone) for g in p.levels}
     left, right = st.columns(2)
     with left:
-        st.altair_chart(_bar(p.by_level, levels, t("portfolio.by_level"), LEVEL_COLORS),
+        st.altair_chart(_bar(p.by_level, levels, t("portfolio.by_level"), colors),
                         width="stretch")
     with right:
         statuses = {s: word("case_status", s) for s in p.by_status}
@@ -51,7 +65,7 @@ def render_charts(p, levels: dict[str, str]) -> None:
     if rows:
         frame = pd.DataFrame(rows)
         order = list(p.by_department)
-        known = [k for k in (*LEVEL_ORDER, "unclassified") if k in set(frame["key"])]
+        known = [g.key for g in p.levels if g.key in set(frame["key"])]
         chart = (
             alt.Chart(frame, title=t("portfolio.by_department"))
             .mark_bar()
@@ -61,7 +75,7 @@ def render_charts(p, levels: dict[str, str]) -> None:
                 color=alt.Color("level:N", title=t("portfolio.level"),
                                 legend=alt.Legend(labelLimit=240),
                                 scale=alt.Scale(domain=[levels.get(k, k) for k in known],
-                                                range=[LEVEL_COLORS[k] for k in known])),
+                                                range=[colors[k] for k in known])),
                 tooltip=["department:N", "level:N", "count:Q"],
             )
         )
@@ -105,7 +119,7 @@ def render_lists(p, levels: dict[str, str]) -> None:
     if p.waiting:
         st.dataframe(pd.DataFrame([
             {t("portfolio.col_id"): w.case.id, t("portfolio.col_title"): w.case.title,
-             t("portfolio.col_level"): levels.get(w.case.level or "unclassified", w.case.level),
+             t("portfolio.col_level"): w.case.level_text(lang()),
              t("portfolio.col_submitted"): format_jst(w.case.submitted_at),
              t("portfolio.col_days"): w.days_waiting}
             for w in p.waiting
@@ -154,12 +168,13 @@ def render_lists(p, levels: dict[str, str]) -> None:
 def body(actor) -> None:
     svc = get_services()
     st.title(t("portfolio.heading"))
-    p = compute_portfolio(svc.load_portfolio_rows(actor), now=svc.clock())
+    rows = svc.load_portfolio_rows(actor)
+    p = compute_portfolio(rows, now=svc.clock())
     st.caption(t("portfolio.as_of", org=actor.org_code, date=p.today.isoformat()))
     if not p.total:
         st.info(t("portfolio.empty"))
         return
-    levels = level_names(svc)
+    levels = level_names(p, rows)
     cols = st.columns(5)
     cols[0].metric(t("portfolio.total"), p.total)
     cols[1].metric(t("portfolio.high_count"), len(p.high_risk))

@@ -4,9 +4,12 @@ A case whose approval was voided (by a later change or a re-assessment) says so 
 when and why, so a lost approval is never missed.
 """
 
+from datetime import date
+
 import pandas as pd
 import streamlit as st
 
+from procurement.caio.levels import LevelCatalog
 from procurement.records.cases import PURPOSE_MAX_LENGTH
 from procurement.records.policy import CASE_STATUSES
 from procurement.ui import navigation
@@ -16,7 +19,6 @@ from procurement.ui.state import (
     format_jst,
     get_services,
     lang,
-    pick,
     plain,
     run_page,
     t,
@@ -27,13 +29,23 @@ from procurement.vocabulary import describe_void_reason
 WORKSPACE = navigation.script("procurement/ui/pages/workspace.py")
 
 
-def level_names(svc) -> dict[str, str]:
-    """Level id -> label, from every installed pack (the newest pack's label wins)."""
+def level_choices(svc, actor, cases) -> tuple[dict[str, str], LevelCatalog]:
+    """Level id -> label for the level filter: the levels of the organisation's pack, then
+    those of the other packs the listed cases are assessed under, each pack in its own order
+    (a level shared by several editions is named by the newest); and the catalog of the
+    cases' packs (each case's level is named by its own pack)."""
+    org_pack = svc.resolve_pack(actor.org_code)
+    keys = {(c.pack_id, c.pack_version) for c in cases} | {(org_pack.id, org_pack.version)}
+    catalog = LevelCatalog.from_registry(svc.registry, keys)
+    first = catalog.pack(org_pack.id, org_pack.version)
+    others = sorted((p for p in catalog.packs() if p is not first),
+                    key=lambda p: p.levels[0].pack_order if p.levels else (date.min, ()),
+                    reverse=True)
     names: dict[str, str] = {}
-    for pack in sorted(svc.registry.packs(), key=lambda p: (p.effective_from, p.version_tuple)):
-        for lv in pack.levels:
-            names[lv.id] = pick(lv.label)
-    return names
+    for pack in ([first] if first is not None else []) + others:
+        for level in pack.levels:
+            names.setdefault(level.id, level.text(lang()))
+    return names, catalog
 
 
 def void_cause(reason: str | None) -> str:
@@ -107,20 +119,21 @@ def body(actor) -> None:
     if actor.has_role("planner"):
         render_new_case(svc, actor)
 
-    levels = level_names(svc)
     c1, c2, c3, c4 = st.columns([3, 2, 2, 2])
     search = c1.text_input(t("cases.search"), key="case_search", placeholder=t("cases.search_hint"))
     # Option labels are computed now, in the user's language, not later inside a callback.
     status_names = {None: t("cases.all"), **{s: word("case_status", s) for s in CASE_STATUSES}}
-    level_choices = {None: t("cases.all"), **levels}
     status = c2.selectbox(t("cases.status"), list(status_names), key="case_status",
                           format_func=status_names.__getitem__)
-    level = c3.selectbox(t("cases.level"), list(level_choices), key="case_level",
-                         format_func=level_choices.__getitem__)
     # Planners start with their own cases; everyone may look at the whole organisation.
     mine = c4.toggle(t("cases.mine"), key="case_mine", value=actor.has_role("planner"))
-
-    cases = svc.list_cases(actor, mine=mine, status=status, level=level, search=search or None)
+    # The level filter offers the levels of the packs in use, so it is filled from the cases.
+    listed = svc.list_cases(actor, mine=mine, status=status, search=search or None)
+    levels, catalog = level_choices(svc, actor, listed)
+    level_names = {None: t("cases.all"), **levels}
+    level = c3.selectbox(t("cases.level"), list(level_names), key="case_level",
+                         format_func=level_names.__getitem__)
+    cases = listed if level is None else [c for c in listed if c.level == level]
     st.caption(t("cases.count", count=len(cases), org=actor.org_code))
     if not cases:
         st.info(t("cases.empty"))
@@ -137,7 +150,8 @@ def body(actor) -> None:
                 t("cases.col_owner"): c.owner_name,
                 t("cases.col_status"): word("case_status", c.status),
                 t("cases.col_voided"): voided_text(c),
-                t("cases.col_level"): levels.get(c.level, c.level or "-"),
+                t("cases.col_level"): (catalog.label(c.pack_id, c.pack_version, c.level, lang())
+                                       if c.level else "-"),
                 t("cases.col_complete"): t("common.yes") if c.is_complete else t("common.no"),
                 t("cases.col_blocking"): t("common.yes") if c.has_blocking else "",
                 t("cases.col_updated"): format_jst(c.updated_at),
