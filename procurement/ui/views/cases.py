@@ -193,11 +193,12 @@ def body(actor) -> None:
     if voided:
         st.warning(t("cases.voided_notice", count=voided), icon=":material/gpp_maybe:")
     shown = _shown_levels(svc, cases)
+    columns = _columns(bool(voided))
     rows = []
     for c in cases:
-        row = {
-            "open": t("cases.open_row"),
+        values = {
             "id": c.id,
+            "open": t("cases.open_row"),
             "title": c.title,
             "status": word("case_status", c.status),
             "level": shown[c.id],
@@ -205,16 +206,18 @@ def body(actor) -> None:
             "department": c.department,
             "owner": c.owner_name,
             "updated": widgets.when(c.updated_at),
+            "voided": voided_text(c),
         }
-        if voided:
-            row["voided"] = voided_text(c)
-        rows.append(row)
-    columns = _columns(bool(voided))
+        rows.append({label: values[name] for name, (label, _config) in columns.items()})
     st.session_state[OPEN_IDS_KEY] = tuple(c.id for c in cases)
     # st.dataframe shows cell text as text (never markdown or HTML), so titles are safe here.
+    # The number comes first in the data (tests and exports read it), the open button first on
+    # screen.
+    order = [columns["open"][0]] + [label for name, (label, _c) in columns.items()
+                                    if name != "open"]
     st.dataframe(pd.DataFrame(rows), hide_index=True, key="case_table",
-                 column_config=columns, column_order=list(columns),
-                 height=min(38 + 35 * len(rows) + 2, 38 + 35 * 15),
+                 column_config={label: config for label, config in columns.values()},
+                 column_order=order, height=min(38 + 35 * len(rows) + 3, 38 + 35 * 15),
                  on_select="ignore")
     # The same, for the keyboard: pick a case and open it.
     choices = {c.id: f"#{c.id} {c.title} ({status_names[c.status]})" for c in cases}
@@ -226,23 +229,23 @@ def body(actor) -> None:
         open_case(picked)
 
 
-def _columns(with_voided: bool) -> dict[str, Any]:
+def _columns(with_voided: bool) -> dict[str, tuple[str, Any]]:
+    """name -> (the column's heading, its configuration), in the data's order."""
     cc = st.column_config
-    columns: dict[str, Any] = {
-        "open": cc.ButtonColumn(t("cases.col_open"), width=64, key=OPEN_CLICK_KEY,
-                                on_click=_open_clicked, type="primary",
-                                pinned=True),
-        "id": cc.NumberColumn(t("cases.col_id"), width=56, format="%d"),
-        "title": cc.TextColumn(t("cases.col_title"), width=240),
-        "status": cc.TextColumn(t("cases.col_status"), width=84),
-        "level": cc.TextColumn(t("cases.col_level"), width=150),
-        "blocking": cc.TextColumn(t("cases.col_blocking"), width=110),
-        "department": cc.TextColumn(t("cases.col_department"), width=100),
-        "owner": cc.TextColumn(t("cases.col_owner"), width=90),
-        "updated": cc.TextColumn(t("cases.col_updated"), width=150),
+    columns: dict[str, tuple[str, Any]] = {
+        "id": (t("cases.col_id"), cc.NumberColumn(width=56, format="%d")),
+        "open": (t("cases.col_open"), cc.ButtonColumn(width=64, key=OPEN_CLICK_KEY,
+                                                      on_click=_open_clicked, type="primary")),
+        "title": (t("cases.col_title"), cc.TextColumn(width=240)),
+        "status": (t("cases.col_status"), cc.TextColumn(width=84)),
+        "level": (t("cases.col_level"), cc.TextColumn(width=150)),
+        "blocking": (t("cases.col_blocking"), cc.TextColumn(width=120)),
+        "department": (t("cases.col_department"), cc.TextColumn(width=100)),
+        "owner": (t("cases.col_owner"), cc.TextColumn(width=90)),
+        "updated": (t("cases.col_updated"), cc.TextColumn(width=150)),
     }
     if with_voided:
-        columns["voided"] = cc.TextColumn(t("cases.col_voided"), width=260)
+        columns["voided"] = (t("cases.col_voided"), cc.TextColumn(width=260))
     return columns
 
 
