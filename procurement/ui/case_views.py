@@ -55,6 +55,11 @@ def pack_name(pack) -> str:
 def render_header(pack, case) -> None:
     """Title, status, level (未判定 until answered; red with the count when something blocks),
     who and when, the pack by name, and the purpose of a case."""
+    with st.container(key="case_header"):
+        _header(pack, case)
+
+
+def _header(pack, case) -> None:
     st.title(f"#{case.id} {widgets.plain(case.title)}")
     result = case.classification
     complete = bool(result.complete) if result is not None else case.is_complete

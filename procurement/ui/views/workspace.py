@@ -290,14 +290,26 @@ export default function (component) {
     if (main) main.scrollTo({ top: 0 });
     w.scrollTo({ top: 0 });
   }
-  // On a narrow screen the step list is one sideways-scrolling line: show the current step.
-  setTimeout(() => {
+  // On a narrow screen the step list is one sideways-scrolling line: show the current step
+  // (after each run, and when the window becomes narrower).
+  state.showCurrent = () => {
     const strip = document.querySelector(".st-key-ws_nav");
-    const current = strip && strip.querySelector('[data-testid="stBaseButton-primary"]');
+    const current = strip && Array.from(
+      strip.querySelectorAll('[data-testid="stBaseButton-primary"]')).find(
+      (b) => b.offsetParent !== null);
     if (current && strip.scrollWidth > strip.clientWidth) {
-      strip.scrollLeft = Math.max(0, current.offsetLeft - strip.offsetLeft - 24);
+      const shift = current.getBoundingClientRect().left - strip.getBoundingClientRect().left;
+      strip.scrollLeft = Math.max(0, strip.scrollLeft + shift - 24);
     }
-  }, 150);
+  };
+  if (!state.resizeInstalled) {
+    state.resizeInstalled = true;
+    w.addEventListener("resize", () => {
+      clearTimeout(state.resizeTimer);
+      state.resizeTimer = setTimeout(() => state.showCurrent(), 200);
+    });
+  }
+  setTimeout(() => state.showCurrent(), 150);
 }
 """
 _helper = st.components.v2.component("procurement_workspace_helper", js=_HELPER_JS)
@@ -661,7 +673,8 @@ def render_checklist(pack, case, checklist, editable: bool) -> None:
     if not items:
         return
     keys = _grid_keys(checklist.id)
-    st.subheader(pick(checklist.title))
+    if pick(checklist.title) != pick(pack.step(checklist.step).title):
+        st.subheader(pick(checklist.title))  # not the step's heading a second time
     settled = sum(1 for i in items if _settled(case.checklist.get(i.id), i))
     st.caption(t("checklist.summary", settled=settled, total=len(items),
                  required=len([i for i in items if i.id in required])))
