@@ -463,7 +463,7 @@ def org_name(actor) -> str:
         return cached[1]
     try:
         name = get_services().get_org(actor, actor.org_code).name
-    except Exception:  # noqa: BLE001 - the sidebar must never break a page
+    except Exception:  # the sidebar must never break a page
         log.exception("could not read the name of organisation %s", actor.org_code)
         return actor.org_code
     st.session_state["_org_name"] = (actor.org_code, name)

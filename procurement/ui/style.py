@@ -33,6 +33,11 @@ html, body, [data-testid="stApp"] {
   word-break: normal;
   overflow-wrap: anywhere;
 }
+/* Captions (help under fields, the sidebar's who-is-signed-in) in a grey that keeps 4.5:1 on
+   the sidebar's grey background too (Streamlit's own faded grey does not). */
+[data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p {
+  color: #4d4d4d !important;
+}
 [data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li {
   line-height: 1.75;
 }
@@ -104,6 +109,11 @@ button:focus-visible, a:focus-visible, input:focus-visible, textarea:focus-visib
 .st-key-ws_split + div [data-testid="stHorizontalBlock"],
 .st-key-ws_split [data-testid="stHorizontalBlock"] { flex-wrap: wrap !important; }
 .st-key-ws_split [data-testid="stColumn"] { min-width: 22rem !important; flex: 1 1 22rem !important; }
+/* The result beside the questions stays in view while the user scrolls through them. */
+.st-key-ws_split [data-testid="stColumn"]:last-child {
+  position: sticky; top: 0.75rem; align-self: flex-start;
+  max-height: calc(100vh - 1.5rem); overflow-y: auto;
+}
 .st-key-_ws_helper { display: none !important; }
 /* Read-only answers in full contrast. */
 [data-testid="stMarkdownContainer"] { color: inherit; }
@@ -114,8 +124,12 @@ button:focus-visible, a:focus-visible, input:focus-visible, textarea:focus-visib
   [data-testid="stSidebarCollapsedControl"], [data-testid="stExpandSidebarButton"],
   [data-testid="stPageLink"], [data-testid="stPopover"], [data-testid="stButton"],
   [data-testid="stDownloadButton"], [data-testid="stElementToolbar"],
-  [data-testid="stTabs"] [role="tablist"], .st-key-ws_nav, .st-key-ws_stepbuttons {
+  [data-testid="stTabs"] [role="tablist"], .st-key-ws_nav, .st-key-ws_stepbuttons,
+  .st-key-print_hint {
     display: none !important;
+  }
+  .st-key-ws_split [data-testid="stColumn"]:last-child {
+    position: static !important; max-height: none !important; overflow: visible !important;
   }
   [data-testid="stAppViewContainer"], [data-testid="stMain"], [data-testid="stApp"] {
     position: static !important; overflow: visible !important; height: auto !important;

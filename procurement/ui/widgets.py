@@ -512,8 +512,7 @@ def result_panel(pack, result, live: bool = True, *, case: Any = None,
 def _reason_markdown(pack, reason, with_level: bool = False) -> str:
     head = f"- {plain(pick(reason.message))}"
     if with_level:
-        head += f" （{plain(level_label(pack, reason.level))}）" if lang() == "ja" else \
-            f" ({plain(level_label(pack, reason.level))})"
+        head += " " + plain(t("result.reason_level", level=level_label(pack, reason.level)))
     head += f" {provenance_markup(reason.provenance)}"
     lines = [head]
     inputs = _inputs_text(pack, reason.inputs)

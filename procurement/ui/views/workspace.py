@@ -828,7 +828,8 @@ def render_print(svc, actor, pack, case) -> None:
     """The whole case on one page, for printing on A4 from the browser."""
     st.page_link("procurement/ui/pages/workspace.py", label=t("docs.back_to_case"),
                  icon=":material/arrow_back:", query_params={CASE_PARAM: str(case.id)})
-    st.caption(t("docs.print_hint"))
+    with st.container(key="print_hint"):  # not printed (style.py)
+        st.caption(t("docs.print_hint"))
     case_views.render_print(pack, case, printed_by=actor.display_name)
 
 
