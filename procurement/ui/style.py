@@ -36,7 +36,7 @@ html, body, [data-testid="stApp"] {
 /* Captions (help under fields, the sidebar's who-is-signed-in) in a grey that keeps 4.5:1 on
    the sidebar's grey background too (Streamlit's own faded grey does not). */
 [data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p {
-  color: #4d4d4d !important;
+  color: #4d4d4d !important; opacity: 1 !important;
 }
 [data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li {
   line-height: 1.75;
