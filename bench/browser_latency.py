@@ -21,7 +21,6 @@ are noisy: compare the ratios of one run, not milliseconds across runs.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import subprocess
 import sys
@@ -33,7 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.ui.browser import (  # noqa: E402 - after the path is set
+from tests.ui.browser import (  # after the path is set
     StreamlitServer,
     free_port,
     launch_chromium,
@@ -153,7 +152,7 @@ def main() -> None:
                 for n in range(args.rounds):
                     option = ("いいえ", "はい")[n % 2]  # "はい" is chosen at first
                     times["a"].append(click_to_settled(
-                        radio, lambda: radio.get_by_text(option, exact=True).click()))
+                        radio, lambda option=option: radio.get_by_text(option, exact=True).click()))
 
                     work.bring_to_front()
                     work.goto(f"{app.url}/workspace?case={case_id}&step=classification")
@@ -162,7 +161,7 @@ def main() -> None:
                     wait_idle(work)
                     label = labels[n % 2]
                     times["b"].append(click_to_settled(
-                        work, lambda: work.locator(".st-key-q_HR-3").get_by_text(
+                        work, lambda label=label: work.locator(".st-key-q_HR-3").get_by_text(
                             label, exact=True).click()))
 
                     work.goto(f"{app.url}/workspace?case={case_id}&step=procurement_checklist")
