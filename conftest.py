@@ -6,4 +6,5 @@ pytest_plugins = [
     "tests.fixtures.db",
     "tests.fixtures.services",
     "tests.fixtures.sharing",
+    "tests.fixtures.smtp",
 ]

@@ -308,6 +308,19 @@ def _auth_locked(p, lang, pack, levels):
                     until=_moment(p.get("locked_until")))]
 
 
+def _consultation_recorded(p, lang, pack, levels):
+    step_id = str(p.get("step") or "-")
+    title = step_id
+    for step in getattr(pack, "steps", None) or ():
+        if step.id == step_id:
+            title = _pick(step.title, lang) or step_id
+            break
+    parts = [title, f"{_field('reported_on', lang)}: {field_value('reported_on', p.get('reported_on'), lang)}"]
+    if p.get("advice"):
+        parts.append(f"{_field('advice', lang)}: {word('consultation_advice', p['advice'], lang)}")
+    return parts + _fields(p, ("note",), lang)
+
+
 def _pack_installed(p, lang, pack, levels):
     return [str(p.get("pack", "-"))]
 
@@ -332,6 +345,7 @@ DESCRIBERS: dict[str, Describer] = {
     "case.classified": _classified,
     "case.checklist_set": _checklist_set,
     "case.board_report_saved": _board_saved,
+    "case.consultation_recorded": _consultation_recorded,
     "case.submitted": _transition,
     "case.returned": _transition,
     "case.approved": _transition,

@@ -20,13 +20,18 @@ from procurement.caio.incidents import IncidentService
 from procurement.caio.operation import OperationService
 from procurement.caio.periodic import PeriodicReportService
 from procurement.caio.portfolio import PortfolioService
+from procurement.caio.registers import RegisterService
 from procurement.db.models import BOARD_REPORT_FIELDS
+from procurement.notify.service import NotificationService
 from procurement.records.accounts import LOCK_DURATION, MAX_FAILED_LOGINS, AccountService
 from procurement.records.cases import CASE_DETAIL_FIELDS, PURPOSE_MAX_LENGTH
+from procurement.records.consultations import ConsultationService
 from procurement.records.core import ServiceCore, UnitOfWork, utc_now
+from procurement.records.desk import ReviewDeskService
 from procurement.records.importing import ImportService
 from procurement.records.organisations import OrganisationService, national_edition_on
 from procurement.records.sessions import SessionService
+from procurement.records.sso import SingleSignOnService
 from procurement.records.views import (
     Actor,
     CaseSummary,
@@ -46,11 +51,16 @@ from procurement.sharing.reassess import ReassessService
 class Services(
     AccountService,
     SessionService,
+    SingleSignOnService,
     OrganisationService,
     ImportService,
     WorkflowService,
+    ConsultationService,
+    ReviewDeskService,
+    NotificationService,
     OperationService,
     IncidentService,
+    RegisterService,
     PortfolioService,
     PeriodicReportService,
     BoardReportService,

@@ -135,6 +135,45 @@ TERMS: dict[str, dict[str, Term]] = {
         "reported_to_caio_at": Term("CAIOへの報告日時", "Reported to the CAIO at"),
         "reported_onward_at": Term("外部への報告日時", "Reported onward at"),
         "comment": Term("コメント", "Comment"),
+        "reported_on": Term("報告・協議の日", "Reported on"),
+        "advice": Term("助言の有無", "Advice"),
+    },
+    # What the reviewer records of a report or consultation step before approving.
+    "consultation_advice": {
+        "received": Term("助言あり", "Advice received"),
+        "none": Term("助言なし", "No advice"),
+    },
+    # Why a reviewer may not approve a case (separation of duties, `approval_conflicts`).
+    "four_eyes": {
+        "owner": Term("自分が担当の案件", "You own this case"),
+        "submitted": Term("自分が提出した案件", "You submitted this case"),
+        "changed": Term("自分が内容を変更した案件", "You changed this case"),
+    },
+    # What a line of "changes since the return" is about (`Services.changes_since_last_return`).
+    "change_kind": {
+        "answer": Term("質問への回答", "Answer"),
+        "item": Term("チェックリスト項目", "Checklist item"),
+        "board": Term("報告書の記載", "Report field"),
+        "detail": Term("案件情報", "Case details"),
+    },
+    # E-mail notifications (`procurement.notify`): what a message is about, and where it is.
+    "notification_kind": {
+        "case_submitted": Term("審査の依頼", "Review requested"),
+        "case_returned": Term("差戻しの連絡", "Case returned"),
+        "case_approved": Term("承認の連絡", "Case approved"),
+        "review_due": Term("定期確認の期限", "Periodic review due"),
+    },
+    "notification_status": {
+        "queued": Term("送信待ち", "Waiting"),
+        "sending": Term("送信中", "Sending"),
+        "sent": Term("送信完了", "Sent"),
+        "failed": Term("送信不能", "Gave up"),
+    },
+    # How sure a pack element is (`provenance` of questions, rules and items).
+    "provenance": {
+        "confirmed": Term("公式資料で確認", "Confirmed (official)"),
+        "secondary": Term("二次情報に基づく", "From secondary sources"),
+        "inferred": Term("独自の再構成（推定）", "Our reconstruction (inferred)"),
     },
     # Words for things that are not stored codes but must read the same everywhere.
     "concept": {
@@ -144,6 +183,9 @@ TERMS: dict[str, dict[str, Term]] = {
         "checklist_item": Term("チェックリスト項目", "Checklist item", ("チェック項目",)),
         "incident": Term("リスク事案", "Risk incident"),
         "board_report": Term("報告書", "Report"),
+        "consultation": Term("協議・報告の記録", "Consultation record"),
+        "resubmission": Term("再提出", "Resubmitted"),
+        "first_submission": Term("初回", "First submission"),
     },
 }
 
@@ -185,6 +227,7 @@ EVENT_TYPES: dict[str, EventType] = _events(
     ("case.classified", "リスク区分が変化", "Risk level changed"),
     ("case.checklist_set", "チェックリスト項目を更新", "Checklist item updated"),
     ("case.board_report_saved", "報告書を保存", "Report saved"),
+    ("case.consultation_recorded", "協議・報告の結果を記録", "Consultation recorded"),
     ("case.submitted", _DECISION["submission"], ""),
     ("case.returned", _DECISION["return"], ""),
     ("case.approved", _DECISION["approval"], ""),

@@ -11,7 +11,13 @@ Parts: `chain` (the canonical form and the hash), `append` (the only writer of a
 `docs/audit-log.md` gives the recipe with a worked example an auditor can recompute with any tool.
 """
 
-from procurement.audit.append import NewEvent, append_bulk, append_event, chain_lock_key
+from procurement.audit.append import (
+    NewEvent,
+    append_bulk,
+    append_event,
+    append_events,
+    chain_lock_key,
+)
 from procurement.audit.chain import (
     CANONICAL_FIELDS,
     CONTENT_CHANGED,
@@ -36,6 +42,7 @@ from procurement.audit.verify import (
 __all__ = [
     "CANONICAL_FIELDS", "CONTENT_CHANGED", "EVENT_MISSING", "GENESIS_HASH", "INSERTED",
     "ORDER_BROKEN", "ChainReport", "EventRecord", "NewEvent", "append_bulk", "append_event",
+    "append_events",
     "canonical_json", "chain_lock_key", "compute_hash", "format_timestamp", "list_chains",
     "parse_head", "verify_chain", "verify_database", "verify_rows",
 ]

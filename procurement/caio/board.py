@@ -1,8 +1,13 @@
-"""The report to the Advisory Board (or the body a pack names) for one case, as a document.
+"""The report a case's pack asks for (to the Advisory Board, or the body the pack names), as a
+document.
 
 Project details, objectives, risk mitigation, the QA plan including operation, with the
 classification behind it; rendered as a workbook or as a printable HTML page
-(`procurement.caio.documents`).
+(`procurement.caio.documents`). The addressee is the `body` of the pack's `report` step (the
+national Advisory Board, a municipality's own committee, an ethics committee...): no step or
+level id is named here. Levels read in the words of the case's own pack; people and
+organisations by name; the pack by title and edition, with its exact version and fingerprint
+kept as fields for auditors. Until the case is approved the document is marked 下書き.
 """
 
 from __future__ import annotations
@@ -23,57 +28,69 @@ from procurement.caio.portfolio import (
 )
 from procurement.db.models import BOARD_REPORT_FIELDS, Case, Organisation
 from procurement.errors import InputError, NotFoundError, ProcurementError
+from procurement.exports.case import is_draft, report_step
+from procurement.exports.labels import format_source, pack_title
 from procurement.records import policy
 from procurement.records.core import ServiceCore
 from procurement.records.views import Actor
 from procurement.files import atomic_output
 from procurement.vocabulary import ismap_text, word
+from procurement.vocabulary import words as words_of  # `words` names the document's texts
 
 # --------------------------------------------------------------------------- board report content
 
 _BOARD_TEXT = {
     "ja": {
-        "title": "先進的AI利活用アドバイザリーボードへの報告書",
+        "title": "報告書",  # when the pack names no report step
         "notice": ("本書のリスク判定は、公開情報をもとに再構成したルールパックによるものであり、"
                    "ガイドライン別紙の公式な様式・判定基準ではありません。各判定理由の出典と確度"
-                   "（confirmed / secondary / inferred）を併記しています。"),
+                   "（{provenance}の別）を併記しています。"),
         "case": "1. 案件の概要", "classification": "2. リスク判定", "answers": "3. 判定シートへの回答",
         "board": "4. 報告事項", "checklists": "5. チェックシートの状況",
         "operation": "6. 運用状況", "incidents": "7. リスク事案",
-        "case_id": "案件ID", "org": "組織", "owner": "起案者",
+        "details": "付記. 判定に用いたルールパックの詳細",
+        "no_reasons": "判定理由: 該当した判定規則はありません。",
+        "case_id": "案件番号", "org": "組織", "owner": "担当者", "addressee": "報告先",
         "status": "状態", "submitted_at": "提出日時", "approved_at": "承認日時",
-        "level": "リスク区分", "complete": "回答の完全性", "pack": "ルールパック",
-        "fingerprint": "フィンガープリント", "pack_matches": "ルールパックの一致",
-        "reasons_h": ("規則ID", "判定理由", "入力", "確度", "出典"),
-        "blocking_h": ("指摘ID", word("concept", "blocking", "ja"), "入力", "確度", "出典"),
-        "answers_h": ("設問ID", "設問", "回答", "確度"),
+        "level": word("concept", "level", "ja"), "complete": "回答の完全性",
+        "pack": "ルールパック", "pack_ref": "ルールパックの版", "fingerprint": "フィンガープリント",
+        "pack_matches": "ルールパックの一致",
+        "reasons_h": ("規則", "判定理由", "根拠となった回答", "確度", "出典"),
+        "blocking_h": ("指摘", word("concept", "blocking", "ja"), "根拠となった回答", "確度",
+                       "出典"),
+        "answers_h": ("設問番号", "設問", "回答", "確度"),
         "unanswered": "未回答の設問",
         "checklist_h": ("チェックシート", "必須", *(word("checklist_status", s, "ja") for s in
                                                  ("met", "not_met", "pending", "not_applicable"))),
-        "open_items_h": ("項目ID", "項目", "状態", "根拠"),
+        "open_items_h": ("項目番号", "項目", "状態", "根拠"),
         "open_items_note": "5-2. 未充足・未確認の必須項目",
         "last_review": "最終定期確認日", "next_review": "次回定期確認期限",
-        "incidents_h": ("事案ID", "発生日", "重大度", "内容", "対応", "CAIO報告", "外部報告", "状態"),
+        "incidents_h": ("事案番号", "発生日", "重大度", "内容", "対応", "CAIO報告", "外部報告",
+                        "状態"),
         "no_operation": "運用は開始されていません。", "no_incidents": "記録されたリスク事案はありません。",
-        "not_high": ("この案件の現在のリスク区分は「{high}」ではありません。"
-                     "ボードへの報告は必須ではありません。"),
+        "not_required": ("この案件の現在のリスク区分（{level}）では、{body}への報告は必須では"
+                         "ありません。"),
+        "reference": "{org} 案件{id}",
     },
     "en": {
-        "title": "Report to the Advanced AI Utilization Advisory Board",
+        "title": "Report",  # when the pack names no report step
         "notice": ("The classification in this document comes from a rule pack reconstructed from "
                    "public sources; it is not the guideline's official sheet or decision rule. The "
-                   "source and provenance (confirmed / secondary / inferred) of every reason are "
+                   "source and provenance ({provenance}) of every reason are "
                    "shown."),
         "case": "1. Case", "classification": "2. Classification", "answers": "3. Answers",
         "board": "4. Report", "checklists": "5. Checklists",
         "operation": "6. Operation", "incidents": "7. Incidents",
-        "case_id": "Case ID", "org": "Organisation",
+        "details": "Annex. The rule pack behind the classification",
+        "no_reasons": "Reasons: no rule of the pack applied.",
+        "case_id": "Case ID", "org": "Organisation", "addressee": "Addressee",
         "owner": "Owner", "status": "Status", "submitted_at": "Submitted at",
         "approved_at": "Approved at", "level": "Level", "complete": "Complete",
-        "pack": "Rule pack", "fingerprint": "Fingerprint", "pack_matches": "Pack matches",
-        "reasons_h": ("Rule", "Reason", "Inputs", "Provenance", "Source"),
-        "blocking_h": ("Finding", word("concept", "blocking", "en"), "Inputs", "Provenance",
-                       "Source"),
+        "pack": "Rule pack", "pack_ref": "Pack version", "fingerprint": "Fingerprint",
+        "pack_matches": "Pack matches",
+        "reasons_h": ("Rule", "Reason", "Answers behind it", "Provenance", "Source"),
+        "blocking_h": ("Finding", word("concept", "blocking", "en"), "Answers behind it",
+                       "Provenance", "Source"),
         "answers_h": ("Question", "Text", "Answer", "Provenance"),
         "unanswered": "Unanswered questions",
         "checklist_h": ("Checklist", "Required", *(word("checklist_status", s, "en") for s in
@@ -84,8 +101,9 @@ _BOARD_TEXT = {
         "incidents_h": ("ID", "Occurred", "Severity", "Description", "Actions", "Reported to CAIO",
                         "Reported onward", "Status"),
         "no_operation": "Not in operation.", "no_incidents": "No incident recorded.",
-        "not_high": ("This case is not currently classified as “{high}”; a report to the "
-                     "Board is not required."),
+        "not_required": ("At the case's current level ({level}) no report to the {body} is "
+                         "required."),
+        "reference": "{org} case {id}",
     },
 }
 
@@ -98,16 +116,39 @@ def _pick(texts: Any, lang: str) -> str:
     return texts.get(lang) or texts.get("ja") or ""
 
 
-def _source_text(source: Any) -> str:
-    if not source:
-        return ""
-    if isinstance(source, dict):
-        return " / ".join(str(v) for v in source.values() if v)
-    return str(source)
+def _answer_words(pack: Any, qid: str, value: Any, lang: str) -> str:
+    """An answer in the words of its question's options (the value itself for free text or
+    an option the pack does not know)."""
+    values = value if isinstance(value, list) else [value]
+    if pack is None:
+        return ", ".join(str(v) for v in values)
+    try:
+        question = pack.question(qid)
+    except (ProcurementError, KeyError):
+        return ", ".join(str(v) for v in values)
+    words = []
+    for v in values:
+        try:
+            words.append(_pick(question.option(v).label, lang))
+        except (ProcurementError, KeyError, TypeError):
+            words.append(str(v))
+    return ", ".join(words)
 
 
-def _inputs_text(inputs: dict[str, Any]) -> str:
-    return ", ".join(f"{q}={v}" for q, v in sorted(inputs.items()))
+def _inputs_text(pack: Any, inputs: Any, lang: str) -> str:
+    """The answers that made a rule fire: `HR-1: 国民・住民（一般の人）`, one per line."""
+    return "\n".join(f"{q}: {_answer_words(pack, q, v, lang)}" for q, v in sorted(inputs.items()))
+
+
+def report_title(step: Any, lang: str, fallback: str) -> str:
+    """The document's title from the pack's report step: its title, as a document (`…への報告`
+    becomes `…への報告書` in Japanese); `fallback` when the pack names no report step."""
+    if step is None:
+        return fallback
+    title = _pick(step.title, lang)
+    if lang == "ja" and title.endswith("報告"):
+        return title + "書"
+    return title or fallback
 
 
 def _operation_row(op) -> OperationRow:
@@ -148,50 +189,66 @@ class BoardReportService(ServiceCore):
                     return level_id
             return level_text(level_id, level_words(self.registry, lang), lang)
 
+        step, required = report_step(pack, result)
+        body = _pick(step.body, lang) if step is not None and step.body else ""
+        org_name = self.get_org(actor, case.org_code).name
         sections = [
             Section(words["case"], fields=(
+                *((Field(words["addressee"], body),) if body else ()),
                 Field(words["case_id"], case.id),
-                Field(words["org"], case.org_code),
+                Field(words["org"], org_name),
                 Field(field("department"), case.department),
+                Field(field("purpose"), case.purpose),
                 Field(words["owner"], case.owner_name),
                 Field(words["status"], word("case_status", case.status, lang)),
                 Field(words["submitted_at"], case.submitted_at),
                 Field(words["approved_at"], case.approved_at),
             )),
         ]
+        source_lang = lang if lang == "ja" else None
         reason_rows = tuple(
-            (r.rule_id, _pick(r.message, lang), _inputs_text(r.inputs), r.provenance,
-             _source_text(r.source))
+            (r.rule_id, _pick(r.message, lang), _inputs_text(pack, r.inputs, lang),
+             word("provenance", r.provenance, lang), format_source(r.source, source_lang))
             for r in (result.reasons if result else [])
         )
         blocking_rows = tuple(
-            (f.id, _pick(f.message, lang), _inputs_text(f.inputs), f.provenance, _source_text(f.source))
+            (f.id, _pick(f.message, lang), _inputs_text(pack, f.inputs, lang),
+             word("provenance", f.provenance, lang),
+             format_source(f.source, source_lang))
             for f in (result.blocking if result else [])
         )
         classification_fields = [
             Field(words["level"], case_level(case.level)),
             Field(words["complete"], bool(case.is_complete)),
-            Field(words["pack"], case.pack_ref),
-            Field(words["fingerprint"], case.pack_fingerprint),
-            Field(words["pack_matches"], bool(case.pack_matches)),
+            *((Field(words["pack"], pack_title(pack, lang)),) if pack is not None else ()),
         ]
         if result is not None and result.unanswered:
-            classification_fields.append(Field(words["unanswered"], ", ".join(result.unanswered)))
+            classification_fields.append(Field(words["unanswered"],
+                                               ("、" if lang == "ja" else ", ")
+                                               .join(result.unanswered)))
+        not_required = ""
+        if body and not required:
+            not_required = words["not_required"].format(level=case_level(case.level), body=body)
         sections.append(Section(words["classification"], fields=tuple(classification_fields),
-                                headers=words["reasons_h"], rows=reason_rows,
-                                note="" if case.level == "high"
-                                else words["not_high"].format(high=case_level("high"))))
+                                # No empty table: a case no rule applied to says so.
+                                headers=words["reasons_h"] if reason_rows else (),
+                                rows=reason_rows,
+                                note="\n".join(n for n in (
+                                    "" if reason_rows or result is None
+                                    else words["no_reasons"], not_required) if n)))
         if blocking_rows:
             sections.append(Section(words["blocking_h"][1], headers=words["blocking_h"],
                                     rows=blocking_rows))
         answer_rows = []
         for qid, value in case.answers.items():
-            text, answer, provenance = qid, str(value), ""
+            text, answer, provenance = qid, _answer_words(pack, qid, value, lang), ""
             if pack is not None:
                 try:
                     question = pack.question(qid)
-                    text, provenance = _pick(question.text, lang), question.provenance
-                    answer = _pick(question.option(value).label, lang)
+                    text = _pick(question.text, lang)
+                    provenance = word("provenance", question.provenance, lang)
+                    if question.is_text:
+                        answer = str(value)
                 except (ProcurementError, KeyError):  # an answer the pack no longer knows stays raw
                     pass
             answer_rows.append((qid, text, answer, provenance))
@@ -255,16 +312,26 @@ class BoardReportService(ServiceCore):
             ),
             note="" if incidents else words["no_incidents"],
         ))
+        # The exact pack, for auditors (the same as the data exports), apart at the end: the
+        # reader of the report names the pack by its title and edition (section 2).
+        sections.append(Section(words["details"], fields=(
+            Field(words["pack_ref"], case.pack_key),
+            Field(words["fingerprint"], case.pack_fingerprint),
+            Field(words["pack_matches"], bool(case.pack_matches)),
+        )))
         now = self.now()
         return Document(
             lang=lang,
-            title=words["title"],
-            subtitle=f"{case.title} ({case.org_code} #{case.id})",
-            reference=f"{case.org_code} #{case.id}",
+            title=report_title(step, lang, words["title"]),
+            subtitle=f"{case.title}（{org_name}）" if lang == "ja" else f"{case.title} ({org_name})",
+            reference=words["reference"].format(org=org_name, id=case.id),
             generated_at=now,
             generated_by=actor.display_name or actor.username,
-            notice=words["notice"],
+            notice=words["notice"].format(provenance=(
+                "".join(f"「{w}」" for w in words_of("provenance", lang).values()) if lang == "ja"
+                else ", ".join(words_of("provenance", lang).values()))),
             sections=tuple(sections),
+            draft=word("case_status", "draft", lang) if is_draft(case.status) else "",
         )
 
     def write_board_report(self, actor: Actor, case_id: int, out: str | Path, *,

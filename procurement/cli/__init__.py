@@ -11,19 +11,42 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from procurement.cli import audit, exports, packs, records, reports, rulesharing
+from procurement import __version__
+from procurement.cli import (
+    audit,
+    doctor,
+    exports,
+    notify,
+    packs,
+    records,
+    reports,
+    rulesharing,
+    serve,
+)
+from procurement.cli.common import RULES_DIR_HELP, HelpFormatter
 
 log = logging.getLogger(__name__)
 
 #: Command-group modules, in the order their commands appear in `--help`.
-GROUPS = (packs, records, audit, exports, rulesharing, reports)
+GROUPS = (serve, doctor, packs, records, audit, exports, rulesharing, reports, notify)
+
+EXAMPLES = """examples:
+  procurement serve             # the app on http://127.0.0.1:8501
+  procurement demo seed         # demo organisations, users and cases
+  procurement packs list        # the rule packs available
+  procurement doctor            # check the database, packs and audit chains
+  procurement export --help     # what a command does, with an example"""
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="procurement",
-        description="Risk classification and procurement records for generative AI (DS-920).",
+        description="Risk classification and procurement records for generative AI in Japanese "
+                    "public administration (Digital Agency guideline DS-920).",
+        epilog=EXAMPLES, formatter_class=HelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"procurement {__version__}",
+                        help="print the version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for group in GROUPS:
@@ -44,10 +67,7 @@ def _add_rules_dir_everywhere(parser: argparse.ArgumentParser) -> None:
                 _add_rules_dir_everywhere(child)
             return
     if "--rules-dir" not in parser._option_string_actions:
-        parser.add_argument(
-            "--rules-dir", metavar="DIR", default=None,
-            help="folder searched for rule packs (default: $PROCUREMENT_RULES_DIR, else rules/)",
-        )
+        parser.add_argument("--rules-dir", metavar="DIR", default=None, help=RULES_DIR_HELP)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

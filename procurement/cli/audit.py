@@ -13,20 +13,25 @@ from __future__ import annotations
 import argparse
 import sys
 
+from procurement.cli.common import add_command
 from procurement.errors import ProcurementError
 
 
 def register(sub) -> None:
     """Add this group's commands to the `procurement` parser."""
-    group = sub.add_parser("audit", help="verify the hash-chained audit log")
+    group = add_command(sub, "audit", help="verify the hash-chained audit log",
+                        examples=["procurement audit verify"])
     commands = group.add_subparsers(dest="audit_command", metavar="COMMAND")
     commands.required = True
 
-    verify = commands.add_parser(
-        "verify",
+    verify = add_command(
+        commands, "verify",
         help="re-compute every audit chain and report its head or the first bad event",
         description="Re-compute every audit chain (one per organisation) from the database or "
-        "an exported workbook. Exit 0 if all verify, 1 if any chain is broken, 2 on bad input.",
+        "an exported workbook. Exit 0 if all verify, 1 if any chain is broken, 2 on bad input. "
+        "Keep the printed heads outside the database (docs/operations.md): --head then catches "
+        "a deleted tail.",
+        examples=["procurement audit verify --chain demo-ministry --head 57:3f1c9a..."],
     )
     verify.add_argument("--chain", metavar="CODE", help="verify only this organisation's chain")
     verify.add_argument(

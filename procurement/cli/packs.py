@@ -2,13 +2,13 @@
 
     procurement packs validate PATH... [--tests]       exit 0 all valid; 1: FILE:LINE: path: message
     procurement packs list [--format text|json]        id, version, edition, effective_from, extends, fingerprint
-    procurement packs show ID[@VERSION] [--format text|json] [--lang ja|en]
-    procurement packs diff A B [--format text|json]
+    procurement packs show REF [--format text|json] [--lang LANG]
+    procurement packs diff REF REF [--format text|json]
     procurement packs lock PATH...                    write/refresh PATH/pack.lock (the exact parent)
-    procurement classify --pack REF --answers FILE|- [--lang ja|en]
+    procurement classify --pack REF --answers FILE [--lang LANG]      (FILE '-': standard input)
 
-Every command accepts `--rules-dir DIR` (else `PROCUREMENT_RULES_DIR`, else the repository's
-`rules/`). Output shapes are a contract checked from outside: keep them stable. No traceback
+Every command accepts `--rules-dir DIR` (else `PROCUREMENT_RULES_DIR`, else the packs shipped
+with procurement). Output shapes are a contract checked from outside: keep them stable. No traceback
 reaches the user: library errors become a message on stderr and exit code 2.
 """
 
@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from procurement import config
+from procurement.cli.common import RULES_DIR_HELP, add_command
 from procurement.errors import ProcurementError
 from procurement.packs import PackRegistry, classify
 from procurement.packs.diff import diff_packs
@@ -47,46 +48,75 @@ def _language(value: str) -> str:
 def register(sub) -> None:
     """Add this group's commands to the `procurement` parser."""
     rules = argparse.ArgumentParser(add_help=False)
-    rules.add_argument("--rules-dir", metavar="DIR", help="folder searched for packs (default: rules/)")
+    rules.add_argument("--rules-dir", metavar="DIR", help=RULES_DIR_HELP)
+    fmt = {"choices": ("text", "json"), "default": "text",
+           "help": "output format (default text; json is the stable shape for scripts)"}
 
-    group = sub.add_parser("packs", help="validate, list, show and compare rule packs")
+    group = add_command(
+        sub, "packs", help="validate, list, show, compare, lock and share rule packs",
+        description="Rule packs are the questions, rules and checklists cases are classified "
+                    "with (docs/rule-packs.md). These commands read the packs under the rules "
+                    "folder and, for install/installed/bundle/select, the database.",
+        examples=["procurement packs list", "procurement packs show jp-national@2 --lang en"],
+    )
     commands = group.add_subparsers(dest="packs_command", metavar="COMMAND")
     commands.required = True
 
-    validate = commands.add_parser(
-        "validate", parents=[rules], help="check pack folders; one line per error",
+    validate = add_command(
+        commands, "validate", parents=[rules], help="check pack folders; one line per error",
         description="Load each pack (a folder or its pack.yaml), resolving parents from the rules "
         "folder. Exit 0 when all are valid, 1 printing FILE:LINE: element-path: message per error.",
+        examples=["procurement packs validate rules/city-strict --tests"],
     )
-    validate.add_argument("paths", nargs="+", metavar="PATH")
+    validate.add_argument("paths", nargs="+", metavar="PATH",
+                          help="a pack folder or its pack.yaml (several allowed)")
     validate.add_argument("--tests", action="store_true", help="also run each pack's tests/*.yaml cases")
     validate.set_defaults(handler=run_validate)
 
-    lst = commands.add_parser("list", parents=[rules], help="list the packs found")
-    lst.add_argument("--format", choices=("text", "json"), default="text")
+    lst = add_command(
+        commands, "list", parents=[rules], help="list the packs found",
+        description="One line per pack version: ID, VERSION, EDITION, EFFECTIVE_FROM, EXTENDS, "
+                    "FINGERPRINT (first 12 characters); JSON: an array of objects with id, "
+                    "version, edition, effective_from, extends, fingerprint and ref.",
+        examples=["procurement packs list --format json"],
+    )
+    lst.add_argument("--format", **fmt)
     lst.set_defaults(handler=run_list)
 
-    show = commands.add_parser("show", parents=[rules], help="show a resolved pack")
-    show.add_argument("ref", metavar="ID[@VERSION]")
-    show.add_argument("--format", choices=("text", "json"), default="text")
-    show.add_argument("--lang", type=_language, default="ja",
+    show = add_command(
+        commands, "show", parents=[rules], help="show a resolved pack",
+        description="Every element of the pack after its parents are applied, with provenance, "
+                    "source and the layer it comes from.",
+        examples=["procurement packs show city-strict@2 --lang en"],
+    )
+    show.add_argument("ref", metavar="REF", help="ID (newest version), ID@MAJOR or ID@X.Y.Z")
+    show.add_argument("--format", **fmt)
+    show.add_argument("--lang", type=_language, default="ja", metavar="LANG",
                       help="language of the texts (default ja; the pack's first language when it has none)")
     show.set_defaults(handler=run_show)
 
-    diff = commands.add_parser("diff", parents=[rules], help="compare two packs")
-    diff.add_argument("a", metavar="A")
-    diff.add_argument("b", metavar="B")
-    diff.add_argument("--format", choices=("text", "json"), default="text")
+    diff = add_command(
+        commands, "diff", parents=[rules], help="compare two packs",
+        description="What B adds, removes and changes compared with A: questions, options, "
+                    "rules, checklist items, steps.",
+        examples=["procurement packs diff jp-national@1 jp-national@2 --ignore-source"],
+    )
+    diff.add_argument("a", metavar="REF", help="the pack compared from (ID, ID@MAJOR or ID@X.Y.Z)")
+    diff.add_argument("b", metavar="REF", help="the pack compared to")
+    diff.add_argument("--format", **fmt)
     diff.add_argument("--ignore-source", action="store_true", help="do not report changed sources")
     diff.set_defaults(handler=run_diff)
 
-    lock = commands.add_parser(
-        "lock", parents=[rules], help="write PATH/pack.lock: the exact parent a child pack is published against",
+    lock = add_command(
+        commands, "lock", parents=[rules],
+        help="write PATH/pack.lock: the exact parent a child pack is published against",
         description="Resolve each child pack (a folder or its pack.yaml) on the newest parent matching its "
         "`extends` in the rules folder, ignoring an existing pack.lock, and write that parent "
         "(id@version#fingerprint) to pack.lock beside pack.yaml. Prints what it locked.",
+        examples=["procurement packs lock rules/city-strict"],
     )
-    lock.add_argument("paths", nargs="+", metavar="PATH")
+    lock.add_argument("paths", nargs="+", metavar="PATH",
+                      help="a child pack folder or its pack.yaml (several allowed)")
     lock.set_defaults(handler=run_lock)
 
     # Pack sharing (install, installed, bundle, select) lives in the rulesharing group's module.
@@ -94,16 +124,18 @@ def register(sub) -> None:
 
     register_store(commands)
 
-    cls = sub.add_parser(
-        "classify", parents=[rules], help="classify answers against a pack (JSON in, JSON out)",
+    cls = add_command(
+        sub, "classify", parents=[rules], help="classify answers against a pack (JSON in, JSON out)",
         description="FILE holds one JSON object {question id: answer} or an array of them; an answer "
         "is an option value, a list of option values (multiple-choice questions) or a string "
         "(free-text questions). Prints a JSON object (or an array in the same order). Exit 2 for "
         "invalid answers or an unknown pack.",
+        examples=["echo '{\"SC-1\": \"yes\"}' | procurement classify --pack jp-national@2 --answers -"],
     )
     cls.add_argument("--pack", required=True, metavar="REF", help="ID (newest), ID@MAJOR or ID@X.Y.Z")
-    cls.add_argument("--answers", required=True, metavar="FILE|-")
-    cls.add_argument("--lang", type=_language, default="ja",
+    cls.add_argument("--answers", required=True, metavar="FILE",
+                     help="JSON file of answers ('-' for standard input)")
+    cls.add_argument("--lang", type=_language, default="ja", metavar="LANG",
                      help="language of the messages (default ja; the pack's first language when it has none)")
     cls.set_defaults(handler=run_classify)
 

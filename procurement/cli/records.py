@@ -15,7 +15,7 @@ import os
 import sys
 from pathlib import Path
 
-from procurement.cli.common import services_for
+from procurement.cli.common import add_command, services_for
 from procurement.errors import InputError, ProcurementError
 
 #: Environment variable read by `users add` when neither --password-stdin nor a terminal is there.
@@ -24,32 +24,52 @@ PASSWORD_ENV = "PROCUREMENT_NEW_PASSWORD"
 
 def register(sub) -> None:
     """Add this group's commands to the `procurement` parser."""
-    db = sub.add_parser("db", help="database maintenance")
-    db_sub = db.add_subparsers(dest="db_command", metavar="ACTION")
+    fmt = {"choices": ("table", "json"), "default": "table",
+           "help": "output format (default table; json is the stable shape for scripts)"}
+
+    db = add_command(sub, "db", help="create or migrate the database schema",
+                     examples=["procurement db upgrade"])
+    db_sub = db.add_subparsers(dest="db_command", metavar="COMMAND")
     db_sub.required = True
-    up = db_sub.add_parser("upgrade", help="create the database or migrate it to the newest schema")
+    up = add_command(
+        db_sub, "upgrade", help="create the database or migrate it to the newest schema",
+        description="Apply the migrations this version ships (the app and every command also "
+                    "do it on first use). Prints `OK <URL without password> at revision REV`. "
+                    "Safe with several processes starting at once.",
+        examples=[("PROCUREMENT_DATABASE_URL=postgresql+psycopg://app:PASSWORD@db/procurement "
+                  "procurement db upgrade")],
+    )
     up.set_defaults(handler=_db_upgrade)
 
-    token = sub.add_parser(
-        "setup-token", help="print a new one-time token for the first-run setup in the browser",
+    token = add_command(
+        sub, "setup-token", help="print a new one-time token for the first-run setup in the browser",
         description="Only while the installation has no users. The token replaces any other; "
-                    "the app asks for it on its first-run page.")
+                    "the app asks for it on its first-run page.",
+        examples=["procurement setup-token"])
     token.set_defaults(handler=_setup_token)
 
-    demo = sub.add_parser("demo", help="demo data")
-    demo_sub = demo.add_subparsers(dest="demo_command", metavar="ACTION")
+    demo = add_command(sub, "demo", help="create demonstration organisations, users and cases",
+                       examples=["procurement demo seed"])
+    demo_sub = demo.add_subparsers(dest="demo_command", metavar="COMMAND")
     demo_sub.required = True
-    seed = demo_sub.add_parser("seed", help="create the demo organisations, users and cases")
+    seed = add_command(
+        demo_sub, "seed", help="create the demo organisations, users and cases",
+        description="Two organisations (demo-ministry, demo-city), their users (password "
+                    "demo-pass: never on a real installation) and cases in every status. Does "
+                    "nothing when the demo data is already there.",
+        examples=["procurement demo seed"])
     seed.set_defaults(handler=_demo_seed)
 
-    cases = sub.add_parser("cases", help="cases")
-    cases_sub = cases.add_subparsers(dest="cases_command", metavar="ACTION")
+    cases = add_command(sub, "cases", help="import and list cases",
+                        examples=["procurement cases list --org demo-ministry"])
+    cases_sub = cases.add_subparsers(dest="cases_command", metavar="COMMAND")
     cases_sub.required = True
-    imp = cases_sub.add_parser(
-        "import", help="create draft cases from a JSON array (all or nothing)",
+    imp = add_command(
+        cases_sub, "import", help="create draft cases from a JSON array (all or nothing)",
         description='FILE is a JSON array of {"title", "department", "purpose"?, "pack"?, '
                     '"answers": {...}, '
                     '"checklist"?: {"ITEM": {"status", "evidence"}}}.',
+        examples=["procurement cases import --org kanagawa-x --as tanaka cases.json"],
     )
     imp.add_argument("--org", required=True, metavar="CODE", help="organisation code")
     imp.add_argument("--as", dest="as_user", metavar="USERNAME",
@@ -57,52 +77,83 @@ def register(sub) -> None:
                           "active planner)")
     imp.add_argument("file", metavar="FILE", help="JSON file ('-' for standard input)")
     imp.set_defaults(handler=_cases_import)
-    clist = cases_sub.add_parser(
-        "list", help="list cases with their level and exact pack",
+    clist = add_command(
+        cases_sub, "list", help="list cases with their level and exact pack",
         description="JSON (--format json): an array of objects with the keys id, title, "
                     "department, status, level (null while the classification is incomplete), "
                     "pack (id@x.y.z#fingerprint) and updated_at (ISO 8601 with offset).",
+        examples=["procurement cases list --org demo-ministry --status submitted --format json"],
     )
     clist.add_argument("--org", metavar="CODE", help="organisation code (default: every one)")
-    clist.add_argument("--status", metavar="S", help="only cases in this status, e.g. submitted")
-    clist.add_argument("--format", choices=("table", "json"), default="table")
+    clist.add_argument("--status", metavar="STATUS",
+                       help="only cases in this status, e.g. submitted")
+    clist.add_argument("--format", **fmt)
     clist.set_defaults(handler=_cases_list)
 
-    users = sub.add_parser("users", help="user accounts (administrators)")
-    users_sub = users.add_subparsers(dest="users_command", metavar="ACTION")
+    users = add_command(sub, "users", help="user accounts (administrators)",
+                        examples=["procurement users add --help"])
+    users_sub = users.add_subparsers(dest="users_command", metavar="COMMAND")
     users_sub.required = True
-    add = users_sub.add_parser(
-        "add", help="add a user",
+    add = add_command(
+        users_sub, "add", help="add a user",
         description=f"The password is read from standard input with --password-stdin, else from "
                     f"${PASSWORD_ENV}, else asked for at the terminal.",
+        examples=[("echo 'a long password' | procurement users add --org kanagawa-x "
+                  "--username tanaka --display-name '田中 一郎' --roles planner --password-stdin")],
     )
     add.add_argument("--org", required=True, metavar="CODE", help="organisation code")
-    add.add_argument("--username", required=True)
-    add.add_argument("--display-name", required=True)
-    add.add_argument("--roles", required=True,
+    add.add_argument("--username", required=True, metavar="USERNAME",
+                     help="the name to sign in with (no spaces; single sign-on may match it)")
+    add.add_argument("--display-name", required=True, metavar="NAME",
+                     help="the person's name as shown in the app and the audit log")
+    add.add_argument("--roles", required=True, metavar="ROLES",
                      help="comma-separated: planner, reviewer, auditor, pack_admin, admin")
     add.add_argument("--password-stdin", action="store_true",
                      help="read the password from the first line of standard input")
+    add.add_argument("--email", metavar="ADDRESS",
+                     help="the person's e-mail address: where e-mail notifications go, and what "
+                          "single sign-on matches with PROCUREMENT_SSO_MATCH=email (optional)")
     add.set_defaults(handler=_users_add)
+    email = add_command(
+        users_sub, "set-email", help="set or clear a user's e-mail address",
+        description="Set the e-mail address single sign-on matches when PROCUREMENT_SSO_MATCH="
+                    "email; an empty ADDRESS clears it. Recorded in the audit log.",
+        examples=[("procurement users set-email --org kanagawa-x --username tanaka "
+                   "--email tanaka@city.example.lg.jp")],
+    )
+    email.add_argument("--org", required=True, metavar="CODE", help="organisation code")
+    email.add_argument("--username", required=True, metavar="USERNAME", help="the account")
+    email.add_argument("--email", required=True, metavar="ADDRESS",
+                       help="the e-mail address ('' clears it)")
+    email.set_defaults(handler=_users_set_email)
 
-    orgs = sub.add_parser("orgs", help="organisations (administrators)")
-    orgs_sub = orgs.add_subparsers(dest="orgs_command", metavar="ACTION")
+    orgs = add_command(sub, "orgs", help="organisations (administrators)",
+                       examples=["procurement orgs list"])
+    orgs_sub = orgs.add_subparsers(dest="orgs_command", metavar="COMMAND")
     orgs_sub.required = True
-    oadd = orgs_sub.add_parser("add", help="add an organisation")
-    oadd.add_argument("--code", required=True, help="short code, also its audit chain name")
-    oadd.add_argument("--name", required=True)
-    oadd.add_argument("--kind", required=True, choices=("ministry", "municipality"))
+    oadd = add_command(
+        orgs_sub, "add", help="add an organisation",
+        description="A ministry or municipality; its code also names its audit chain.",
+        examples=[("procurement orgs add --code kanagawa-x --name X市 --kind municipality "
+                  "--pack city-strict@2")],
+    )
+    oadd.add_argument("--code", required=True, metavar="CODE",
+                      help="short code, also its audit chain name")
+    oadd.add_argument("--name", required=True, metavar="NAME", help="the organisation's name")
+    oadd.add_argument("--kind", required=True, choices=("ministry", "municipality"),
+                      help="a national ministry or agency, or a municipality")
     oadd.add_argument("--pack", metavar="REF",
                       help="rule pack, e.g. city-strict@1 (default: the national edition in "
                            "force on each case's date)")
     oadd.set_defaults(handler=_orgs_add)
-    olist = orgs_sub.add_parser(
-        "list", help="list organisations and the exact pack each one uses",
+    olist = add_command(
+        orgs_sub, "list", help="list organisations and the exact pack each one uses",
         description="JSON (--format json): an array of objects with the keys code, name, kind "
                     "and pack (id@x.y.z#fingerprint, or null: the national edition in force on "
                     "each case's date).",
+        examples=["procurement orgs list --format json"],
     )
-    olist.add_argument("--format", choices=("table", "json"), default="table")
+    olist.add_argument("--format", **fmt)
     olist.set_defaults(handler=_orgs_list)
 
 
@@ -228,11 +279,27 @@ def _users_add(args: argparse.Namespace) -> int:
         svc = services_for(args)
         user = svc.create_user(
             svc.system_actor(args.org), args.org, args.username, args.display_name, password,
-            [r.strip() for r in args.roles.split(",") if r.strip()],
+            [r.strip() for r in args.roles.split(",") if r.strip()], email=args.email,
         )
     except ProcurementError as exc:
         return _fail(exc)
-    print(f"added user {user.username} to {user.org_code} with roles {','.join(user.roles)}")
+    print(f"added user {user.username} to {user.org_code} with roles {','.join(user.roles)}"
+          + (f" and e-mail {user.email}" if user.email else ""))
+    return 0
+
+
+def _users_set_email(args: argparse.Namespace) -> int:
+    try:
+        svc = services_for(args)
+        operator = svc.system_actor(args.org)
+        # Usernames are unique in the installation; --org guards against editing someone else.
+        if not any(u.username == args.username for u in svc.list_users(operator, args.org)):
+            print(f"error: no user {args.username!r} in {args.org}", file=sys.stderr)
+            return 1
+        user = svc.set_user_email(operator, args.username, args.email)
+    except ProcurementError as exc:
+        return _fail(exc)
+    print(f"{user.username}: e-mail {user.email or '(none)'}")
     return 0
 
 

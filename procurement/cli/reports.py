@@ -1,6 +1,6 @@
 """CLI commands for the CAIO's documents: `report periodic` and `report board`.
 
-    procurement report periodic --fy 2026 --org CODE --out FILE.xlsx [--lang ja|en]
+    procurement report periodic --fy YEAR --org CODE --out FILE.xlsx [--lang ja|en]
     procurement report board --case ID --out FILE.xlsx|FILE.html [--lang ja|en]
 
 The operator at the command line has database access and acts as the `system` administrator of
@@ -18,36 +18,44 @@ import argparse
 import sys
 from pathlib import Path
 
-from procurement.cli.common import services_for
+from procurement.cli.common import add_command, services_for
 from procurement.errors import InputError, ProcurementError
 
 
 def register(sub) -> None:
     """Add this group's commands to the `procurement` parser."""
-    report = sub.add_parser("report", help="the CAIO's periodic report and board reports")
-    report_sub = report.add_subparsers(dest="report_command", metavar="KIND")
+    report = add_command(sub, "report", help="the CAIO's periodic report and board reports",
+                         examples=["procurement report periodic --help"])
+    report_sub = report.add_subparsers(dest="report_command", metavar="COMMAND")
     report_sub.required = True
 
-    periodic = report_sub.add_parser(
-        "periodic", help="periodic report (定期報告) workbook of one organisation for a fiscal year",
+    periodic = add_command(
+        report_sub, "periodic",
+        help="periodic report (定期報告) workbook of one organisation for a fiscal year",
         description="Every generative-AI system in scope during the fiscal year (April to March, "
                     "JST) with its incidents and changes.",
+        examples=[("procurement report periodic --fy 令和8年度 --org demo-ministry "
+                  "--out periodic.xlsx")],
     )
     periodic.add_argument("--fy", required=True, metavar="YEAR",
                           help="fiscal year: 2026, FY2026 or 令和8年度 (= 2026-04-01..2027-03-31)")
     periodic.add_argument("--org", required=True, metavar="CODE", help="organisation code")
-    periodic.add_argument("--out", required=True, metavar="FILE.xlsx", help="workbook to write")
+    periodic.add_argument("--out", required=True, metavar="FILE", help="the workbook to write (.xlsx)")
     periodic.add_argument("--lang", choices=("ja", "en"), default="ja",
                           help="language of the values (headers are always both)")
     periodic.set_defaults(handler=_periodic)
 
-    board = report_sub.add_parser(
-        "board", help="board report of one case for the Advisory Board secretariat",
+    board = add_command(
+        report_sub, "board", help="board report of one case for the Advisory Board secretariat",
+        description="The report of a high-risk case to the Advanced AI Utilization Advisory "
+                    "Board, as a workbook or a printable HTML page (the file ending chooses).",
+        examples=["procurement report board --case 3 --out board-3.html --lang en"],
     )
     board.add_argument("--case", required=True, type=int, metavar="ID", help="case id")
     board.add_argument("--out", required=True, metavar="FILE",
                        help="FILE.xlsx (workbook) or FILE.html (printable page)")
-    board.add_argument("--lang", choices=("ja", "en"), default="ja")
+    board.add_argument("--lang", choices=("ja", "en"), default="ja",
+                       help="language of the values (default ja)")
     board.set_defaults(handler=_board)
 
 

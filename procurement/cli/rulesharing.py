@@ -3,7 +3,7 @@
     procurement reassess --pack REF [--org CODE] [--format table|json] [--apply] [--as USERNAME]
     procurement packs install FILE... [--org CODE] [--dry-run]
     procurement packs installed
-    procurement packs bundle REF --out ZIP
+    procurement packs bundle REF --out FILE
     procurement packs select --org CODE (REF | --clear)
 
 Library errors end with a message on stderr and exit 1 for `reassess`, 2 for the `packs`
@@ -22,19 +22,20 @@ import sys
 import unicodedata
 from pathlib import Path
 
-from procurement.cli.common import services_for
+from procurement.cli.common import add_command, services_for
 from procurement.errors import NotFoundError, ProcurementError
 from procurement.files import atomic_output
 
 
 def register(sub) -> None:
     """Add `reassess` to the `procurement` parser."""
-    re_ = sub.add_parser(
-        "reassess", help="re-assess stored cases under another rule pack (dry run unless --apply)",
+    re_ = add_command(
+        sub, "reassess", help="re-assess stored cases under another rule pack (dry run unless --apply)",
         description="Classify the stored answers of every affected case under --pack and report "
                     "per case what changes. With --org: every case of that organisation; "
                     "without: every case assessed under another version of the same pack. "
                     "Withdrawn and retired cases keep their pack.",
+        examples=["procurement reassess --pack jp-national@2.0.0 --org demo-ministry"],
     )
     re_.add_argument("--pack", required=True, metavar="REF",
                      help="the new pack, e.g. jp-national@2 or city-strict@1.0.0")
@@ -52,13 +53,15 @@ def register(sub) -> None:
 
 def register_store(packs_sub) -> None:
     """Add the pack-store commands to the `packs` group's subparsers."""
-    inst = packs_sub.add_parser(
-        "install", help="install a shared pack (a folder, a zip bundle, or pack.yaml + tests)",
+    inst = add_command(
+        packs_sub, "install", help="install a shared pack (a folder, a zip bundle, or pack.yaml + tests)",
         description="The pack is validated, its own test cases are run, and it is installed only "
                     "if everything passes. Installed content is immutable: changed content needs "
                     "a new version.",
+        examples=["procurement packs install city-shared.zip --org kanagawa-x --dry-run"],
     )
-    inst.add_argument("files", nargs="+", metavar="FILE")
+    inst.add_argument("files", nargs="+", metavar="FILE",
+                      help="a zip bundle, a pack folder, or pack.yaml and its test files")
     inst.add_argument("--org", metavar="CODE",
                       help="the organisation whose audit chain records the installation "
                            "(default: the installation's own chain)")
@@ -66,17 +69,33 @@ def register_store(packs_sub) -> None:
                       help="only print the validation report; install nothing")
     inst.set_defaults(handler=_install)
 
-    lst = packs_sub.add_parser("installed", help="list the installed pack versions")
+    lst = add_command(
+        packs_sub, "installed", help="list the installed pack versions",
+        description="One line per pack version installed in the database: "
+                    "ID@VERSION#FINGERPRINT, when, by whom, from which file. The packs under the "
+                    "rules folder are always available and not listed.",
+        examples=["procurement packs installed"],
+    )
     lst.set_defaults(handler=_installed)
 
-    bun = packs_sub.add_parser("bundle", help="write a pack as a zip bundle for publishing")
-    bun.add_argument("ref", metavar="REF")
-    bun.add_argument("--out", required=True, metavar="ZIP")
+    bun = add_command(
+        packs_sub, "bundle", help="write a pack as a zip bundle for publishing",
+        description="The pack (from the rules folder or the database) with its tests, as a zip "
+                    "bundle another installation can install.",
+        examples=["procurement packs bundle city-strict@2 --out city-strict-2.zip"],
+    )
+    bun.add_argument("ref", metavar="REF", help="ID, ID@MAJOR or ID@X.Y.Z")
+    bun.add_argument("--out", required=True, metavar="FILE", help="the zip file to write (.zip)")
     bun.set_defaults(handler=_bundle)
 
-    sel = packs_sub.add_parser("select", help="choose the pack of an organisation's new cases")
-    sel.add_argument("--org", required=True, metavar="CODE")
-    sel.add_argument("ref", nargs="?", metavar="REF")
+    sel = add_command(
+        packs_sub, "select", help="choose the pack of an organisation's new cases",
+        description="Existing cases keep their pack (see `procurement reassess`).",
+        examples=["procurement packs select --org kanagawa-x city-strict@2",
+                  "procurement packs select --org kanagawa-x --clear"],
+    )
+    sel.add_argument("--org", required=True, metavar="CODE", help="organisation code")
+    sel.add_argument("ref", nargs="?", metavar="REF", help="the pack: ID, ID@MAJOR or ID@X.Y.Z")
     sel.add_argument("--clear", action="store_true",
                      help="no explicit pack: the national edition in force on the case date")
     sel.set_defaults(handler=_select)
@@ -246,7 +265,9 @@ def _installed(args: argparse.Namespace) -> int:
 
 
 def _bundle(args: argparse.Namespace) -> int:
-
+    if Path(args.out).suffix.lower() != ".zip":
+        print(f"error: --out {args.out}: a bundle is a zip file; name it FILE.zip", file=sys.stderr)
+        return 2
     try:
         svc = services_for(args)
         _name, data = svc.export_bundle(args.ref, created_by=os.environ.get("USER", ""))

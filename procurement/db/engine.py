@@ -19,9 +19,11 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.exc import NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
 from procurement import config
+from procurement.db.errors import masked_url
 from procurement.errors import InputError
 
 #: Seconds a SQLite connection waits for another writer before "database is locked" (default;
@@ -35,7 +37,9 @@ def normalise_url(url: str | URL) -> URL:
     try:
         parsed = make_url(url)
     except Exception as exc:  # sqlalchemy.exc.ArgumentError and friends
-        raise InputError(f"database URL {str(url)!r} is not valid: {exc}", url=str(url)) from exc
+        shown = masked_url(str(url))
+        reason = str(exc).replace(str(url), shown)
+        raise InputError(f"database URL {shown!r} is not valid: {reason}", url=shown) from exc
     backend = parsed.get_backend_name()
     if backend in ("postgresql", "postgres"):
         if parsed.drivername in ("postgresql", "postgres"):
@@ -45,6 +49,13 @@ def normalise_url(url: str | URL) -> URL:
             f"database URL {parsed.render_as_string()!r}: only sqlite and postgresql are supported",
             url=parsed.render_as_string(),
         )
+    try:
+        parsed.get_dialect()
+    except NoSuchModuleError as exc:
+        shown = parsed.render_as_string()
+        raise InputError(f"database URL {shown!r}: unknown driver {parsed.drivername!r} (use "
+                         "postgresql+psycopg://USER:PASSWORD@HOST:PORT/DATABASE or "
+                         "sqlite:///FILE)", url=shown) from exc
     return parsed
 
 

@@ -7,6 +7,7 @@ named, the password never), instead of a driver traceback.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -19,6 +20,18 @@ from procurement.errors import BusyError, DatabaseUnavailableError
 #: out / a serialisation failure (PostgreSQL).
 _BUSY = ("database is locked", "database table is locked", "lock timeout",
          "could not serialize access", "deadlock detected")
+
+
+#: `scheme://user:password@` in a URL text, for masking a URL SQLAlchemy cannot parse.
+_CREDENTIALS = re.compile(r"(?P<head>://[^/@:]*):[^/@]*@")
+
+
+def masked_url(url: str) -> str:
+    """`url` as text with its password replaced by `***`, even when it does not parse."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - any parse failure: mask by pattern instead
+        return _CREDENTIALS.sub(r"\g<head>:***@", url)
 
 
 def where(url: URL | str) -> str:

@@ -22,8 +22,10 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
+    select,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -155,6 +157,8 @@ class Answer(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    # The case's organisation (filled from the case when left unset: `fill_org_id`).
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     question_id: Mapped[str] = mapped_column(String(100))
     value: Mapped[str] = mapped_column(Text)  # JSON text of the answer value
     answered_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
@@ -169,6 +173,8 @@ class ChecklistResult(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    # The case's organisation (filled from the case when left unset: `fill_org_id`).
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     item_id: Mapped[str] = mapped_column(String(100))
     status: Mapped[str] = mapped_column(String(20))  # met | not_met | not_applicable | pending
     evidence: Mapped[str] = mapped_column(Text, default="")
@@ -183,6 +189,8 @@ class BoardReport(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), unique=True)
+    # The case's organisation (filled from the case when left unset: `fill_org_id`).
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     project_details: Mapped[str] = mapped_column(Text, default="")
     objectives: Mapped[str] = mapped_column(Text, default="")
     risk_mitigation: Mapped[str] = mapped_column(Text, default="")
@@ -200,6 +208,8 @@ class Decision(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    # The case's organisation (filled from the case when left unset: `fill_org_id`).
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     kind: Mapped[str] = mapped_column(String(30))
     actor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     comment: Mapped[str] = mapped_column(Text, default="")
@@ -310,6 +320,8 @@ class Operation(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), unique=True)
+    # The case's organisation (filled from the case when left unset: `fill_org_id`).
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     started_on: Mapped[Optional[date]]
     vendor: Mapped[str] = mapped_column(String(200), default="")
     model_name: Mapped[str] = mapped_column(String(200), default="")
@@ -330,6 +342,8 @@ class Incident(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    # The case's organisation (filled from the case when left unset: `fill_org_id`).
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     occurred_on: Mapped[date]
     severity: Mapped[str] = mapped_column(String(20))
     description: Mapped[str] = mapped_column(Text)
@@ -341,3 +355,94 @@ class Incident(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class Consultation(Base):
+    """What a reviewer recorded of a report or consultation step before approving (the Advisory
+    Board, a municipality's committee, the CAIO: whatever the case's pack names as the step's
+    body): when it was reported, whether advice was received, a note.
+
+    One row per step of one submission (`submission_id`, the case's `submission` decision): a
+    resubmitted case needs its consultation recorded again, and recording it a second time for
+    the same submission corrects the record (the audit event keeps the old values). It is the
+    reviewer's own record, not part of the case: writing it changes neither the case's version
+    nor anything an approval covers.
+    """
+
+    __tablename__ = "consultations"
+    __table_args__ = (UniqueConstraint("submission_id", "step_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    # The case's organisation (filled from the case when left unset: `fill_org_id`).
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("decisions.id"))
+    step_id: Mapped[str] = mapped_column(String(100))
+    reported_on: Mapped[date]
+    advice: Mapped[str] = mapped_column(String(20))  # 'received' | 'none'
+    note: Mapped[str] = mapped_column(Text, default="")
+    recorded_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime]
+
+
+class Notification(Base):
+    """One e-mail message in the outbox (`procurement.notify`).
+
+    Written in the same transaction as the change it tells about, so a message exists exactly
+    when its change was committed; any app process (or `procurement notify run`) sends it later,
+    claiming it first so that two processes never send one twice. A failed send is retried with
+    back-off until `status` becomes `failed`. Never holds a secret: the body is what the
+    recipient reads, the error text is the server's answer.
+    """
+
+    __tablename__ = "notifications"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # case_submitted | case_returned | case_approved | review_due
+    kind: Mapped[str] = mapped_column(String(40))
+    org_code: Mapped[Optional[str]] = mapped_column(String(64))
+    case_id: Mapped[Optional[int]] = mapped_column(ForeignKey("cases.id"), index=True)
+    recipient: Mapped[str] = mapped_column(String(254))
+    recipient_user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    # Set for messages that must be queued once only (a review reminder per due date and user).
+    dedupe_key: Mapped[Optional[str]] = mapped_column(String(200), unique=True)
+    status: Mapped[str] = mapped_column(String(20), index=True)  # queued|sending|sent|failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(index=True)
+    claimed_at: Mapped[Optional[datetime]]
+    claim_token: Mapped[Optional[str]] = mapped_column(String(64))
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime]
+    sent_at: Mapped[Optional[datetime]]
+
+
+#: The records keyed by case that also carry their case's organisation (migration 0006), so that
+#: every table that grows can be scoped, indexed and distributed by organisation.
+CASE_RECORDS = (Answer, ChecklistResult, BoardReport, Decision, Operation, Incident,
+                Consultation)
+
+
+@event.listens_for(Session, "before_flush")
+def fill_org_id(session: Session, _flush_context, _instances) -> None:
+    """Give every new case record its case's organisation, unless the writer set it: the code
+    that writes these records names the case, and the organisation follows from it. The case is
+    usually in the session already (the unit of work loaded it); otherwise one query finds the
+    organisations of all cases concerned. Core inserts (bulk loads) set `org_id` themselves: the
+    column is NOT NULL, so a writer that forgets it fails rather than writing an unscoped row."""
+    pending = [obj for obj in session.new
+               if isinstance(obj, CASE_RECORDS) and obj.org_id is None and obj.case_id is not None]
+    if not pending:
+        return
+    known: dict[int, int] = {}
+    for obj in session.identity_map.values():
+        if isinstance(obj, Case):
+            known[obj.id] = obj.org_id
+    missing = {obj.case_id for obj in pending} - known.keys()
+    if missing:
+        with session.no_autoflush:
+            known.update(session.execute(
+                select(Case.id, Case.org_id).where(Case.id.in_(missing))).tuples())
+    for obj in pending:
+        obj.org_id = known.get(obj.case_id)

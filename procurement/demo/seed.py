@@ -4,7 +4,10 @@ created through the service layer (so every record is classified and audit-logge
 The services run on a stepping clock so the history is realistic: the ministry's first cases are
 dated before 2026-06-12 and are assessed under edition 1 of jp-national (among them an approved
 high pilot that edition 2 affects, so re-assessment has something to show), later ones under
-edition 2; the city uses city-strict. Demo passwords are documented in docs/operations.md.
+edition 2; the city uses city-strict 1.0.0. After the history, both organisations adopt the new
+versions (`ADOPTED_PACKS`: jp-national 2.1.0, city-strict 2.0.0) as their pack administrators would,
+so new cases use them and `procurement reassess` shows what the new versions change for the
+existing cases. Demo passwords are documented in docs/operations.md.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from procurement import fiscal
 from procurement.records import readiness
 from procurement.records.policy import SETTLED_CHECKLIST_STATUSES
 from procurement.db.models import Organisation
@@ -30,6 +34,14 @@ DEMO_ORGS = (
     # Pinned to city-strict 1.x: its scenarios answer LQ-1 but not the network question (MQ-1)
     # that city-strict 2.0.0 inherits from jp-municipal.
     ("demo-city", "デモ市", "municipality", "city-strict@1"),
+)
+
+#: What each organisation's pack administrator adopts once the demo history is written: the
+#: improved national reconstruction and the city pack built on the municipal one. The cases
+#: already written keep the version they were assessed under.
+ADOPTED_PACKS = (
+    ("demo-ministry", "ministry-packadmin", "jp-national@2.1.0"),
+    ("demo-city", "city-packadmin", "city-strict@2.0.0"),
 )
 
 #: (username, display name, roles) per organisation.
@@ -216,6 +228,8 @@ def seed_demo(svc: Services) -> SeedSummary | None:
             summary.case_ids.append(case_id)
             summary.cases_by_org[org] += 1
             clock.now += timedelta(days=2)
+    for org, pack_admin, pack_ref in ADOPTED_PACKS:
+        demo.set_org_pack(demo.actor_for(pack_admin), org, pack_ref)
     return summary
 
 
@@ -253,11 +267,28 @@ def _seed_case(
             view = svc.set_checklist_item(owner, view.id, item_id, item_status,
                                           "根拠資料を準備中", view.version)
         return view.id
+    record_consultations(svc, reviewer, view.id)
     view = svc.approve(reviewer, view.id, view.version, "承認します")
     if status == "voided":
         # A change after approval voids it: the case is back to draft, with the void on record.
         svc.set_checklist_item(owner, view.id, "PC-G1", "not_met", "体制図の更新待ち", view.version)
     return view.id
+
+
+def record_consultations(svc: Services, reviewer: Actor, case_id: int) -> int:
+    """Record, as the reviewer, every report or consultation step the case's pack asks for
+    before approval (reported today, advice received), as a reviewer does before approving.
+    Returns how many were recorded."""
+    recorded = 0
+    for step in svc.consultation_steps(reviewer, case_id):
+        if step.recorded is not None:
+            continue
+        body = (step.body or step.title).get("ja", "")
+        svc.record_consultation(reviewer, case_id, step.step_id,
+                                reported_on=fiscal.to_jst(svc.now()).date(), advice="received",
+                                note=f"{body}に報告し、助言を受けた。")
+        recorded += 1
+    return recorded
 
 
 def complete_checklist(svc: Services, owner: Actor, view: CaseView) -> CaseView:

@@ -1,16 +1,66 @@
-"""Display helpers shared by the workbooks: pack texts and sources, answers.
+"""Display helpers shared by the workbooks and reports: pack texts and sources, answers, dates.
 
 Codes stay in the workbook (they are what the database holds and what filters match); their words
 sit next to them for people, from `procurement.vocabulary` (`ja_word`), the same as on screen.
+Dates read the Japanese way (`jp_date`: 2026年11月30日; `wareki_date`: 令和8年11月30日 for forms
+that count years by era, as the periodic report does with its 年度).
 """
 
 from __future__ import annotations
 
 import json
+import re
+from datetime import date, datetime
 from typing import Any
 
-from procurement import vocabulary
+from procurement import fiscal, vocabulary
 from procurement.errors import ProcurementError
+
+#: Spreadsheet number formats showing the same dates in cells (JST wall-clock values).
+DATE_FORMAT_JA = 'yyyy"年"m"月"d"日"'
+DATETIME_FORMAT_JA = 'yyyy"年"m"月"d"日" h:mm'
+#: With seconds, for the audit tables (two events a second apart must read apart).
+TIMESTAMP_FORMAT_JA = 'yyyy"年"m"月"d"日" h:mm:ss'
+
+#: (first day, era name): 令和 began on 2019-05-01, 平成 on 1989-01-08.
+_ERA_DAYS = ((date(2019, 5, 1), "令和"), (date(1989, 1, 8), "平成"))
+
+
+def _day(value: date | datetime) -> date:
+    """The JST calendar day of a date or moment (a naive datetime is UTC, as stored)."""
+    return fiscal.to_jst(value).date() if isinstance(value, datetime) else value
+
+
+def jp_date(value: date | datetime) -> str:
+    """`2026年11月30日` (a moment is taken on the JST calendar)."""
+    day = _day(value)
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def jp_datetime(value: datetime) -> str:
+    """`2026年11月30日 9:05` in JST."""
+    moment = fiscal.to_jst(value)
+    return f"{jp_date(moment)} {moment.hour}:{moment.minute:02d}"
+
+
+def wareki_date(value: date | datetime) -> str:
+    """`令和8年11月30日` (`令和元年5月1日` for the era's first year); days before 平成 stay
+    western."""
+    day = _day(value)
+    for first, era in _ERA_DAYS:
+        if day >= first:
+            n = day.year - first.year + 1
+            return f"{era}{'元' if n == 1 else n}年{day.month}月{day.day}日"
+    return jp_date(day)
+
+
+def pack_title(pack: Any, lang: str = "ja") -> str:
+    """A pack as people name it: its title and edition, `生成AI…ガイドライン（2026年6月12日版）`.
+    The exact `id@version#fingerprint` stays in the data columns for auditors."""
+    title = (pack.text(pack.title, lang) if hasattr(pack, "text") else ja(pack.title)) or pack.id
+    if lang == "ja":
+        return f"{title}（{jp_date(pack.edition)}版）"
+    return f"{title} (edition {pack.edition.isoformat()})"
 
 
 def ja_word(kind: str, code: str | None) -> str:
@@ -41,16 +91,24 @@ def en(text: Any) -> str:
     return text.get("en") or ""
 
 
-def format_source(source: Any) -> str:
-    """A pack element's source on one line: document, locator, note, url."""
+def format_source(source: Any, lang: str | None = None) -> str:
+    """A pack element's source on one line: document, locator, note, url. With `lang`, a note
+    not written in that language is left out (packs write some notes in English only; a
+    Japanese document keeps to Japanese)."""
     if not source:
         return ""
     if isinstance(source, str):
         return source
-    parts = [source.get("document"), source.get("locator"), source.get("note")]
+    note = source.get("note")
+    if note and lang == "ja" and not _JAPANESE.search(note):
+        note = None
+    parts = [source.get("document"), source.get("locator"), note]
     line = " / ".join(p for p in parts if p)
     url = source.get("url")
     return f"{line} <{url}>" if url else line
+
+
+_JAPANESE = re.compile("[\u3040-\u30ff\u3400-\u9fff\uff01-\uff5e]")
 
 
 def decode_answer(value: str | None) -> Any:

@@ -48,13 +48,14 @@ from procurement.audit import ChainReport, EventRecord, format_timestamp, verify
 from procurement.errors import InputError, NotFoundError
 from procurement.exports.cells import EXCEL_CELL_LIMIT, FORMULA_STARTS, clean_text, split_utf16
 from procurement.exports.labels import (
-    PackTexts, answer_text, decode_answer, en, format_source, ja, ja_word,
+    PackTexts, answer_text, decode_answer, en, format_source, ja, ja_word, jp_date, pack_title,
 )
-from procurement.exports.sheets import Column, Table, open_workbook, write_text
+from procurement.exports.printing import lines_needed, max_lines, row_height
+from procurement.exports.sheets import Column, Form, PageText, Table, open_workbook
 from procurement.db.reading import read_connection, stream
 from procurement.files import atomic_output
 from procurement.records.policy import CASE_STATUSES
-from procurement.fiscal import fiscal_year, fiscal_year_label, jst_period_utc, to_jst_naive
+from procurement.fiscal import fiscal_year, fiscal_year_label, jst_period_utc
 from procurement.db.models import (
     Answer, AuditEvent, Case, ChecklistResult, Decision, Incident, Organisation,
     User,
@@ -73,16 +74,16 @@ AUDIT_COLUMNS = (
     Column("chain", "チェーン(組織コード)", "code", 14),
     Column("seq", "連番", "int", 8),
     Column("occurred_at", "発生日時(UTC, ハッシュ対象)", "code", 29),
-    Column("occurred_at_jst", "発生日時(JST)", "datetime", 19),
+    Column("occurred_at_jst", "発生日時(JST)", "datetime", 24),
     Column("fiscal_year", "年度", "text", 11),
     Column("actor", "実行者", "text", 14),
-    Column("event_type", "イベント種別", "code", 22),
+    Column("event_type", "イベント種別", "code", 25),
     Column("case_id", "案件ID", "int", 9),
-    Column("payload", "内容(JSON)", "text", 60),
+    Column("payload", "内容(JSON)", "text", 80),
     # Empty unless the payload continues on 監査ログ(続き): then the number of pieces.
     Column("payload_parts", "内容の分割数", "int", 8),
-    Column("prev_hash", "前ハッシュ", "code", 20),
-    Column("hash", "ハッシュ", "code", 20),
+    Column("prev_hash", "前ハッシュ", "code", 34),
+    Column("hash", "ハッシュ", "code", 34),
 )
 
 AUDIT_MORE_COLUMNS = (
@@ -108,17 +109,21 @@ CASE_COLUMNS = (
     Column("has_blocking", ja_word("concept", "blocking") + "あり", "bool", 9),
     Column("pack_id", "ルールパック", "text", 14),
     Column("pack_version", "パック版", "text", 9),
-    Column("pack_fingerprint", "パック指紋(SHA-256)", "text", 20),
-    Column("answers_hash", "回答ハッシュ", "text", 20),
+    Column("pack_fingerprint", "パック指紋(SHA-256)", "code", 34),
+    Column("answers_hash", "回答ハッシュ", "code", 34),
     Column("version", "更新回数", "int", 8),
-    Column("created_at", "作成日時", "datetime", 19),
+    Column("created_at", "作成日時", "datetime", 24),
     Column("fiscal_year", "年度(作成)", "text", 11),
-    Column("updated_at", "更新日時", "datetime", 19),
-    Column("submitted_at", "提出日時", "datetime", 19),
-    Column("approved_at", "承認日時", "datetime", 19),
-    Column("approval_voided_at", ja_word("decision", "void") + "日時", "datetime", 19),
+    Column("updated_at", "更新日時", "datetime", 24),
+    Column("submitted_at", "提出日時", "datetime", 24),
+    Column("approved_at", "承認日時", "datetime", 24),
+    Column("approval_voided_at", ja_word("decision", "void") + "日時", "datetime", 24),
     # In words (`procurement.vocabulary.describe_void_reason`): the stored form is a code.
     Column("approval_voided_reason", ja_word("decision", "void") + "の理由", "wrap", 30),
+    # For people: the organisation and the pack by name; the codes above stay for filters.
+    Column("org_name", "組織", "text", 16),
+    Column("pack_title", "ルールパック(名称と版)", "wrap", 32),
+    Column("owner_username", "担当者のユーザー名", "code", 16),
 )
 
 ANSWER_COLUMNS = (
@@ -129,8 +134,9 @@ ANSWER_COLUMNS = (
     Column("value", "回答値", "text", 18),
     Column("label", "回答", "wrap", 28),
     Column("answered_by", "回答者", "text", 14),
-    Column("answered_at", "回答日時", "datetime", 19),
+    Column("answered_at", "回答日時", "datetime", 24),
     Column("fiscal_year", "年度", "text", 11),
+    Column("answered_by_username", "回答者のユーザー名", "code", 16),
 )
 
 DECISION_COLUMNS = (
@@ -141,13 +147,15 @@ DECISION_COLUMNS = (
     Column("kind_ja", "種別", "text", 10),
     Column("actor", "判断者", "text", 14),
     Column("comment", "コメント", "wrap", 40),
-    Column("level", "リスク区分", "text", 12),
+    Column("level", "リスク区分コード", "text", 12),
     Column("pack_id", "ルールパック", "text", 14),
     Column("pack_version", "パック版", "text", 9),
-    Column("pack_fingerprint", "パック指紋(SHA-256)", "text", 20),
-    Column("answers_hash", "回答ハッシュ", "text", 20),
-    Column("created_at", "日時", "datetime", 19),
+    Column("pack_fingerprint", "パック指紋(SHA-256)", "code", 34),
+    Column("answers_hash", "回答ハッシュ", "code", 34),
+    Column("created_at", "日時", "datetime", 24),
     Column("fiscal_year", "年度", "text", 11),
+    Column("level_ja", "リスク区分(名称)", "text", 14),
+    Column("actor_username", "判断者のユーザー名", "code", 16),
 )
 
 CHECKLIST_COLUMNS = (
@@ -160,8 +168,9 @@ CHECKLIST_COLUMNS = (
     Column("status_ja", "結果", "text", 9),
     Column("evidence", "根拠・確認内容", "wrap", 40),
     Column("updated_by", "更新者", "text", 14),
-    Column("updated_at", "更新日時", "datetime", 19),
+    Column("updated_at", "更新日時", "datetime", 24),
     Column("fiscal_year", "年度", "text", 11),
+    Column("updated_by_username", "更新者のユーザー名", "code", 16),
 )
 
 #: The incident register (リスク事案) of the exported cases; written by `_write_incidents`.
@@ -170,26 +179,27 @@ INCIDENT_COLUMNS = (
     Column("incident_id", "事案ID", "int", 8),
     Column("case_id", "案件ID", "int", 9),
     Column("case_title", "件名", "text", 28),
-    Column("occurred_on", "発生日", "date", 12),
+    Column("occurred_on", "発生日", "date", 15),
     Column("fiscal_year", "年度(発生)", "text", 11),
     Column("severity", "重大度コード", "code", 10),
     Column("severity_ja", "重大度", "text", 10),
     Column("description", "内容", "wrap", 44),
     Column("actions_taken", "対応", "wrap", 40),
-    Column("reported_to_caio_at", "CAIOへの報告日時", "datetime", 19),
-    Column("reported_onward_at", "外部への報告日時", "datetime", 19),
+    Column("reported_to_caio_at", "CAIOへの報告日時", "datetime", 24),
+    Column("reported_onward_at", "外部への報告日時", "datetime", 24),
     Column("status", "状態コード", "code", 9),
     Column("status_ja", "状態", "text", 9),
     Column("created_by", "記録者", "text", 14),
-    Column("created_at", "記録日時", "datetime", 19),
-    Column("updated_at", "更新日時", "datetime", 19),
+    Column("created_at", "記録日時", "datetime", 24),
+    Column("updated_at", "更新日時", "datetime", 24),
     Column("version", "更新回数", "int", 8),
+    Column("created_by_username", "記録者のユーザー名", "code", 16),
 )
 
 PACK_COLUMNS = (
     Column("pack_id", "ルールパック", "text", 14),
     Column("pack_version", "版", "text", 9),
-    Column("pack_fingerprint", "指紋(SHA-256, 記録値)", "text", 22),
+    Column("pack_fingerprint", "指紋(SHA-256, 記録値)", "code", 34),
     Column("installed", "導入済み", "bool", 8),
     Column("fingerprint_matches", "指紋一致", "bool", 8),
     Column("kind", "要素種別", "text", 12),
@@ -202,6 +212,9 @@ PACK_COLUMNS = (
 )
 
 ProgressCallback = Callable[[int, int, str], None]
+
+#: The workbook's name on its pages and in its properties.
+_TITLE = "生成AI調達 監査用エクスポート"
 
 
 @dataclass(frozen=True)
@@ -377,6 +390,13 @@ class _OrganisationExport:
                         .where(Case.org_id.in_(list(self.sel.orgs)))) or 0
         return total
 
+    def _person(self, uid: int | None) -> str | None:
+        """A user's display name (None for no user)."""
+        return None if uid is None else self.users.get(uid, (str(uid), str(uid)))[1]
+
+    def _username(self, uid: int | None) -> str | None:
+        return None if uid is None else self.users.get(uid, (str(uid), str(uid)))[0]
+
     def _tick(self, sheet: str) -> None:
         self.done += 1
         if self.progress is not None and self.done % 2000 == 0:
@@ -386,27 +406,37 @@ class _OrganisationExport:
     def run(self) -> ExportResult:
         self.sel = Selection(self.conn, self.filters)
         self.orgs, self.chains = self.sel.orgs, self.sel.chains
-        self.users = {uid: name for uid, name in self.conn.execute(select(User.id, User.username))}
+        # People by display name where a person reads; usernames in their own code columns.
+        self.users: dict[int, tuple[str, str]] = {
+            uid: (name, display or name) for uid, name, display in
+            self.conn.execute(select(User.id, User.username, User.display_name))}
+        self.org_names = dict(self.conn.execute(select(Organisation.id, Organisation.name)).all())
         self.case_titles: dict[int, str] = {}
         self.total = self._count_all()
         if self.progress is not None:
             self.progress(0, self.total, SUMMARY)
 
-        book, styles = open_workbook(self.path, title="生成AI調達 監査用エクスポート",
+        book, styles = open_workbook(self.path, title=_TITLE,
                                      author=self.generated_by or "procurement")
         self.book, self.styles = book, styles
+        self.day = f"{jp_date(self.now)}現在"
+
+        def table(name: str, columns, key_columns: int = 2) -> Table:
+            return Table(book, styles, name, columns, key_columns=key_columns,
+                         page=PageText(f"{_TITLE} {name}", date=self.day))
+
         try:
             # Created first so it is the first tab; filled last, when everything is counted.
             summary = book.add_worksheet(SUMMARY)
             tables = {
-                CASES: Table(book, styles, CASES, CASE_COLUMNS),
-                ANSWERS: Table(book, styles, ANSWERS, ANSWER_COLUMNS),
-                DECISIONS: Table(book, styles, DECISIONS, DECISION_COLUMNS),
-                CHECKLIST: Table(book, styles, CHECKLIST, CHECKLIST_COLUMNS),
-                AUDIT: Table(book, styles, AUDIT, AUDIT_COLUMNS),
-                PACKS: Table(book, styles, PACKS, PACK_COLUMNS),
+                CASES: table(CASES, CASE_COLUMNS, 3),
+                ANSWERS: table(ANSWERS, ANSWER_COLUMNS),
+                DECISIONS: table(DECISIONS, DECISION_COLUMNS, 3),
+                CHECKLIST: table(CHECKLIST, CHECKLIST_COLUMNS),
+                AUDIT: table(AUDIT, AUDIT_COLUMNS, 3),
+                PACKS: table(PACKS, PACK_COLUMNS),
                 # After the sheets auditors and tests know by position.
-                INCIDENTS: Table(book, styles, INCIDENTS, INCIDENT_COLUMNS),
+                INCIDENTS: table(INCIDENTS, INCIDENT_COLUMNS, 3),
             }
             self.more: Table | None = None
             self._write_cases(tables[CASES])
@@ -441,9 +471,10 @@ class _OrganisationExport:
             self.pack_refs.add((c.pack_id, c.pack_version, c.pack_fingerprint))
             by_level[c.level or ""] += 1
             by_status[c.status] += 1
+            pack = self.texts.pack(c.pack_id, c.pack_version)
             table.append((
                 c.id, self.orgs.get(c.org_id, ""), c.title, c.department, c.purpose,
-                self.users.get(c.owner_id, c.owner_id), c.status, ja_word("case_status", c.status),
+                self._person(c.owner_id), c.status, ja_word("case_status", c.status),
                 c.level, self.texts.level_label(c.pack_id, c.pack_version, c.level),
                 c.is_complete, c.has_blocking, c.pack_id, c.pack_version, c.pack_fingerprint,
                 c.answers_hash, c.version, _utc(c.created_at), _fy(c.created_at),
@@ -451,6 +482,8 @@ class _OrganisationExport:
                 _utc(c.approval_voided_at),
                 describe_void_reason(c.approval_voided_reason) if c.approval_voided_reason
                 else None,
+                self.org_names.get(c.org_id, ""), pack_title(pack) if pack is not None else "",
+                self._username(c.owner_id),
             ))
             self._tick(CASES)
         self.result.by_level = dict(by_level)
@@ -490,8 +523,8 @@ class _OrganisationExport:
                 a.case_id, self.case_titles.get(a.case_id, ""), a.question_id,
                 ja(getattr(question, "text", None)), answer_text(value),
                 texts.answer_label(a.pack_id, a.pack_version, a.question_id, value),
-                self.users.get(a.answered_by, a.answered_by), _utc(a.answered_at),
-                _fy(a.answered_at),
+                self._person(a.answered_by), _utc(a.answered_at), _fy(a.answered_at),
+                self._username(a.answered_by),
             ))
             self._tick(ANSWERS)
 
@@ -506,10 +539,12 @@ class _OrganisationExport:
             self.pack_refs.add((d.pack_id, d.pack_version, d.pack_fingerprint))
             table.append((
                 d.id, d.case_id, self.case_titles.get(d.case_id, ""), d.kind,
-                ja_word("decision", d.kind), self.users.get(d.actor_id, d.actor_id),
+                ja_word("decision", d.kind), self._person(d.actor_id),
                 decision_note(d.kind, d.comment, "ja", pack=f"{d.pack_id}@{d.pack_version}"),
                 d.level, d.pack_id, d.pack_version, d.pack_fingerprint, d.answers_hash,
                 _utc(d.created_at), _fy(d.created_at),
+                self.texts.level_label(d.pack_id, d.pack_version, d.level),
+                self._username(d.actor_id),
             ))
             self._tick(DECISIONS)
 
@@ -528,8 +563,8 @@ class _OrganisationExport:
                 r.case_id, self.case_titles.get(r.case_id, ""), getattr(item, "checklist", ""),
                 r.item_id, ja(getattr(item, "text", None)), r.status,
                 ja_word("checklist_status", r.status),
-                r.evidence, self.users.get(r.updated_by, r.updated_by), _utc(r.updated_at),
-                _fy(r.updated_at),
+                r.evidence, self._person(r.updated_by), _utc(r.updated_at), _fy(r.updated_at),
+                self._username(r.updated_by),
             ))
             self._tick(CHECKLIST)
 
@@ -557,8 +592,8 @@ class _OrganisationExport:
                 fiscal_year_label(fiscal_year(i.occurred_on)), i.severity,
                 ja_word("severity", i.severity), i.description, i.actions_taken,
                 _utc(i.reported_to_caio_at), _utc(i.reported_onward_at), i.status,
-                ja_word("incident_status", i.status), self.users.get(i.created_by, i.created_by),
-                _utc(i.created_at), _utc(i.updated_at), i.version,
+                ja_word("incident_status", i.status), self._person(i.created_by),
+                _utc(i.created_at), _utc(i.updated_at), i.version, self._username(i.created_by),
             ))
             self._tick(INCIDENTS)
 
@@ -585,10 +620,17 @@ class _OrganisationExport:
         """
         sheet, s = table.sheet, self.styles
         number, string = sheet.write_number, sheet.write_string
-        # Plain text and integers take the default style (no per-cell style attribute to write:
-        # measurably cheaper at this size); dates and quote-prefixed text carry theirs.
+        # Integers and short codes take the default style (no per-cell style attribute to
+        # write: measurably cheaper at this size); dates, wrapping and quote-prefixed text carry
+        # theirs. Only the payload needs more than one line: its lines set the row's height.
         f_int = f_text = None
-        f_dt, f_quoted = s.datetime, s.text_quoted
+        f_dt, f_quoted, f_wrap = s.datetime, s.text_quoted, s.text
+        chain_width, actor_width, payload_width = (AUDIT_COLUMNS[i].width for i in (1, 6, 9))
+        # Every row holds two hashes (64 hex digits, wrapped in their columns).
+        hash_lines = lines_needed("0" * 64, AUDIT_COLUMNS[12].width)
+        row_lines, heights = max_lines(), [row_height(n) for n in range(max_lines() + 1)]
+        set_row = sheet.set_row
+        forget = table.set_lines
         fy_by_day = _FY_BY_DAY
         row = table.row
         progress, done, total = self.progress, self.done, self.total
@@ -607,29 +649,45 @@ class _OrganisationExport:
             parts = split_utf16(payload) if len(payload) * 2 > EXCEL_CELL_LIMIT else None
             actor, event_type = actor_stored or "", event_type_stored or ""
             prev_hash, digest = prev_hash or "", digest or ""
+            lines = hash_lines
             number(row, 0, event_id, f_int)
-            string(row, 1, chain, f_quoted if quoted(chain[:1]) else f_text)
+            # Text longer than its column wraps (a cheap length test first: most cells are
+            # short); `printing.lines_needed` says how many lines it takes.
+            if len(chain) * 2.5 > chain_width - 1.5:
+                lines = lines_needed(chain, chain_width)
+                string(row, 1, chain, f_quoted if quoted(chain[:1]) else f_wrap)
+            else:
+                string(row, 1, chain, f_quoted if quoted(chain[:1]) else f_text)
             number(row, 2, seq, f_int)
             string(row, 3, occurred, f_text)
             number(row, 4, serial, f_dt)
             string(row, 5, fy, f_text)
             if actor:
                 actor = clean_text(actor)
-                string(row, 6, actor, f_quoted if quoted(actor[:1]) else f_text)
+                if len(actor) * 2.5 > actor_width - 1.5:
+                    lines = max(lines, lines_needed(actor, actor_width))
+                    string(row, 6, actor, f_quoted if quoted(actor[:1]) else f_wrap)
+                else:
+                    string(row, 6, actor, f_quoted if quoted(actor[:1]) else f_text)
             if event_type:
                 string(row, 7, event_type, f_quoted if quoted(event_type[:1]) else f_text)
             if case_id is not None:
                 number(row, 8, case_id, f_int)
             first = parts[0] if parts else payload
             if first:
-                string(row, 9, first, f_quoted if quoted(first[:1]) else f_text)
+                string(row, 9, first, f_quoted if quoted(first[:1]) else f_wrap)
+                if len(first) * 2.5 > payload_width - 1.5:
+                    lines = max(lines, lines_needed(first, payload_width))
             if parts:
                 number(row, 10, len(parts), f_int)
                 self._write_more(e, parts)
             if prev_hash:
-                string(row, 11, prev_hash, f_quoted if quoted(prev_hash[:1]) else f_text)
+                string(row, 11, prev_hash, f_quoted if quoted(prev_hash[:1]) else f_wrap)
             if digest:
-                string(row, 12, digest, f_quoted if quoted(digest[:1]) else f_text)
+                string(row, 12, digest, f_quoted if quoted(digest[:1]) else f_wrap)
+            if lines > 1:
+                set_row(row, heights[min(lines, row_lines)])
+            forget(row, 1)  # drops the flushed previous row's height (memory stays flat)
             row += 1
             table.row = row
             done += 1
@@ -654,8 +712,8 @@ class _OrganisationExport:
             matches = installed and pack.fingerprint == fingerprint
             head = (pack_id, version, fingerprint, installed, matches)
             if pack is None:
-                table.append((*head, "pack", "", "(このバージョンは導入されていません / this "
-                              "version is not installed)", "", "", "", ""))
+                table.append((*head, "pack", "", ("(このバージョンは導入されていません / this "
+                                                   "version is not installed)"), "", "", "", ""))
                 continue
             table.append((*head, "pack", pack.key, ja(pack.title), en(pack.title), "",
                           format_source(pack.source), " > ".join(pack.layers)))
@@ -668,76 +726,101 @@ class _OrganisationExport:
                 ))
 
     def _write_summary(self, sheet) -> None:
-        s = self.styles
-        sheet.set_column(0, 0, 30)
-        sheet.set_column(1, 1, 24)
-        sheet.set_column(2, 2, 70)
-        row = 0
-        sheet.write_string(row, 0, "監査用エクスポート / Audit export", s.title)
-        row += 2
+        """The first sheet, for people: what was exported, by whom, what it holds and whether
+        each audit chain verified. Japanese labels, English ones beside them (the designated
+        column for codes and machine words), values."""
+        form = Form(self.book, self.styles, SUMMARY, [28, 22, 50],
+                    PageText(f"{_TITLE} {SUMMARY}", date=self.day), sheet=sheet)
+        form.title("監査用エクスポート")
 
         def line(label_ja: str, label_en: str, value: Any) -> None:
-            nonlocal row
-            sheet.write_string(row, 0, label_ja, s.label)
-            sheet.write_string(row, 1, label_en, s.label)
-            if isinstance(value, datetime):
-                sheet.write_datetime(row, 2, to_jst_naive(value), s.datetime)
-            elif isinstance(value, bool):
-                sheet.write_boolean(row, 2, value, s.bool)
-            elif isinstance(value, (int, float)):
-                sheet.write_number(row, 2, value, s.int)
-            else:
-                write_text(sheet, row, 2, str(value), s.wrap, s.wrap_quoted)
-            row += 1
+            form.line([label_ja, label_en, value], labels=2)
 
         def heading(text: str) -> None:
-            nonlocal row
-            row += 1
-            sheet.write_string(row, 0, text, s.header_ja)
-            row += 1
+            form.gap()
+            form.header([text, "", ""])
 
-        heading("条件 / Filters")
-        for label_ja, label_en, value in self.filters.describe():
-            line(label_ja, label_en, value)
-        heading("作成 / Generated")
-        line("作成日時(JST)", "Generated at (JST)", self.now)
-        line("作成者", "Generated by", self.generated_by or "(CLI)")
+        f = self.filters
+        everything = "（すべて）"
+        heading("条件")
+        line("組織", "Organisations",
+             "、".join(self._org_name(code) for code in f.org_codes) or everything)
+        line("期間（開始）", "From (JST, inclusive)", f.date_from or "（指定なし）")
+        line("期間（終了）", "To (JST, inclusive)", f.date_to or "（指定なし）")
+        line("状態", "Statuses",
+             "、".join(ja_word("case_status", st) for st in f.statuses) or everything)
+        line("ルールパック", f"Pack{f' ({f.pack_id})' if f.pack_id else ''}",
+             self._pack_name(f.pack_id) if f.pack_id else everything)
+        heading("作成")
+        line("作成日時", "Generated at (JST)", self.now)
+        line("作成者", "Generated by", self.generated_by or "（コマンドライン）")
         line("ツール", "Tool version", f"procurement {procurement.__version__}")
-        heading("件数 / Rows per sheet")
+        heading("シート別の行数")
         for name, count in self.result.rows.items():
             line(name, _SHEET_EN.get(name, name), count)
-        heading("リスク区分別の案件数 / Cases by level")
-        for level, count in sorted(self.result.by_level.items()):
-            line(level or "(未判定)", level or "(not classified)", count)
-        heading("状態別の案件数 / Cases by status")
+        heading("リスク区分別の案件数")
+        for words, level, count in self._levels_in_order():
+            line(words, level or "(not classified)", count)
+        heading("状態別の案件数")
         for status in CASE_STATUSES:
             if status in self.result.by_status:
                 line(ja_word("case_status", status), status, self.result.by_status[status])
-        heading("監査ログの検証 / Audit chain verification")
+        heading("監査ログの検証")
         for report in self.result.chains:
-            line(f"チェーン {report.chain}", "Result", "OK" if report.ok else "FAIL")
+            line(f"監査ログ（{self._org_name(report.chain)}）", report.chain,
+                 "正常（改ざんは検出されませんでした）" if report.ok else "異常あり")
             line("", "Events", report.count)
             line("", "Head seq:hash", report.head or "")
             if not report.ok:
                 line("", "Problem", report.describe())
         if not self.result.chains:
-            line("(チェーンなし)", "(no chains)", "")
-        row += 1
-        note = ("監査ログは各チェーンの最初の事象から期間末までを含みます(ハッシュチェーンは先頭から"
-                "しか検証できないため)。`procurement audit verify --xlsx FILE` でこのファイルだけから"
-                "再検証できます。 / The audit log holds each chain from its first event to the end "
-                "of the period (a hash chain can only be checked from its start). Re-check this "
-                "file alone with `procurement audit verify --xlsx FILE`.")
-        write_text(sheet, row, 0, note, s.wrap, s.wrap_quoted)
-        sheet.set_landscape()
-        sheet.set_paper(9)
-        sheet.fit_to_pages(1, 0)
-        sheet.set_footer("&L" + SUMMARY + "&C&P / &N")
+            line("（監査ログなし）", "(no chains)", "")
+        form.gap()
+        form.note("監査ログは各組織の最初の事象から期間末までを含みます（ハッシュチェーンは先頭から"
+                  "しか検証できないため）。期間内の事象は「年度」列又は日時の列で絞り込んでください。"
+                  "このファイルだけから再検証するには procurement audit verify --xlsx FILE を実行し"
+                  "ます。")
+
+    def _org_name(self, code: str) -> str:
+        """An organisation's name from its code (the code when it is not one of ours)."""
+        by_code = {c: self.org_names.get(oid, c) for oid, c in self.orgs.items()}
+        return by_code.get(code, code)
+
+    def _pack_name(self, pack_id: str) -> str:
+        """A pack id's title, from the newest installed version (the id when none is)."""
+        registry = self.texts.registry
+        found = [p for p in (registry.packs() if registry is not None else ()) if p.id == pack_id]
+        if not found:
+            return pack_id
+        newest = max(found, key=lambda p: p.version_tuple)
+        return ja(newest.title) or pack_id
+
+    def _levels_in_order(self) -> list[tuple[str, str, int]]:
+        """(words, level id, cases) of the exported cases' levels, in the order the packs rank
+        them (a pack with levels I-IV gives I, II, III, IV), each in the words of the newest
+        pack that has it; cases not classified yet last."""
+        words: dict[str, str] = {}
+        rank: dict[str, tuple[int, int]] = {}
+        packs = [self.texts.pack(pid, version) for pid, version, _fp in sorted(self.pack_refs)]
+        packs = [p for p in packs if p is not None]
+        for order, pack in enumerate(sorted(packs, key=lambda p: (p.effective_from,
+                                                                  p.version_tuple))):
+            for index, level in enumerate(pack.levels):
+                words[level.id] = ja(level.label) or level.id
+                rank.setdefault(level.id, (index, order))
+        out = []
+        for level, count in self.result.by_level.items():
+            if level:
+                out.append((rank.get(level, (1 << 20, 0)), words.get(level, level), level, count))
+            else:
+                out.append(((1 << 30, 0), ja_word("concept", "unclassified"), "", count))
+        return [(w, level, count) for _key, w, level, count in sorted(out)]
 
 
 _SHEET_EN = {
     CASES: "Cases", ANSWERS: "Answers", DECISIONS: "Decisions", CHECKLIST: "Checklist results",
     AUDIT: "Audit log", AUDIT_MORE: "Audit log (continued payloads)", PACKS: "Rule packs",
+    INCIDENTS: "Incidents",
 }
 
 

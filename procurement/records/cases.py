@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -55,6 +56,27 @@ CASE_DETAIL_MAX_LENGTHS: dict[str, int] = {
     "department": Case.__table__.c.department.type.length,
     "purpose": PURPOSE_MAX_LENGTH,
 }
+
+
+@dataclass(frozen=True)
+class NewCase:
+    """A case being created, with what its records and event need."""
+
+    case: Case
+    pack: ResolvedPack
+    answers: dict[str, Any]
+    result: Classification
+
+
+def created_payload(new: NewCase) -> dict[str, Any]:
+    """The payload of a `case.created` event."""
+    case = new.case
+    return {
+        "title": case.title, "department": case.department, "purpose": case.purpose,
+        "pack": new.pack.ref, "answers": new.answers,
+        "answers_hash": case.answers_hash, "level": case.level,
+        "complete": case.is_complete, "blocking": [f.id for f in new.result.blocking],
+    }
 
 
 class CaseService(ServiceCore):
@@ -136,6 +158,14 @@ class CaseService(ServiceCore):
 
     def _create_case(self, uow: UnitOfWork, title: Any, department: Any, pack_ref: Any,
                      answers: Any, where: str, purpose: Any = "") -> Case:
+        new = self._new_case(uow, title, department, pack_ref, answers, where, purpose)
+        uow.session.flush()  # the case's id
+        self._record_new_case(uow, new)
+        return new.case
+
+    def _new_case(self, uow: UnitOfWork, title: Any, department: Any, pack_ref: Any,
+                  answers: Any, where: str, purpose: Any = "") -> NewCase:
+        """A new case, checked and classified, added to the session (not yet flushed)."""
         title = case_detail("title", title, where)
         department = case_detail("department", department, where)
         purpose = case_detail("purpose", purpose, where)
@@ -162,18 +192,17 @@ class CaseService(ServiceCore):
             updated_at=uow.now,
         )
         uow.session.add(case)
-        uow.session.flush()
-        for qid, value in answers.items():
+        return NewCase(case, pack, answers, result)
+
+    def _record_new_case(self, uow: UnitOfWork, new: NewCase) -> None:
+        """The answers, the first classification decision and the `case.created` event of a
+        flushed new case."""
+        case = new.case
+        for qid, value in new.answers.items():
             uow.session.add(Answer(case_id=case.id, question_id=qid, value=dump_answer(value),
-                                   answered_by=owner, answered_at=uow.now))
+                                   answered_by=case.owner_id, answered_at=uow.now))
         uow.decide(case, "classification")
-        uow.audit("case.created", case.id, {
-            "title": title, "department": department, "purpose": purpose, "pack": pack.ref,
-            "answers": answers,
-            "answers_hash": case.answers_hash, "level": case.level,
-            "complete": case.is_complete, "blocking": [f.id for f in result.blocking],
-        })
-        return case
+        uow.audit("case.created", case.id, created_payload(new))
 
     def save_case_details(
         self, actor: Actor, case_id: int, fields: Mapping[str, Any], expected_version: int,

@@ -16,7 +16,7 @@ operation, incidents, installed packs, re-assessment) uses it; nothing else writ
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime, timezone
@@ -101,6 +101,17 @@ class UnitOfWork:
             payload=body,
             occurred_at=self.now,
         )
+
+    def audit_many(self, events: Iterable[tuple[str, int | None, Mapping[str, Any]]]) -> None:
+        """Append several events (type, case id, payload) to the actor's chain in one statement,
+        in order (a large import)."""
+        self.session.flush()
+        extra = {"via": self.actor.via} if self.actor.via != "app" else {}
+        audit.append_events(self.session, self.actor.org_code, [
+            audit.NewEvent(occurred_at=self.now, actor=self.actor.username,
+                           event_type=event_type, case_id=case_id,
+                           payload={**payload, **extra})
+            for event_type, case_id, payload in events])
 
     def decide(self, case: Case, kind: str, comment: str = "") -> None:
         """Record a decision on `case`, pinned to its level, answers hash and exact pack."""

@@ -66,6 +66,8 @@ ACTIONS: dict[str, frozenset[str]] = {
     "case.withdraw": _PLANNER,
     "case.return": _REVIEWER,
     "case.approve": _REVIEWER,
+    # the reviewer records the report or consultation a step of the case's pack asks for
+    "case.consult": _REVIEWER,
     "case.import": _PLANNER,
     # systems in operation and their incidents
     "operation.read": frozenset({"planner", "reviewer", "auditor", "admin"}),
@@ -82,6 +84,8 @@ ACTIONS: dict[str, frozenset[str]] = {
     # the installation
     "org.manage": _ADMIN,
     "user.manage": _ADMIN,
+    # the e-mail outbox: its state and retrying what failed
+    "notify.manage": _ADMIN,
 }
 
 

@@ -92,12 +92,21 @@ def item_gaps(pack: Any, case: Any) -> list[Gap]:
     return gaps
 
 
-def board_report_gaps(case: Any) -> list[Gap]:
-    """Empty board report fields, when the board report step applies."""
-    if "board_report" not in case.classification.required_steps:
+def report_step(pack: Any, case: Any) -> str | None:
+    """The id of the pack's first `report` step that applies to the case (the national pack's
+    report to the Advisory Board, a municipal pack's report to its own body), or None. The
+    report's fields (`BOARD_REPORT_FIELDS`) are filled in at that step."""
+    required = set(case.classification.required_steps)
+    return next((s.id for s in pack.steps_of_kind("report") if s.id in required), None)
+
+
+def board_report_gaps(pack: Any, case: Any) -> list[Gap]:
+    """Empty report fields, when a report step of the pack applies."""
+    step = report_step(pack, case)
+    if step is None:
         return []
     report = case.board_report or {}
-    return [Gap("board_field", name, "board_report") for name in BOARD_REPORT_FIELDS
+    return [Gap("board_field", name, step) for name in BOARD_REPORT_FIELDS
             if not (report.get(name) or "").strip()]
 
 
@@ -109,7 +118,7 @@ def submission_gaps(pack: Any, case: Any) -> list[Gap]:
         first_input = next(iter(finding.inputs), None)
         gaps.append(Gap("blocking", finding.id,
                         _question_step(pack, first_input) if first_input else "classification"))
-    gaps += board_report_gaps(case)
+    gaps += board_report_gaps(pack, case)
     gaps += item_gaps(pack, case)
     return gaps
 

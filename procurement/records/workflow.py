@@ -2,7 +2,13 @@
 
 A planner submits a draft or returned case once nothing is missing (`readiness`); a reviewer of
 the organisation returns it with a comment or approves it; an approval is pinned to the answers
-hash and the exact pack. A planner may withdraw a case that is not running.
+hash and the exact pack. Before approving, every report or consultation step of the case's pack
+that applies to it must be recorded for the current submission (`procurement.records.
+consultations`). A planner may withdraw a case that is not running.
+
+Submitting, returning and approving queue e-mail notifications in the same transaction
+(`procurement.notify`); once committed, this process's sender is woken to send them. A failure
+to send never undoes or blocks the step.
 """
 
 from __future__ import annotations
@@ -14,8 +20,11 @@ from sqlalchemy.orm import Session
 
 from procurement.db.models import AuditEvent, Case
 from procurement.errors import InputError, WorkflowError
+from procurement.notify import worker
+from procurement.notify.service import queue_case_notice
 from procurement.records import checks, policy, readiness
 from procurement.records.cases import require_same_pack
+from procurement.records.consultations import missing_steps
 from procurement.records.core import ServiceCore
 from procurement.records.views import Actor, CaseView, case_view
 
@@ -102,7 +111,10 @@ class WorkflowService(ServiceCore):
                     blocking=[g.id for g in gaps if g.kind == "blocking"],
                 )
             uow.transition(case, "submitted", "submission", comment)
-            return case_view(uow.session, self.registry, case)
+            queued = queue_case_notice(uow, self.registry, case, "case_submitted")
+            view = case_view(uow.session, self.registry, case)
+        _sent_soon(queued)
+        return view
 
     def return_case(self, actor: Actor, case_id: int, comment: str,
                     expected_version: int) -> CaseView:
@@ -117,12 +129,19 @@ class WorkflowService(ServiceCore):
                 raise WorkflowError(f"case {case.id} is {case.status}; only a submitted case can "
                                     "be returned", case_id=case.id, status=case.status)
             uow.transition(case, "returned", "return", comment)
-            return case_view(uow.session, self.registry, case)
+            queued = queue_case_notice(uow, self.registry, case, "case_returned")
+            view = case_view(uow.session, self.registry, case)
+        _sent_soon(queued)
+        return view
 
     def approve(self, actor: Actor, case_id: int, expected_version: int,
                 comment: str = "") -> CaseView:
         """Approve a submitted case (reviewer other than its owner); pinned to its answers hash
-        and pack fingerprint."""
+        and pack fingerprint.
+
+        Refused (WorkflowError with `step` and `reason="consultation_missing"`) while a report
+        or consultation step of the case's pack applies to it and the reviewer has not recorded
+        it for the current submission (`record_consultation`)."""
         comment = _comment(comment)
         with self.unit_of_work(actor, "case.approve") as uow:
             case = uow.load_case(case_id, expected_version)
@@ -141,12 +160,25 @@ class WorkflowService(ServiceCore):
                        "changed its answers, checklist or report since its last approval")
                     + "; another reviewer must approve it",
                     rule="four_eyes", reason=conflict, case_id=case.id, username=actor.username)
-            require_same_pack(self.registry, case)
+            pack = require_same_pack(self.registry, case)
+            missing = missing_steps(pack, uow.session, case)
+            if missing:
+                step = missing[0]
+                raise WorkflowError(
+                    f"case {case.id}: record the {step.kind} of step {step.id} "
+                    f"({step.title.get('en') or step.id}) for this submission before approving"
+                    + (f" (also: {', '.join(m.id for m in missing[1:])})" if len(missing) > 1
+                       else ""),
+                    consultation_missing=[m.id for m in missing], step=step.id,
+                    reason="consultation_missing", case_id=case.id)
             case.approved_at = uow.now
             case.approval_voided_at = None
             case.approval_voided_reason = None
             uow.transition(case, "approved", "approval", comment)
-            return case_view(uow.session, self.registry, case)
+            queued = queue_case_notice(uow, self.registry, case, "case_approved")
+            view = case_view(uow.session, self.registry, case)
+        _sent_soon(queued)
+        return view
 
     def withdraw(self, actor: Actor, case_id: int, expected_version: int,
                  comment: str = "") -> CaseView:
@@ -159,6 +191,12 @@ class WorkflowService(ServiceCore):
                                     case_id=case.id, status=case.status)
             uow.transition(case, "withdrawn", "withdrawal", comment)
             return case_view(uow.session, self.registry, case)
+
+
+def _sent_soon(queued: int) -> None:
+    """Once the step is committed with its messages, have this process's sender send them."""
+    if queued:
+        worker.wake()
 
 
 def _comment(value: object) -> str:

@@ -36,7 +36,7 @@ MANIFEST_FORMAT = "procurement-pack-bundle"
 MANIFEST_FORMAT_VERSION = 1
 
 #: Only data, never code: these are the file types a pack may consist of.
-ALLOWED_SUFFIXES = frozenset({".yaml", ".yml", ".json", ".md"})
+ALLOWED_SUFFIXES = frozenset({".yaml", ".yml", ".json", ".md", ".lock"})
 
 #: Limits. A real pack is a few dozen files of a few kilobytes; these leave ample room.
 MAX_BUNDLE_BYTES = 8 * 1024 * 1024  # the zip file itself

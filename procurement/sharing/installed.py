@@ -284,6 +284,10 @@ def _add_to_registry(registry: Any, pack: Any) -> None:
 # Reading
 
 
+#: `pack_owner` of an id nobody has published: whoever installs it first owns it.
+_NO_OWNER: Any = object()
+
+
 class _Missing:
     fingerprint = None
 
@@ -420,6 +424,25 @@ class PackSharingService(ServiceCore):
                 "administrator may install it; a pack_admin installs packs that extend one",
                 username=actor.username, needed=["admin"], roles=sorted(actor.roles), pack=pack.key,
             )
+        owner = self.pack_owner(pack.id)
+        # Who owns the id after this installation: its owner so far; for a new id, the
+        # installing organisation (the command line without --org: the installation).
+        installer = None if actor.org_code == INSTALLATION_CHAIN else actor.org_code
+        if owner is not _NO_OWNER:
+            allowed = (report.status == _STATUS_SAME  # the same content again changes nothing
+                       or (actor.has_role("admin") if owner is None  # the installation's packs
+                           else owner == actor.org_code))
+            installer = owner
+        else:
+            allowed = True
+        if not allowed:
+            # A pack id belongs to whoever published it first: another organisation's new version
+            # would change the classifications of every organisation that uses it.
+            raise PermissionDeniedError(
+                f"{pack.id} belongs to {owner or 'the installation'}: only its owner publishes "
+                f"versions of it; publish your changes as your own pack extending it",
+                owner=owner or INSTALLATION_CHAIN, pack=pack.key, username=actor.username,
+                reason="pack_owner")
         if report.status == _STATUS_SAME:
             existing = self._installed_row(pack.id, pack.version)
             _add_to_registry(self.registry, pack)
@@ -431,7 +454,7 @@ class PackSharingService(ServiceCore):
                 row = InstalledPack(
                     pack_id=pack.id, version=pack.version, fingerprint=pack.fingerprint,
                     installed_by=actor.username, installed_at=uow.now, source_name=source[:300],
-                    bundle=data,
+                    bundle=data, owner_org=installer, parent_ref=pack.parent_ref,
                 )
                 uow.session.add(row)
                 uow.session.flush()
@@ -440,7 +463,8 @@ class PackSharingService(ServiceCore):
                 uow.audit("pack.installed", None, {
                     "pack": pack.ref, "pack_id": pack.id, "version": pack.version,
                     "fingerprint": pack.fingerprint, "source_name": source,
-                    "extends": (pack.extends or {}).get("resolved"), "tests_run": report.tests_run,
+                    "extends": (pack.extends or {}).get("resolved"), "parent": pack.parent_ref,
+                    "owner": installer or INSTALLATION_CHAIN, "tests_run": report.tests_run,
                     "files": list(report.files),
                 })
         except IntegrityError as exc:
@@ -453,6 +477,18 @@ class PackSharingService(ServiceCore):
                                 pack=pack.key) from exc
         _add_to_registry(self.registry, pack)
         return view
+
+    def pack_owner(self, pack_id: str) -> Any:
+        """Who publishes versions of `pack_id`: the organisation that first installed it, None
+        for the installation (packs shipped under rules/, or installed at the command line
+        without --org), `_NO_OWNER` for an id nobody has published yet."""
+        with self.read() as s:
+            first = s.execute(select(InstalledPack.owner_org).where(InstalledPack.pack_id == pack_id)
+                              .order_by(InstalledPack.installed_at, InstalledPack.id).limit(1)).first()
+        if first is not None:
+            return first[0]
+        shipped = [p for p in self.registry.versions(pack_id) if p.path is not None]
+        return None if shipped else _NO_OWNER
 
     def list_installed_packs(self) -> list[InstalledPackView]:
         """Every installed pack version, by id then installation time."""
@@ -477,9 +513,13 @@ class PackSharingService(ServiceCore):
 
         registry = self.registry
         with self.read() as s:
-            rows = s.execute(select(InstalledPack.pack_id, InstalledPack.version, InstalledPack.fingerprint)
+            rows = s.execute(select(InstalledPack.pack_id, InstalledPack.version,
+                                    InstalledPack.fingerprint, InstalledPack.parent_ref)
                              .order_by(InstalledPack.installed_at, InstalledPack.id)).all()
-        pending = [(pid, ver, fp) for pid, ver, fp in rows
+        # The parent each pack was installed against: it keeps resolving to exactly that one,
+        # whatever versions of the parent are added later.
+        parents = {(pid, ver): parent for pid, ver, _fp, parent in rows}
+        pending = [(pid, ver, fp) for pid, ver, fp, _parent in rows
                    if (_registry_pack(registry, f"{pid}@{ver}") or _Missing).fingerprint != fp]
         problems: list[str] = []
         retry: list[tuple[str, str, str, str]] = []
@@ -491,7 +531,9 @@ class PackSharingService(ServiceCore):
                 try:
                     bundle = bundles.read_bundle(data or b"", source=f"installed {pack_id}@{version}")
                     with bundles.extracted(bundle.files) as folder:
-                        pack = dataclasses.replace(load_pack_dir(folder, parents=registry), path=None)
+                        pack = dataclasses.replace(
+                            load_pack_dir(folder, parents=registry,
+                                          lock=parents.get((pack_id, version))), path=None)
                     if pack.fingerprint != fingerprint:
                         problems.append(f"installed {pack_id}@{version}: content fingerprint "
                                         f"{pack.fingerprint[:12]} differs from the recorded "

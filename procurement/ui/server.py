@@ -1,4 +1,5 @@
-"""The web server around the Streamlit script: the session-cookie routes and the upload guard.
+"""The web server around the Streamlit script: the session-cookie routes, the upload guard and
+the single sign-on plumbing.
 
 `app.py` builds `st.App(app.py, routes=routes(), middleware=middleware())` when the server
 imports it (`streamlit run app.py` and `procurement serve` both serve it that way), and runs as
@@ -16,7 +17,13 @@ the Streamlit script otherwise. What this adds to Streamlit's own server:
   in only for a Streamlit session bound to a live signed-in session, with the matching cookie,
   and within a per-session byte quota. It never reads the request body.
 
-Choice, documented in docs/deployment.md: cookies cannot be set from a Streamlit script, and a
+* Single sign-on (OpenID Connect through Streamlit's `st.login`, configured by `[auth]` in
+  `.streamlit/secrets.toml` or by the `PROCUREMENT_OIDC_*` variables: `auth_secrets()`).
+  `ClearOnLogout` deletes our session cookie on Streamlit's `/auth/logout` (a full navigation:
+  the page's own clear request may never run); `ReturnAfterLogin` brings the user back to the
+  address they signed in from (`st.login` always lands on the root otherwise).
+
+Choice, documented in docs/security.md: cookies cannot be set from a Streamlit script, and a
 cookie written by page JavaScript cannot be HttpOnly; a route of `st.App` can. Tried and measured
 before building it: the cookie survives reloads and new tabs, and is invisible to page scripts.
 """
@@ -77,8 +84,15 @@ def _get_services() -> Any:
     if _services is None:
         from procurement.runtime import open_services
 
-        _services = open_services(config.database_url(), str(config.rules_dir()))
+        _services = open_services(config.database_url(), str(config.rules_dir()),
+                                  notice=_say)
     return _services
+
+
+def _say(message: str) -> None:
+    import sys
+
+    print(f"procurement: {message}", file=sys.stderr, flush=True)
 
 
 def _same_origin(request: Request) -> bool:
@@ -211,6 +225,117 @@ def announce_setup_token() -> None:
               "makes a new one.)", file=sys.stderr, flush=True)
 
 
+def _url_prefix() -> str:
+    """`/<server.baseUrlPath>` or "": Streamlit's own routes are under it, ours too."""
+    from streamlit import config as st_config
+
+    base = (st_config.get_option("server.baseUrlPath") or "").strip("/")
+    return f"/{base}" if base else ""
+
+
+def _cookie_header(name: str, value: str, *, max_age: int, samesite: str, secure: bool) -> bytes:
+    return (f"{name}={value}; Max-Age={max_age}; Path=/; HttpOnly; SameSite={samesite}"
+            + ("; Secure" if secure else "")).encode("latin-1")
+
+
+def _scope_secure(scope: Scope) -> bool:
+    proto = dict(scope.get("headers", [])).get(b"x-forwarded-proto", b"").decode("latin-1")
+    return (proto or scope.get("scheme", "http")) == "https"
+
+
+class ClearOnLogout:
+    """Deletes the session cookie in the response of Streamlit's `/auth/logout`.
+
+    The sign-out button ends the session on the server, then calls `st.logout()`, which
+    navigates the whole page to `/auth/logout` (and on to the provider): the page's own request
+    that deletes the cookie may never run, so the cookie is deleted here."""
+
+    def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]]) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] != _url_prefix() + "/auth/logout":
+            await self.app(scope, receive, send)
+            return
+        clear = _cookie_header(COOKIE, "", max_age=0, samesite="Strict",
+                               secure=_scope_secure(scope))
+
+        async def send_with_cookie(message: MutableMapping[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []),
+                                                  (b"set-cookie", clear)]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_cookie)
+
+
+#: The short-lived cookie holding where to return after the provider's sign-in.
+NEXT_COOKIE = "procurement_next"
+
+
+def _relative_target(value: str | None) -> str | None:
+    """`value` if it is a path on this site (`/...`, never `//host` or a scheme), else None."""
+    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return None
+    return value
+
+
+class ReturnAfterLogin:
+    """`st.login` always lands on the app's root, losing the page and its parameters (a link to
+    a case). On `/auth/login` this remembers the same-origin `Referer` in a 10-minute cookie
+    (HttpOnly, SameSite=Lax: the provider's redirect back is a cross-site navigation), and
+    points the redirect that `/oauth2callback` answers with back there."""
+
+    def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]]) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        prefix = _url_prefix()
+        login, callback = prefix + "/auth/login", prefix + "/oauth2callback"
+        if scope["type"] != "http" or scope["path"] not in (login, callback):
+            await self.app(scope, receive, send)
+            return
+        from urllib.parse import quote, unquote, urlsplit
+
+        secure = _scope_secure(scope)
+        headers = dict(scope.get("headers", []))
+        target: str | None = None
+        if scope["path"] == login:
+            referer = urlsplit(headers.get(b"referer", b"").decode("latin-1"))
+            host = headers.get(b"host", b"").decode("latin-1")
+            if referer.netloc == host and referer.path != login:
+                target = _relative_target(referer.path + (f"?{referer.query}" if referer.query
+                                                          else ""))
+            cookie = (_cookie_header(NEXT_COOKIE, quote(target, safe=""), max_age=600,
+                                     samesite="Lax", secure=secure) if target else None)
+        else:
+            stored = cookie_from_scope(scope, NEXT_COOKIE)
+            target = _relative_target(unquote(stored)) if stored else None
+            cookie = _cookie_header(NEXT_COOKIE, "", max_age=0, samesite="Lax", secure=secure)
+
+        async def send_redirected(message: MutableMapping[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                out = list(message.get("headers", []))
+                if (scope["path"] == callback and target
+                        and message.get("status") in (302, 303, 307)):
+                    out = [(k, v) for k, v in out if k.lower() != b"location"]
+                    out.append((b"location", target.encode("latin-1")))
+                if cookie is not None:
+                    out.append((b"set-cookie", cookie))
+                message = {**message, "headers": out}
+            await send(message)
+
+        await self.app(scope, receive, send_redirected)
+
+
+def auth_secrets() -> dict[str, Any] | None:
+    """`{"auth": {...}}` for `st.App(secrets=...)` when single sign-on is configured through the
+    `PROCUREMENT_OIDC_*` variables (`procurement.config.oidc_auth_section`); None otherwise,
+    and then `[auth]` in `.streamlit/secrets.toml`, if any, configures `st.login`."""
+    section = config.oidc_auth_section()
+    return None if section is None else {"auth": section}
+
+
 def middleware() -> list[Middleware]:
     """The middleware `st.App` runs in front of Streamlit's."""
-    return [Middleware(UploadGuard)]
+    return [Middleware(UploadGuard), Middleware(ClearOnLogout), Middleware(ReturnAfterLogin)]

@@ -8,6 +8,7 @@ below are the whole session contract (tests preset them before the first run):
 - `actor`: the signed-in `procurement.services.Actor` as resumed this run, or absent.
 - `lang`: "ja" (default) or "en".
 - `case_id`: the case open in the workspace.
+- `_sso_problem`: why a single sign-on identity did not sign anyone in (the sign-in page says so).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import logging
 import re
 import secrets
 import threading
+import time
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from dataclasses import replace
@@ -26,7 +28,7 @@ from typing import Any
 import streamlit as st
 
 from procurement import config, events, vocabulary
-from procurement.errors import ProcurementError
+from procurement.errors import AuthenticationError, ProcurementError
 from procurement.records.sessions import SessionEndedError
 from procurement.ui.i18n import DEFAULT_LANGUAGE, LANGUAGES, catalog, placeholders, translate
 
@@ -41,6 +43,7 @@ SESSION_KEY = "web_session_id"
 PENDING_COOKIE_KEY = "_cookie_action"
 CASE_KEY = "case_id"
 FLASH_KEY = "_flash"
+SSO_PROBLEM_KEY = "_sso_problem"
 _LANG_WIDGET = "lang_switch"
 
 
@@ -54,9 +57,13 @@ def _build_services(database_url: str, rules_dir: str):
     # and cached per (URL, rules folder): one engine per database for the whole server.
     # `open_services` is the one place services are built, so the app sees the packs installed
     # in the database as well as the shipped ones; a pack that no longer loads is logged.
+    from procurement.notify import worker
     from procurement.runtime import open_services
 
-    return open_services(database_url, rules_dir, warn=log.warning)
+    svc = open_services(database_url, rules_dir, warn=log.warning)
+    # This process sends the e-mail notifications its users' changes queue (when configured).
+    worker.start(svc)
+    return svc
 
 
 def get_services():
@@ -87,7 +94,12 @@ def begin_run():
     """Start of every script run (app.py): resume the signed-in session (or end it), fix the
     run's language. Returns the signed-in actor, or None."""
     _run.lang = None  # callbacks read the session itself
-    actor = resolve_actor()
+    try:
+        actor = resolve_actor()
+    except ProcurementError as exc:  # e.g. the database cannot be reached: say so, show nothing
+        _run.lang = _session_lang()
+        show_error(exc)
+        st.stop()
     _run.lang = _session_lang()
     return actor
 
@@ -216,7 +228,7 @@ def resolve_actor():
     if session_id is None and not token:
         if ACTOR_KEY in st.session_state:  # an actor without a session is not signed in
             _forget(keep_flashes=True)
-        return None
+        return _sign_in_from_identity()
     try:
         actor = svc.resume_session(session_id=session_id, token=token)
     except SessionEndedError as exc:
@@ -264,6 +276,55 @@ def sign_in(actor, via: str = "password") -> None:
     st.session_state[ACTOR_KEY] = replace(actor, session_id=session_id)
     _bind(session_id)
     queue_cookie("establish", ticket=ticket)
+
+
+def sso_enabled() -> bool:
+    """Whether single sign-on is configured (`[auth]` for `st.login`, from secrets.toml or the
+    `PROCUREMENT_OIDC_*` variables through `st.App(secrets=...)`)."""
+    try:
+        return bool(st.secrets.load_if_toml_exists() and st.secrets.get("auth"))
+    except Exception:  # noqa: BLE001 - unreadable secrets: no single sign-on
+        return False
+
+
+def _identity() -> dict[str, Any] | None:
+    """The identity provider's claims about this browser (`st.user`), if it signed in."""
+    try:
+        if not st.user.is_logged_in:
+            return None
+        return dict(st.user.to_dict())
+    except Exception:  # noqa: BLE001 - no request context (AppTest) or no auth: no identity
+        return None
+
+
+def _sign_in_from_identity():
+    """Start a session from a single sign-on identity, when it is fresh and maps to an account.
+
+    Streamlit keeps the identity cookie for 30 days, so `st.user` alone would undo the idle
+    timeout and every revocation: only a sign-in at the provider within
+    `config.sso_max_age_seconds()` (its `auth_time`, else the token's `iat`) starts a session.
+    Otherwise the sign-in page offers to sign in again (`st.login`, which asks the provider
+    to re-authenticate). Returns the actor, or None."""
+    if not sso_enabled():
+        return None
+    claims = _identity()
+    if claims is None:
+        return None
+    signed_at = claims.get("auth_time") or claims.get("iat")
+    if (not isinstance(signed_at, (int, float))
+            or time.time() - float(signed_at) > config.sso_max_age_seconds()):
+        st.session_state[SSO_PROBLEM_KEY] = "sso_stale"
+        return None
+    try:
+        actor = get_services().sign_in_with_identity(
+            claims, match=config.sso_match(), claim=config.sso_claim(), client=client_address())
+    except AuthenticationError as exc:
+        st.session_state[SSO_PROBLEM_KEY] = str(exc.params.get("reason") or "sso_no_account")
+        return None
+    st.session_state.pop(SSO_PROBLEM_KEY, None)
+    sign_in(actor, via="sso")
+    flash("success", "auth.welcome", name=plain(actor.display_name))
+    return st.session_state[ACTOR_KEY]
 
 
 def sign_out() -> None:
@@ -453,6 +514,11 @@ def run_page(body: Callable[[Any], None], roles: Iterable[str] = ()) -> None:
 def _sign_out_clicked() -> None:
     sign_out()
     flash("info", "auth.signed_out")
+    if _identity() is not None:
+        # Also forget the provider's identity (Streamlit's 30-day cookie) and end the provider's
+        # session: `st.logout` navigates to /auth/logout, whose response also deletes our cookie
+        # (server.ClearOnLogout), since the page's own clear request may not run first.
+        st.logout()
 
 
 def org_name(actor) -> str:

@@ -7,14 +7,14 @@ from datetime import date
 import pytest
 
 from procurement.demo import HIGH, LOW
-from tests.fixtures.services import submit_filled
+from tests.fixtures.services import approve_recorded, submit_filled
 
 
 def approve_case(svc, planner, reviewer, title="議事録要約", department="総務課", answers=LOW):
     """A case taken through submission and approval; returns its CaseView."""
     view = svc.create_case(planner, title, department, answers=dict(answers))
     view = submit_filled(svc, planner, view)
-    return svc.approve(reviewer, view.id, view.version, "承認します")
+    return approve_recorded(svc, reviewer, view, "承認します")
 
 
 @pytest.fixture

@@ -114,12 +114,12 @@ def test_periodic_report_round_trip(demo, tmp_path):
     book = openpyxl.load_workbook(out)
     assert book.sheetnames == ["概要", "システム一覧", "リスク事案", "年度内の変更"]
     summary = {row[0]: row[1] for row in book["概要"].iter_rows(min_row=3, values_only=True)}
-    assert summary["年度 / Fiscal year"] == "2026年度（令和8年度） / FY2026"
-    assert summary["対象期間 / Period (JST)"] == "2026-04-01 – 2027-03-31"
-    assert summary["対象システム数 / Systems in scope"] == 7
-    assert summary["年度内のリスク事案 / Incidents in year"] == 2
-    assert summary["作成日時 / Generated at"] == datetime(2026, 11, 22, 10, 0)  # JST
-    assert summary["年度末までに期限の来る定期確認 / Reviews due by year end"] == 2
+    assert summary["年度"] == "令和8年度（2026年度）"
+    assert summary["対象期間"] == "令和8年4月1日～令和9年3月31日"
+    assert summary["対象システム数"] == 7
+    assert summary["年度内のリスク事案"] == 2
+    assert summary["作成日時"] == datetime(2026, 11, 22, 10, 0)  # JST
+    assert summary["年度末までに期限の来る定期確認"] == 2
 
     systems = pd.read_excel(out, sheet_name="システム一覧", header=1).set_index("Case ID")
     assert sorted(systems.index) == expected
@@ -138,11 +138,13 @@ def test_periodic_report_round_trip(demo, tmp_path):
     # The case's own purpose (利用目的), not its board report's objectives.
     assert faq["Purpose"] == PURPOSES["国民向けFAQチャットボット"]
     assert faq["ISMAP"] == "対象外（自組織構築等）" and faq["Incidents in year"] == 2
-    assert len(faq["Pack fingerprint"]) == 12 and faq["Pack"] == "jp-national@2.0.0"
+    # The pack by title and edition for people; its exact version and fingerprint beside it.
+    assert len(faq["Pack fingerprint"]) == 12 and faq["Pack version"] == "jp-national@2.0.0"
+    assert faq["Pack"].startswith("生成AI") and faq["Pack"].endswith("版）")
     pilot = systems.loc[ids["事業者向け支援制度案内AIの試行"]]
     assert pilot["Purpose"] == PURPOSES["事業者向け支援制度案内AIの試行"]
-    assert (pilot["Status"], pilot["Level"], pilot["Pack"]) == ("承認済み", "高リスクの可能性あり",
-                                                                "jp-national@1.0.0")
+    assert (pilot["Status"], pilot["Level"], pilot["Pack version"]) == (
+        "承認済み", "高リスクの可能性あり", "jp-national@1.0.0")
     assert pilot["Incidents in year"] == 0
     assert pd.isna(pilot["Operation started"])
     voided = systems.loc[ids["統計資料の要約"]]

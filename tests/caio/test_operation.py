@@ -20,7 +20,7 @@ from procurement.errors import (
 )
 from procurement.db.models import AuditEvent
 from procurement.vocabulary import VoidReason
-from tests.fixtures.services import submit_filled
+from tests.fixtures.services import approve_recorded, submit_filled
 
 JST = timezone(timedelta(hours=9))
 
@@ -271,7 +271,7 @@ def test_a_system_that_kept_running_resumes_after_reapproval(services, planner, 
     assert [c.id for c in portfolio.running_unapproved] == [case_id]
 
     view = submit_filled(svc, planner, view)
-    view = svc.approve(reviewer, case_id, view.version)
+    view = approve_recorded(svc, reviewer, view)
     resumed = start(svc, planner, view, started_on=date(2026, 8, 1), model_version="2")
     assert (resumed.started_on, resumed.last_reviewed_on, resumed.model_version) == (
         date(2026, 7, 1), date(2026, 7, 20), "2")

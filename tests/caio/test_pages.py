@@ -6,7 +6,7 @@ import pytest
 
 from procurement.demo import HIGH, LOW
 from procurement.fiscal import to_jst
-from tests.fixtures.services import submit_filled
+from tests.fixtures.services import approve_recorded, submit_filled
 from tests.ui.conftest import ROLE_USERS
 from tests.ui.helpers import assert_clean, texts
 
@@ -26,7 +26,7 @@ def cases(ui_services, ui_actors):
     def approved(title, answers):
         view = svc.create_case(planner, title, "広報室", answers=dict(answers))
         view = submit_filled(svc, planner, view)
-        return svc.approve(reviewer, view.id, view.version)
+        return approve_recorded(svc, reviewer, view)
 
     high = approved("国民向けFAQ", HIGH)
     low = approved("議事録要約", LOW)

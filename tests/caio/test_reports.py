@@ -72,7 +72,8 @@ def test_html_escapes_every_user_value(services, reviewer, reported_case, tmp_pa
     text = "".join(parsed.text)
     assert "<script>alert('x')</script> & <img src=x onerror=alert(1)>" in text
     assert "=cmd|' /C calc'!A0" in text
-    assert "先進的AI利活用アドバイザリーボードへの報告書" in text
+    # Titled by the pack's report step, addressed to the step's body.
+    assert "アドバイザリーボードへの報告書" in text and "先進的AI利活用アドバイザリーボード" in text
     assert "再構成したルールパック" in text  # reconstructed content reads as such
     assert '<html lang="ja">' in page and "@page" in page
 
@@ -103,7 +104,12 @@ def test_document_carries_classification_operation_and_incidents(
     classification = sections["2. Classification"]
     fields = {f.label: f.value for f in classification.fields}
     assert fields["Level"] and fields["Complete"] is True
-    assert fields["Fingerprint"] == case.pack_fingerprint
+    assert fields["Rule pack"].endswith(")")  # its title and edition
+    # The exact pack and its fingerprint, for auditors, in the annex at the end.
+    assert doc.sections[-1].title.startswith("Annex")
+    details = {f.label: f.value for f in doc.sections[-1].fields}
+    assert details["Fingerprint"] == case.pack_fingerprint
+    assert details["Pack version"] == case.pack_key
     assert any(row[0].startswith("R-HIGH") for row in classification.rows)
     operation_fields = {f.label: f.value for f in sections["6. Operation"].fields}
     assert operation_fields["ISMAP"] == "ISMAP-LIU listed"
@@ -153,7 +159,7 @@ def test_periodic_report_keeps_hostile_text_inert(tmp_path):
     assert systems["B3"].value == "=1+1" and systems["B3"].quotePrefix
     assert systems["C3"].value == "<b>目的</b>"
     assert systems["D3"].value == "@dept" and systems["D3"].quotePrefix
-    assert systems["I3"].value == "+vendor" and systems["I3"].quotePrefix
+    assert systems["J3"].value == "+vendor" and systems["J3"].quotePrefix
     incident = book["リスク事案"]
     assert incident["F3"].value == "=cmd|' /C calc'!A0" and incident["F3"].quotePrefix
     assert incident["G3"].value == "\tTab" and incident["G3"].quotePrefix

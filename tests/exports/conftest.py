@@ -40,6 +40,12 @@ CONTROL_TITLE = "制御\x00文字\x07と\x1bエスケープ\x0bの件名"
 CONTROL_EVIDENCE = "証跡\x01\x02\x03 \ufffe終わり"
 
 
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "print: prints documents with LibreOffice or Chromium (skipped locally "
+                   "without them, a failure in CI)")
+
+
 @dataclass
 class Seeded:
     """What the hostile seed created (ids to look for in the workbook)."""

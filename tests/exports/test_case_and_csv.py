@@ -52,7 +52,10 @@ def test_case_workbook_holds_the_filled_sheets_laid_out_for_printing(demo_engine
     for qid, value in answers:
         assert qid in first
         assert pack.question(qid).text["ja"] in first
-    assert any("high" in str(v) for v in first)  # the level, and the reasons of the pack
+    # The level in the pack's own words (never its id), and the reasons of the pack.
+    assert pack.level(case.level).label["ja"] in first
+    assert case.level not in first
+    assert any(str(v).startswith("R-") for v in first)
     assert report.project_details in values(REPORT) and report.qa_plan in values(REPORT)
     every_item = [v for name in book.sheetnames[2:-1] for v in values(name)]
     for item in pack.items:

@@ -47,11 +47,11 @@ def test_the_case_workbook_shows_the_purpose_in_its_header_part(services, planne
                               registry=records_registry)
     rows = list(openpyxl.load_workbook(out)[DETERMINATION].iter_rows(values_only=True))
     labels = [row[0] for row in rows]
-    purpose_row = rows[labels.index("利用目的 / Purpose")]
-    assert purpose_row[1] == PURPOSE
+    purpose_row = rows[labels.index("利用目的")]
+    # The value spans the rest of the row: its first cell after the label.
+    assert [v for v in purpose_row[1:] if v is not None] == [PURPOSE]
     # In the header part: after the department, before the first table.
-    assert labels.index("担当部署 / Department") < labels.index("利用目的 / Purpose") \
-        < labels.index("設問ID / Question")
+    assert labels.index("担当部署") < labels.index("利用目的") < labels.index("設問番号")
 
 
 def test_the_periodic_report_uses_the_purpose_and_falls_back_to_the_objectives(

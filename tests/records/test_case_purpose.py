@@ -16,7 +16,7 @@ from procurement.errors import ConflictError, InputError, NotFoundError, Permiss
 from procurement.db.migrations import alembic_config, current_revision, head_revision, upgrade_to_head
 from procurement.db.models import AuditEvent, Case, Decision
 from procurement.services import PURPOSE_MAX_LENGTH
-from tests.fixtures.services import submit_filled
+from tests.fixtures.services import approve_recorded, submit_filled
 
 PURPOSE = "住民からの問い合わせに、公開情報を根拠とした回答案を示す。\n回答は職員が確認する。"
 
@@ -159,7 +159,7 @@ def test_details_of_a_submitted_or_withdrawn_case_are_read_only(services, planne
 def test_editing_details_of_an_approved_case_keeps_the_approval(services, planner, reviewer):
     case = submit_filled(services, planner, services.create_case(planner, "FAQ", "広報室",
                                                                  answers=HIGH))
-    approved = services.approve(reviewer, case.id, case.version, "承認します")
+    approved = approve_recorded(services, reviewer, case, "承認します")
     before = _counts(services)
     view = services.save_case_details(planner, approved.id,
                                       {"purpose": PURPOSE, "department": "広報課"},
@@ -243,6 +243,6 @@ def test_cases_written_before_the_purpose_existed_migrate_with_an_empty_purpose(
     view = services.get_case(planner, case.id)
     assert (view.title, view.purpose, view.status) == ("旧版で編集", "", "submitted")
     # And the migrated case is as good as any: approve it, then describe its purpose.
-    approved = services.approve(reviewer, view.id, view.version)
+    approved = approve_recorded(services, reviewer, view)
     assert services.save_case_details(planner, approved.id, {"purpose": PURPOSE},
                                       approved.version).purpose == PURPOSE

@@ -202,3 +202,39 @@ def test_a_pack_choice_stored_as_a_range_is_pinned_once_at_start_up(sqlite_url, 
     assert all(r.ok for r in audit.verify_database(started.engine))
     assert started.pin_stored_pack_refs() == []  # nothing left to pin
     started.engine.dispose()
+
+
+def test_a_save_that_meets_the_write_lock_says_busy_and_stores_nothing(seeded_file, write_lock,
+                                                                       records_registry):
+    """The attack: a large import held the write lock and a planner's save failed with
+    "unexpected error". A save that cannot get the lock now says the system is busy."""
+    from procurement.errors import BusyError
+
+    engine = create_db_engine(seeded_file[0])
+    svc = Services(engine, records_registry)
+    planner = svc.actor_for("ministry-planner")
+    draft = next(c for c in svc.list_cases(planner, mine=True) if c.status == "draft")
+    with pytest.raises(BusyError) as busy:
+        svc.save_answers(planner, draft.id, {"HR-1": "public"}, draft.version)
+    assert busy.value.code == "busy"
+    write_lock.execute("ROLLBACK")
+    assert svc.get_case(planner, draft.id).version == draft.version
+    write_lock.execute("BEGIN IMMEDIATE")
+    engine.dispose()
+
+
+def test_the_app_says_the_database_cannot_be_reached_and_nothing_was_saved(monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from procurement.ui import state
+    from tests.ui.conftest import APP
+
+    monkeypatch.setenv("PROCUREMENT_DATABASE_URL",
+                       "postgresql+psycopg://nobody:secret@127.0.0.1:1/procurement")
+    state._build_services.clear()
+    at = AppTest.from_file(str(APP), default_timeout=60).run()
+    assert not at.exception
+    [error] = at.error
+    assert "データベースに接続できない" in error.value and "保存されていません" in error.value
+    assert "secret" not in error.value
+    state._build_services.clear()

@@ -75,6 +75,20 @@ def test_high_cases_need_every_board_report_field_and_low_cases_none(pack):
     assert submission_gaps(pack, case_of(pack, LOW, all_met(pack, LOW), None)) == []
 
 
+def test_a_municipal_case_reports_to_its_own_body_not_the_national_board(records_registry):
+    """city-strict 2.0.0 (on jp-municipal) replaces the Advisory Board step by the municipality's
+    own report step: the report fields are asked for at that step, and the board step never."""
+    city = records_registry.resolve("city-strict@2.0.0")
+    high = {**LOW, "HR-1": "public", "LQ-1": "no", "MQ-1": "lgwan"}
+    result = classify(city, high)
+    assert "municipal_report" in result.required_steps
+    assert "board_report" not in result.required_steps
+    board = {name: "x" for name in BOARD_REPORT_FIELDS} | {"objectives": ""}
+    gaps = submission_gaps(city, case_of(city, high, all_met(city, high), board))
+    assert [g for g in gaps if g.kind == "board_field"] == [
+        Gap("board_field", "objectives", "municipal_report")]
+
+
 def test_a_blocking_finding_stops_submission(pack):
     blocked = {**LOW, "SC-4": "terms_of_service", "HR-3": "conf2_input"}
     gaps = submission_gaps(pack, case_of(pack, blocked, all_met(pack, blocked)))

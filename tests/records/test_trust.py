@@ -17,7 +17,7 @@ from procurement.db.models import User, WebSession
 from procurement.demo import HIGH, LOW
 from procurement.errors import AuthenticationError, InputError, WorkflowError
 from procurement.records.sessions import SessionEndedError
-from tests.fixtures.services import TEST_PASSWORD, submit_filled
+from tests.fixtures.services import TEST_PASSWORD, approve_recorded, submit_filled
 
 
 @pytest.fixture
@@ -46,8 +46,8 @@ def test_one_person_cannot_rewrite_submit_and_approve_a_case_alone(services, pla
     assert "separation of duties" in refused.value.message
     assert services.get_case(planner, case.id).status == "submitted"
     assert services.approval_conflicts(dual, [case.id]) == {case.id: "submitted"}
-    # Another reviewer approves it.
-    assert services.approve(reviewer, submitted.id, submitted.version).status == "approved"
+    # Another reviewer approves it (once the consultation its pack asks for is recorded).
+    assert approve_recorded(services, reviewer, submitted).status == "approved"
 
 
 def test_a_reviewer_who_changed_a_case_cannot_approve_it_even_when_someone_else_submits(

@@ -6,7 +6,7 @@ import pytest
 from procurement.demo import BLOCKED, HIGH, INCOMPLETE, LOW
 from procurement.errors import InputError, WorkflowError
 from procurement.services import BOARD_REPORT_FIELDS
-from tests.fixtures.services import fill_for_submission, submit_filled
+from tests.fixtures.services import approve_recorded, fill_for_submission, submit_filled
 
 
 def _history(svc, actor, case_id):
@@ -120,7 +120,7 @@ def test_submitted_case_is_frozen_until_returned(services, planner, reviewer, su
 
 
 def test_approval_is_pinned_to_answers_and_pack(services, reviewer, submitted):
-    approved = services.approve(reviewer, submitted.id, submitted.version, "承認")
+    approved = approve_recorded(services, reviewer, submitted, "承認")
     assert approved.status == "approved" and approved.approved_at is not None
     decision = approved.decisions[-1]
     assert (decision.kind, decision.actor, decision.comment) == ("approval", "a-reviewer", "承認")
@@ -139,7 +139,7 @@ def test_owner_cannot_approve_own_case(services, admin, planner):
 
 @pytest.mark.parametrize("change", ["answers", "checklist", "board_report"])
 def test_any_later_change_voids_the_approval(services, planner, reviewer, auditor, submitted, change):
-    approved = services.approve(reviewer, submitted.id, submitted.version)
+    approved = approve_recorded(services, reviewer, submitted)
     if change == "answers":
         after = services.save_answers(planner, approved.id, {"HR-4": "no_review"}, approved.version)
     elif change == "checklist":
@@ -151,7 +151,7 @@ def test_any_later_change_voids_the_approval(services, planner, reviewer, audito
     assert after.decisions[-1].kind == "void"
     assert _history(services, auditor, after.id)[-1] == "approval.voided"
     # Resubmitting (once the change is settled again) and approving again clears the void.
-    again = services.approve(reviewer, after.id, submit_filled(services, planner, after).version)
+    again = approve_recorded(services, reviewer, submit_filled(services, planner, after))
     assert again.status == "approved" and again.approval_voided_at is None
 
 
@@ -176,14 +176,15 @@ def test_wrong_state_transitions_are_refused(services, planner, reviewer, submit
 def test_history_records_the_whole_workflow(services, planner, reviewer, auditor, submitted):
     returned = services.return_case(reviewer, submitted.id, "修正を", submitted.version)
     resubmitted = services.submit(planner, returned.id, returned.version)
-    services.approve(reviewer, resubmitted.id, resubmitted.version)
+    approve_recorded(services, reviewer, resubmitted)
     history = services.case_history(auditor, submitted.id)
     filled = ("case.checklist_set", "case.board_report_saved")  # before the first submission
     first_submission = [e.event_type for e in history].index("case.submitted")
     assert {e.event_type for e in history[1:first_submission]} == set(filled)
     events = [e for e in history if e.event_type not in filled]
     assert [e.event_type for e in events] == [
-        "case.created", "case.submitted", "case.returned", "case.submitted", "case.approved"]
+        "case.created", "case.submitted", "case.returned", "case.submitted",
+        "case.consultation_recorded", "case.approved"]
     assert [e.seq for e in history] == sorted(e.seq for e in history)
     assert events[2].payload["comment"] == "修正を" and events[2].actor == "a-reviewer"
     assert events[-1].payload["answers_hash"] == resubmitted.answers_hash
@@ -216,7 +217,7 @@ def test_no_decision_under_a_pack_whose_content_changed_under_the_same_version(
         changed.approve(reviewer, submitted.id, submitted.version)
     assert err.value.params["stored"] == submitted.pack_fingerprint
     assert services.get_case(planner, submitted.id).status == "submitted"
-    assert services.approve(reviewer, submitted.id, submitted.version).status == "approved"
+    assert approve_recorded(services, reviewer, submitted).status == "approved"
 
 
 @pytest.mark.parametrize("code, params", [

@@ -10,7 +10,7 @@ import pytest
 
 from procurement import audit
 from procurement.demo import HIGH
-from tests.fixtures.services import submit_filled
+from tests.fixtures.services import approve_recorded, submit_filled
 from tests.fixtures.sharing import with_failing_test
 from tests.ui.conftest import make_app, ui_actors, ui_db_url, ui_services  # noqa: F401 - fixtures
 from tests.ui.helpers import assert_clean, texts
@@ -123,7 +123,7 @@ def test_reassessment_is_previewed_then_applied_from_the_page(ui_actors, ui_serv
     planner, reviewer = ui_actors["a-planner"], ui_actors["a-reviewer"]
     case = ui_services.create_case(planner, "住民向け回答生成", "広報室", "jp-national@1", HIGH)
     case = submit_filled(ui_services, planner, case)
-    case = ui_services.approve(reviewer, case.id, case.version)
+    case = approve_recorded(ui_services, reviewer, case)
     at = open_page(make_app, ui_actors["a-packadmin"])
     at.selectbox(key="packs_target").set_value("jp-national@2.0.0")
     at.button(key="packs_preview").click().run()

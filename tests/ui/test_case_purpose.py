@@ -5,7 +5,7 @@ when only these details change; bad input is refused with the field named, nothi
 from __future__ import annotations
 
 from procurement.demo import HIGH, LOW
-from tests.fixtures.services import submit_filled
+from tests.fixtures.services import approve_recorded, submit_filled
 from tests.ui.helpers import assert_clean, go, open_step, texts
 
 PURPOSE = "住民からの問い合わせに、公開情報を根拠とした回答案を示す。"
@@ -78,7 +78,7 @@ def test_changing_the_purpose_of_an_approved_case_keeps_the_approval(ui_actors, 
                                                                      make_app):
     svc, planner = ui_services, ui_actors["a-planner"]
     view = submit_filled(svc, planner, svc.create_case(planner, "FAQ", "広報室", answers=HIGH))
-    approved = svc.approve(ui_actors["a-reviewer"], view.id, view.version)
+    approved = approve_recorded(svc, ui_actors["a-reviewer"], view)
     at = open_intake(make_app(planner, lang="en"), approved.id)
     assert "does not void the approval" in texts(at)
     at.text_area(key="intake_purpose").set_value("Answers from published information").run()

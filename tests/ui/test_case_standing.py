@@ -11,7 +11,7 @@ import pytest
 from procurement.sharing import installed as packstore
 from procurement.demo import HIGH, LOW
 from procurement.fiscal import to_jst
-from tests.fixtures.services import submit_filled
+from tests.fixtures.services import approve_recorded, submit_filled
 from tests.ui.helpers import assert_clean, go, texts
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 def approved(svc, planner, reviewer, title, answers, pack_ref=None):
     view = svc.create_case(planner, title, "広報室", pack_ref, dict(answers))
     view = submit_filled(svc, planner, view)
-    return svc.approve(reviewer, view.id, view.version, "承認します")
+    return approve_recorded(svc, reviewer, view, "承認します")
 
 
 @pytest.fixture
@@ -76,7 +76,7 @@ def test_a_new_approval_clears_the_mark(standing, ui_services, ui_actors, make_a
     svc, planner = ui_services, ui_actors["a-planner"]
     case = svc.get_case(planner, standing["changed"])
     view = submit_filled(svc, planner, case)
-    svc.approve(ui_actors["a-reviewer"], view.id, view.version)
+    approve_recorded(svc, ui_actors["a-reviewer"], view)
     at = go(make_app(ui_actors["a-reviewer"]), "cases")
     assert "承認が失効した案件が 1 件あります" in texts(at)
     assert voided_column(at, "承認の失効")[standing["changed"]] == ""

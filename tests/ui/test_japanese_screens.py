@@ -90,6 +90,7 @@ def test_japanese_pages_name_every_code_in_japanese(demo_app, make_app):
     seen: dict[str, str] = {}
 
     at = make_app(reviewer)
+    go(at, "cases")  # a reviewer lands on the inbox
     at.toggle(key="case_mine").set_value(False)
     go(at, "cases")
     assert_clean(at)
@@ -120,6 +121,12 @@ def test_japanese_pages_name_every_code_in_japanese(demo_app, make_app):
     at = go(make_app(reviewer), "review")
     assert_clean(at)
     seen["review"] = shown(at)
+    for entry in svc.review_inbox(reviewer):  # each waiting case, laid out for reading
+        at = make_app(reviewer)
+        at.query_params["case"] = str(entry.case_id)
+        go(at, "review")
+        assert_clean(at)
+        seen[f"review {entry.title}"] = shown(at)
 
     at = make_app(reviewer).switch_page(PORTFOLIO).run()
     assert_clean(at)

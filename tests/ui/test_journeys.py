@@ -124,8 +124,10 @@ def test_high_risk_journey_with_return_resubmit_and_approval(ui_actors, ui_servi
     rv = make_app(reviewer)
     go(rv, "review")
     assert_clean(rv)
-    assert rv.selectbox(key="review_case").value == case_id
-    assert "住民問い合わせ回答支援" in rv.title[1].value
+    assert rv.dataframe[0].value["案件"][0] == case_id  # the inbox, oldest first
+    rv.button(key="review_open").click().run()
+    assert_clean(rv)
+    assert "住民問い合わせ回答支援" in rv.title[0].value
     rv.button(key="return_case").click().run()
     assert "コメントが必要" in rv.error[0].value
     assert svc.get_case(reviewer, case_id).status == "submitted"
@@ -153,8 +155,16 @@ def test_high_risk_journey_with_return_resubmit_and_approval(ui_actors, ui_servi
     assert svc.get_case(planner, case_id).status == "submitted"
 
     # The reviewer approves; the history tells the whole story in Japanese.
+    # The reviewer records the consultations the pack asks for, then approves and confirms.
     go(rv, "review")
+    rv.button(key="review_open").click().run()
+    assert rv.button(key="approve_case").disabled
+    for step in svc.consultation_steps(reviewer, case_id):
+        rv.button(key=f"consult_save_{step.step_id}").click().run()
+        assert_clean(rv)
     rv.button(key="approve_case").click().run()
+    assert svc.get_case(reviewer, case_id).status == "submitted"  # asked first
+    rv.button(key="confirm_approve").click().run()
     assert_clean(rv)
     case = svc.get_case(reviewer, case_id)
     assert case.status == "approved" and case.approved_at is not None

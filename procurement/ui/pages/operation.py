@@ -1,14 +1,18 @@
-"""Operation and incident register of one case (運用・リスク事案), and the CAIO's downloads.
+"""Operation and incidents (運用・リスク事案): the organisation's registers, and one case's record.
 
-Planners and reviewers put an approved case into operation, record periodic reviews, change what
-runs, end operation with the data return/deletion evidence, and keep the incident register;
-reviewers close incidents; auditors read. Every form calls `procurement.caio.operation` (which checks
-roles and versions and audit-logs each change); a stale copy gets the conflict message and the
-page reloads the stored record, never overwriting it.
+The page opens on two registers, organisation-wide (`procurement.caio.registers`, the same columns
+as the organisation workbook): systems with their operation and periodic-review standing, and
+incidents, each filterable (case status, reviews due; incident status, severity), each row
+opening its case. A case opens (`?case=N` works too, as does a case open in the workspace) on its
+record: planners and reviewers put an approved case into operation, record periodic reviews,
+change what runs, end operation with the data return/deletion evidence, and keep the incident
+register; reviewers close incidents; auditors read. Every form calls `procurement.caio.operation`
+(which checks roles and versions and audit-logs each change); a stale copy gets the conflict
+message and the page reloads the stored record, never overwriting it.
 """
 
 import io
-from datetime import datetime, time
+from datetime import date, datetime, time
 
 import pandas as pd
 import streamlit as st
@@ -17,15 +21,27 @@ from procurement.caio.documents import render_document_html, write_document_xlsx
 from procurement.caio.incidents import SEVERITIES
 from procurement.caio.operation import ISMAP_LISTINGS, MAX_REVIEW_INTERVAL_MONTHS
 from procurement.caio.portfolio import OperationRow, next_review_due
+from procurement.caio.registers import (
+    INCIDENT_COLUMNS,
+    OPERATION_COLUMNS,
+    incident_cells,
+    operation_cells,
+)
 from procurement.fiscal import JST, to_jst
 from procurement.records import policy
-from procurement.ui.caio_widgets import PERIODIC_ROLES, level_names, render_periodic_download
+from procurement.ui.caio_widgets import (
+    PERIODIC_ROLES,
+    level_names,
+    render_periodic_download,
+)
 from procurement.ui.state import (
     CASE_KEY,
+    callback,
     flash,
     format_jst,
     get_services,
     lang,
+    plain,
     run_page,
     t,
     word,
@@ -35,6 +51,8 @@ from procurement.vocabulary import ismap_text
 
 ROLES = ("planner", "reviewer", "auditor")
 PICK_KEY = "operation_case"
+#: Which view the page shows: "registers" or "case".
+VIEW_KEY = "operation_view"
 CASE_STATUSES = ("approved", "in_operation", "retired")
 
 
@@ -294,45 +312,190 @@ def render_board_downloads(svc, actor, case) -> None:
                        key="board_xlsx", icon=":material/table_view:")
 
 
+# --------------------------------------------------------------------------- registers
+
+OPERATION_TABLE = "operation_register"
+INCIDENT_TABLE = "incident_register"
+
+
+def _cell(value):
+    """A register cell for a table on screen: timestamps in JST, dates as dates."""
+    if isinstance(value, datetime):
+        return format_jst(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _register_frame(columns, rows, cells) -> pd.DataFrame:
+    """The register as the workbook has it: the same columns, in the reader's language. Number
+    columns stay numbers (sortable), empty where there is none; other empty cells are ''."""
+    data = [[_cell(v) for v in cells(row, lang())] for row in rows]
+    frame = pd.DataFrame({
+        c.label(lang()): pd.array([r[i] for r in data], dtype="Int64") if c.kind == "int"
+        else ["" if r[i] is None else r[i] for r in data]
+        for i, c in enumerate(columns)})
+    return frame
+
+
+def open_case(case_id: int) -> None:
+    st.session_state[PICK_KEY] = case_id
+    st.session_state[VIEW_KEY] = "case"
+
+
+def _open_picked_row(table_key: str) -> None:
+    rows = list(getattr(getattr(st.session_state.get(table_key), "selection", None), "rows",
+                        None) or [])
+    ids = st.session_state.get(f"{table_key}_ids") or []
+    if rows and rows[0] < len(ids):
+        open_case(ids[rows[0]])
+
+
+@callback
+def _operation_row_picked() -> None:
+    """A row picked in the operation register opens its case."""
+    _open_picked_row(OPERATION_TABLE)
+
+
+@callback
+def _incident_row_picked() -> None:
+    """A row picked in the incident register opens its case."""
+    _open_picked_row(INCIDENT_TABLE)
+
+
+def _open_controls(key: str, labels: dict[int, str]) -> None:
+    """The keyboard way to open a row's case: the list of the register's cases and a button."""
+    left, right = st.columns([4, 1], vertical_alignment="bottom")
+    picked = left.selectbox(t("register.open_pick"), list(labels), key=f"{key}_pick",
+                            format_func=labels.__getitem__)
+    if right.button(t("register.open"), key=f"{key}_open", type="primary",
+                    icon=":material/open_in_new:"):
+        open_case(picked)
+        st.rerun()
+
+
+def render_operation_register(svc, actor) -> None:
+    statuses = [None, *CASE_STATUSES]
+    names = {None: t("register.all"), **{s: word("case_status", s) for s in CASE_STATUSES}}
+    left, right = st.columns([2, 3], vertical_alignment="bottom")
+    status = left.selectbox(t("register.case_status"), statuses, key="register_op_status",
+                            format_func=names.__getitem__)
+    due_only = right.toggle(t("register.due_only"), key="register_op_due")
+    rows = svc.operation_register(actor, case_status=status, due_only=due_only)
+    due = sum(1 for r in rows if r.review_is_due)
+    st.caption(t("register.op_count", count=len(rows), due=due))
+    if not rows:
+        st.info(t("register.op_empty"))
+        return
+    st.session_state[f"{OPERATION_TABLE}_ids"] = [r.case_id for r in rows]
+    # st.dataframe shows cell text as text (never markdown), so titles are safe here.
+    st.dataframe(_register_frame(OPERATION_COLUMNS, rows, operation_cells), hide_index=True,
+                 key=OPERATION_TABLE, on_select=_operation_row_picked,
+                 selection_mode="single-row")
+    _open_controls(OPERATION_TABLE, {r.case_id: f"#{r.case_id} {plain(r.title)}" for r in rows})
+
+
+def render_incident_register(svc, actor) -> None:
+    statuses = [None, *policy.INCIDENT_STATUSES]
+    names = {None: t("register.all"), **words("incident_status")}
+    severity_words = words("severity")
+    left, right = st.columns([2, 3], vertical_alignment="bottom")
+    status = left.selectbox(t("register.incident_status"), statuses, key="register_inc_status",
+                            format_func=names.__getitem__)
+    severities = right.multiselect(t("register.severity"), SEVERITIES, key="register_inc_sev",
+                                   format_func=severity_words.__getitem__,
+                                   placeholder=t("register.all"))
+    rows = svc.incident_register(actor, status=status, severities=severities)
+    st.caption(t("register.inc_count", count=len(rows),
+                 open=sum(1 for r in rows if r.status == "open")))
+    if not rows:
+        st.info(t("register.inc_empty"))
+        return
+    st.session_state[f"{INCIDENT_TABLE}_ids"] = [r.case_id for r in rows]
+    st.dataframe(_register_frame(INCIDENT_COLUMNS, rows, incident_cells), hide_index=True,
+                 key=INCIDENT_TABLE, on_select=_incident_row_picked, selection_mode="single-row")
+    labels: dict[int, str] = {}
+    for r in rows:
+        labels.setdefault(r.case_id, f"#{r.case_id} {plain(r.title)}")
+    _open_controls(INCIDENT_TABLE, labels)
+
+
+def render_registers(svc, actor) -> None:
+    st.caption(t("register.intro"))
+    operations, incidents = st.tabs([t("register.op_tab"), t("register.inc_tab")])
+    with operations:
+        render_operation_register(svc, actor)
+    with incidents:
+        render_incident_register(svc, actor)
+
+
+# --------------------------------------------------------------------------- one case
+
+
+def render_case(svc, actor) -> None:
+    if st.button(t("register.back"), key="register_back", icon=":material/arrow_back:"):
+        st.session_state[VIEW_KEY] = "registers"
+        st.query_params.pop("case", None)
+        st.rerun()
+    cases = [c for c in svc.list_cases(actor) if c.status in CASE_STATUSES]
+    if not cases:
+        st.info(t("operation.no_cases"))
+        return
+    by_id = {c.id: c for c in cases}
+    wanted = st.session_state.get(CASE_KEY)
+    if st.session_state.get(PICK_KEY) not in by_id:
+        st.session_state[PICK_KEY] = wanted if wanted in by_id else cases[0].id
+    levels = level_names(svc)
+    labels = {
+        i: t("operation.pick_item", id=i, title=plain(c.title),
+             status=word("case_status", c.status),
+             level=levels.get(c.level or "unclassified", "-"))
+        for i, c in by_id.items()
+    }
+    st.selectbox(t("operation.pick"), list(by_id), key=PICK_KEY, format_func=labels.__getitem__)
+    case = svc.get_case(actor, st.session_state[PICK_KEY])
+    st.caption(t("operation.case_line", department=plain(case.department),
+                 status=word("case_status", case.status),
+                 level=levels.get(case.level or "unclassified", "-")))
+    st.subheader(t("operation.record"))
+    op = svc.get_operation(actor, case.id)
+    if op is not None:
+        render_operation_record(svc, op)
+    else:
+        st.caption(t("operation.not_started"))
+    if _is_writer(actor):
+        if case.status == "approved":
+            render_start_form(svc, actor, case, op)
+        elif case.status == "in_operation" and op is not None:
+            render_running_forms(svc, actor, op)
+    render_incidents(svc, actor, case)
+    render_board_downloads(svc, actor, case)
+
+
 # --------------------------------------------------------------------------- page
+
+
+def _initial_view() -> str:
+    """Where the page opens: on a case when one is named (`?case=N`, a case picked here before,
+    or the case open in the workspace), else on the registers."""
+    wanted = st.query_params.get("case")
+    if wanted is not None and str(wanted).isdigit():
+        st.session_state[PICK_KEY] = int(wanted)
+        return "case"
+    if st.session_state.get(PICK_KEY) is not None or st.session_state.get(CASE_KEY) is not None:
+        return "case"
+    return "registers"
 
 
 def body(actor) -> None:
     svc = get_services()
     st.title(t("operation.heading"))
-    cases = [c for c in svc.list_cases(actor) if c.status in CASE_STATUSES]
-    if not cases:
-        st.info(t("operation.no_cases"))
+    if VIEW_KEY not in st.session_state or st.query_params.get("case") is not None:
+        st.session_state[VIEW_KEY] = _initial_view()
+    if st.session_state[VIEW_KEY] == "case":
+        render_case(svc, actor)
     else:
-        by_id = {c.id: c for c in cases}
-        wanted = st.session_state.get(CASE_KEY)
-        if st.session_state.get(PICK_KEY) not in by_id:
-            st.session_state[PICK_KEY] = wanted if wanted in by_id else cases[0].id
-        levels = level_names(svc)
-        labels = {
-            i: t("operation.pick_item", id=i, title=c.title, status=word("case_status", c.status),
-                 level=levels.get(c.level or "unclassified", "-"))
-            for i, c in by_id.items()
-        }
-        st.selectbox(t("operation.pick"), list(by_id), key=PICK_KEY,
-                     format_func=labels.__getitem__)
-        case = svc.get_case(actor, st.session_state[PICK_KEY])
-        st.caption(t("operation.case_line", department=case.department,
-                     status=word("case_status", case.status),
-                     level=levels.get(case.level or "unclassified", "-")))
-        st.subheader(t("operation.record"))
-        op = svc.get_operation(actor, case.id)
-        if op is not None:
-            render_operation_record(svc, op)
-        else:
-            st.caption(t("operation.not_started"))
-        if _is_writer(actor):
-            if case.status == "approved":
-                render_start_form(svc, actor, case, op)
-            elif case.status == "in_operation" and op is not None:
-                render_running_forms(svc, actor, op)
-        render_incidents(svc, actor, case)
-        render_board_downloads(svc, actor, case)
+        render_registers(svc, actor)
     if actor.has_role(*PERIODIC_ROLES):
         render_periodic_download(svc, actor, _today(svc), key="operation")
 

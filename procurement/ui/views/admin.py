@@ -1,9 +1,12 @@
 """The administration page (administrators): the installation's organisations and user accounts.
 
-Two tabs. Users: every account with its roles, state and last sign-in (JST), a form to add one,
-and for a chosen account deactivate / reactivate, unlock and a new password. Organisations: the
-list with each one's rule-pack choice, a form to add one, and a change of an organisation's pack.
-Every change goes through `procurement.services`, which checks the admin role and audit-logs it.
+Three tabs. Users: every account with its roles, e-mail address, state and last sign-in (JST), a
+form to add one, and for a chosen account deactivate / reactivate, unlock, the e-mail address
+and a new password. Organisations: the list with each one's rule-pack choice, a form to add one,
+and a change of an organisation's pack. Notifications: whether e-mail is configured (never the
+password), how many messages wait, were sent or were given up, the ones that failed with the
+server's answer, and a retry. Every change goes through `procurement.services`, which checks the
+admin role and audit-logs it.
 
 Forms are handled in their submit callbacks: a callback runs before the page and may still empty
 widgets, so the password fields are cleared there and a password never outlives its submit in
@@ -20,6 +23,7 @@ from typing import Any
 import streamlit as st
 
 from procurement.errors import ProcurementError
+from procurement.notify import worker
 from procurement.records.policy import ORG_KINDS
 from procurement.records.policy import ROLES as ALL_ROLES
 from procurement.records.security import MIN_PASSWORD_LENGTH
@@ -40,6 +44,7 @@ RESET_PASSWORD = "admin_reset_password"
 RESET_PASSWORD2 = "admin_reset_password2"
 PASSWORD_KEYS = (NEW_PASSWORD, NEW_PASSWORD2, RESET_PASSWORD, RESET_PASSWORD2)
 MANAGED_USER = "admin_manage_user"
+EMAIL_KEY = "admin_user_new_email"
 ALL = ""  # the organisation filter "every organisation"
 NATIONAL_BY_DATE = ""  # the pack choice "national edition in force by date" (None in services)
 
@@ -122,9 +127,10 @@ def _add_user(actor) -> None:
         return
     user = get_services().create_user(
         actor, state["admin_user_org"], (state.get("admin_user_username") or "").strip(),
-        state.get("admin_user_display_name") or "", password, state.get("admin_user_roles") or [])
+        state.get("admin_user_display_name") or "", password, state.get("admin_user_roles") or [],
+        email=(state.get("admin_user_email") or "").strip() or None)
     flash("success", "admin.user_added", username=plain(user.username), org=plain(user.org_code))
-    for key in ("admin_user_username", "admin_user_display_name"):
+    for key in ("admin_user_username", "admin_user_display_name", "admin_user_email"):
         state[key] = ""
     state["admin_user_roles"] = []
 
@@ -138,6 +144,19 @@ def _set_active(actor, username: str, is_active: bool) -> None:
 def _unlock(actor, username: str) -> None:
     get_services().unlock_user(actor, username)
     flash("success", "admin.user_unlocked", username=plain(username))
+
+
+def _set_email(actor, username: str) -> None:
+    address = (st.session_state.get(EMAIL_KEY) or "").strip() or None
+    get_services().set_user_email(actor, username, address)
+    flash("success", "notify.email_set" if address else "notify.email_cleared",
+          username=plain(username))
+
+
+def _retry_notifications(actor) -> None:
+    count = get_services().retry_notifications(actor)
+    worker.wake()
+    flash("success", "notify.retried", count=count)
 
 
 def _reset_password(actor, username: str) -> None:
@@ -155,6 +174,7 @@ def render_user_list(users, now: datetime) -> None:
             t("admin.col_org"): u.org_code,
             t("admin.col_username"): u.username,
             t("admin.col_display_name"): u.display_name,
+            t("notify.col_email"): u.email or "",
             t("admin.col_roles"): _role_names(u.roles),
             t("admin.col_active"): t("common.yes") if u.is_active else t("common.no"),
             t("admin.col_locked_until"): format_jst(_aware(u.locked_until))
@@ -181,6 +201,8 @@ def render_add_user(actor, orgs) -> None:
         left.text_input(t("auth.username"), key="admin_user_username", max_chars=100,
                         help=t("admin.username_help"))
         right.text_input(t("auth.display_name"), key="admin_user_display_name", max_chars=200)
+        left.text_input(t("notify.email"), key="admin_user_email", max_chars=254,
+                        help=t("notify.email_help"), placeholder="name@example.go.jp")
         left.text_input(t("auth.password"), type="password", key=NEW_PASSWORD,
                         help=t("admin.password_help", min_length=MIN_PASSWORD_LENGTH))
         right.text_input(t("auth.password_confirm"), type="password", key=NEW_PASSWORD2)
@@ -215,6 +237,18 @@ def render_manage_user(actor, users, now: datetime) -> None:
                      on_click=_handled(_set_active), args=(actor, user.username, True))
     second.button(t("admin.unlock"), key="admin_unlock", icon=":material/lock_open:",
                   disabled=not locked, on_click=_handled(_unlock), args=(actor, user.username))
+    with st.form("admin_email_form"):
+        st.markdown(t("notify.email_heading", username=plain(user.username)))
+        # One field per account, starting at its stored address.
+        st.session_state.setdefault(EMAIL_KEY + "_of", None)
+        if st.session_state[EMAIL_KEY + "_of"] != user.username:
+            st.session_state[EMAIL_KEY] = user.email or ""
+            st.session_state[EMAIL_KEY + "_of"] = user.username
+        st.text_input(t("notify.email"), key=EMAIL_KEY, max_chars=254,
+                      help=t("notify.email_help"), placeholder="name@example.go.jp")
+        st.form_submit_button(t("notify.email_save"), key="admin_email_submit",
+                              icon=":material/mail:", on_click=_handled(_set_email),
+                              args=(actor, user.username))
     with st.form("admin_reset_form"):
         st.markdown(t("admin.reset_heading", username=plain(user.username)))
         left, right = st.columns(2)
@@ -318,6 +352,55 @@ def render_orgs(svc, actor) -> None:
     render_add_org(actor, labels)
 
 
+# -- notifications ----------------------------------------------------------------------------
+
+
+def render_notifications(svc, actor) -> None:
+    overview = svc.notification_overview(actor)
+    if overview.problem:
+        st.error(t("notify.misconfigured", problem=plain(overview.problem)),
+                 icon=":material/error:")
+    elif overview.settings is None:
+        st.info(t("notify.off"), icon=":material/mail_lock:")
+    else:
+        settings = overview.settings
+        st.success(t("notify.on", host=plain(settings["host"]), port=settings["port"],
+                     sender=plain(settings["sender"])), icon=":material/mail:")
+        st.caption(t("notify.details",
+                     starttls=t("common.yes") if settings["starttls"] == "yes" else t("common.no"),
+                     login=plain(settings["user"]) if settings["user"] else t("common.no"),
+                     base=plain(settings["base_url"]) or t("notify.no_base")))
+    counts = overview.counts
+    names = words("notification_status")
+    cols = st.columns(len(counts))
+    for col, (status, count) in zip(cols, counts.items()):
+        col.metric(names[status], count)
+    st.subheader(t("notify.troubled_heading"))
+    if not overview.troubled:
+        st.caption(t("notify.troubled_none"))
+    else:
+        kinds = words("notification_kind")
+        st.dataframe([
+            {
+                t("notify.col_created"): format_jst(n.created_at),
+                t("notify.col_kind"): kinds.get(n.kind, n.kind),
+                t("notify.col_case"): n.case_id if n.case_id is not None else "",
+                t("notify.col_email"): n.recipient,
+                t("notify.col_status"): names.get(n.status, n.status),
+                t("notify.col_attempts"): n.attempts,
+                t("notify.col_next"): format_jst(n.next_attempt_at) if n.status == "queued"
+                else "",
+                t("notify.col_error"): n.last_error,
+            }
+            for n in overview.troubled
+        ], hide_index=True, width="stretch", key="admin_notifications_table")
+    failed = counts.get("failed", 0)
+    st.button(t("notify.retry", count=failed), key="admin_notify_retry",
+              icon=":material/restart_alt:", disabled=not failed,
+              on_click=_handled(_retry_notifications), args=(actor,))
+    st.caption(t("notify.cron_help"))
+
+
 # -- page -------------------------------------------------------------------------------------
 
 
@@ -325,8 +408,10 @@ def body(actor) -> None:
     svc = get_services()
     st.title(t("admin.heading"))
     st.caption(t("admin.intro"))
-    users_tab, orgs_tab = st.tabs([t("admin.tab_users"), t("admin.tab_orgs")])
-    for tab, render_tab in ((users_tab, render_users), (orgs_tab, render_orgs)):
+    users_tab, orgs_tab, notify_tab = st.tabs([t("admin.tab_users"), t("admin.tab_orgs"),
+                                               t("notify.tab")])
+    for tab, render_tab in ((users_tab, render_users), (orgs_tab, render_orgs),
+                            (notify_tab, render_notifications)):
         with tab:
             try:
                 render_tab(svc, actor)

@@ -18,7 +18,7 @@ import streamlit as st
 from procurement.errors import InputError, ProcurementError
 from procurement.records.cases import CASE_DETAIL_MAX_LENGTHS, PURPOSE_MAX_LENGTH
 from procurement.records.policy import CASE_STATUSES
-from procurement.ui import style, widgets
+from procurement.ui import navigation, style, widgets
 from procurement.ui.state import (
     CASE_KEY,
     callback,
@@ -34,7 +34,7 @@ from procurement.ui.state import (
 )
 from procurement.vocabulary import describe_void_reason
 
-WORKSPACE = "procurement/ui/pages/workspace.py"
+WORKSPACE = navigation.script("procurement/ui/pages/workspace.py")
 OPEN_CLICK_KEY = "case_open_click"
 OPEN_PENDING_KEY = "_case_open_pending"
 OPEN_IDS_KEY = "_case_open_ids"  # the case ids of the table's rows, as last drawn
@@ -160,6 +160,27 @@ def _shown_levels(svc, cases) -> dict[int, str]:
     return out
 
 
+def render_returned_banner(svc, actor) -> None:
+    """A planner's cases that a reviewer returned, first thing on the page: each with who
+    returned it when, the reviewer's comment, and a button that opens it to fix."""
+    if not actor.has_role("planner"):
+        return
+    returned = svc.returned_cases(actor)
+    if not returned:
+        return
+    with st.container(border=True, key="returned_banner"):
+        st.warning(t("review.returned_banner", count=len(returned)), icon=":material/undo:")
+        for case in returned:
+            text_col, button_col = st.columns([5, 1], vertical_alignment="center")
+            text_col.markdown(
+                "**" + t("review.returned_item", id=case.case_id, title=plain(case.title),
+                         time=widgets.when(case.returned_at), name=plain(case.returned_by))
+                + "**  \n" + (plain(case.comment) or "-"))
+            if button_col.button(t("review.returned_open"), key=f"returned_open_{case.case_id}",
+                                 icon=":material/edit_note:"):
+                open_case(case.case_id)
+
+
 def body(actor) -> None:
     svc = get_services()
     style.apply()
@@ -167,6 +188,7 @@ def body(actor) -> None:
     if pending is not None:
         open_case(pending)
     st.title(t("cases.heading"))
+    render_returned_banner(svc, actor)
     if actor.has_role("planner"):
         render_new_case(svc, actor)
 

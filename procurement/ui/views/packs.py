@@ -126,7 +126,7 @@ def _bundle_error_text(exc: BundleError) -> str:
 
 def render_upload(services, actor) -> None:
     st.caption(t("packs.upload_help"))
-    files = st.file_uploader(t("packs.upload"), type=["yaml", "yml", "json", "md", "zip"],
+    files = st.file_uploader(t("packs.upload"), type=["yaml", "yml", "json", "md", "lock", "zip"],
                              accept_multiple_files=True, key="packs_upload",
                              max_upload_size=max(1, bundles.MAX_BUNDLE_BYTES // (1024 * 1024)))
     if st.button(t("packs.check"), key="packs_check", icon=":material/rule:", disabled=not files):

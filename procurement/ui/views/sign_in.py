@@ -1,10 +1,12 @@
-"""Sign-in page; on a database without users, the first-run screen that creates the administrator."""
+"""Sign-in page: the organisation's single sign-on (when configured) and local accounts; on a
+database without users, the first-run screen that creates the administrator."""
 
 import streamlit as st
 
 from procurement.errors import AuthenticationError
 from procurement.records.policy import ORG_KINDS
 from procurement.ui.state import (
+    SSO_PROBLEM_KEY,
     error_text,
     flash,
     client_address,
@@ -13,6 +15,7 @@ from procurement.ui.state import (
     plain,
     show_flashes,
     sign_in,
+    sso_enabled,
     t,
     words,
 )
@@ -46,10 +49,30 @@ def render_first_run(svc) -> None:
             st.rerun()
 
 
+def render_single_sign_on() -> None:
+    """The organisation's sign-in (OpenID Connect), and why the last one did not work, if so.
+
+    A button in the page body rather than a widget callback: `st.login` navigates away, and a
+    callback would run only for a live session (`state.callback`)."""
+    problem = st.session_state.get(SSO_PROBLEM_KEY)
+    if problem == "sso_stale":
+        st.info(t("auth.sso_stale"), icon=":material/schedule:")
+    elif problem:
+        st.error(t(f"auth.{problem}"), icon=":material/error:")
+    if st.button(t("auth.sso_button"), key="sso_sign_in", type="primary",
+                 icon=":material/badge:"):
+        st.session_state.pop(SSO_PROBLEM_KEY, None)
+        st.login()
+    st.caption(t("auth.sso_or_local"))
+
+
 def render_sign_in(svc) -> None:
-    """Username and password; failures and locks are explained."""
+    """Single sign-on when configured, then username and password; failures and locks are
+    explained."""
     st.title(t("auth.title"))
     st.caption(t("app.tagline"))
+    if sso_enabled():
+        render_single_sign_on()
     with st.form("sign_in"):
         username = st.text_input(t("auth.username"), key="signin_username")
         password = st.text_input(t("auth.password"), type="password", key="signin_password")

@@ -42,7 +42,7 @@ from procurement.records.policy import (
     HOLDS_APPROVAL_STATUSES,
     SETTLED_CHECKLIST_STATUSES,
 )
-from procurement.ui import case_views, style, widgets
+from procurement.ui import case_views, navigation, style, widgets
 from procurement.ui.state import (
     CASE_KEY,
     callback,
@@ -801,8 +801,8 @@ def render_documents(svc, actor, pack, case) -> None:
     document of a case not yet approved says it is a draft)."""
     with st.popover(t("docs.button"), icon=":material/print:", key="docs_menu"):
         st.caption(t("docs.intro"))
-        st.page_link("procurement/ui/pages/workspace.py", label=t("docs.print_view"),
-                     icon=":material/print:",
+        st.page_link(navigation.script("procurement/ui/pages/workspace.py"),
+                     label=t("docs.print_view"), icon=":material/print:",
                      query_params={CASE_PARAM: str(case.id), VIEW_PARAM: "print"})
         st.download_button(t("docs.case_workbook"), data=_case_workbook(svc, actor, case.id),
                            file_name=f"{t('docs.case_file')}-{case.id}-{_stamp()}.xlsx",
@@ -826,8 +826,8 @@ def render_documents(svc, actor, pack, case) -> None:
 
 def render_print(svc, actor, pack, case) -> None:
     """The whole case on one page, for printing on A4 from the browser."""
-    st.page_link("procurement/ui/pages/workspace.py", label=t("docs.back_to_case"),
-                 icon=":material/arrow_back:", query_params={CASE_PARAM: str(case.id)})
+    st.page_link(navigation.script("procurement/ui/pages/workspace.py"),
+                 label=t("docs.back_to_case"), icon=":material/arrow_back:", query_params={CASE_PARAM: str(case.id)})
     with st.container(key="print_hint"):  # not printed (style.py)
         st.caption(t("docs.print_hint"))
     case_views.render_print(pack, case, printed_by=actor.display_name)
@@ -843,7 +843,7 @@ def body(actor) -> None:
     if case_id is None:
         st.title(t("nav.workspace"))
         st.info(t("workspace.no_case"))
-        st.page_link("procurement/ui/pages/cases.py", label=t("nav.cases"),
+        st.page_link(navigation.script("procurement/ui/pages/cases.py"), label=t("nav.cases"),
                      icon=":material/folder_open:")
         return
     try:

@@ -1,0 +1,1 @@
+"""E-mail notifications: settings, the outbox, sending against a real SMTP server."""

@@ -1,0 +1,1 @@
+"""Tests of installing, running and operating the app (issue 16)."""
