@@ -60,7 +60,7 @@ def serious(page, axe: str) -> list[dict]:
             for v in result["violations"] if v["impact"] in ("serious", "critical")]
 
 
-def test_the_planners_pages_have_no_serious_accessibility_violation(chromium_path, axe_js,
+def test_the_planners_pages_have_no_serious_accessibility_violation(chromium_path, axe_js,  # noqa: F811 - the fixture
                                                                     server, ui_services,
                                                                     ui_actors):
     from playwright.sync_api import sync_playwright

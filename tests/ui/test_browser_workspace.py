@@ -60,7 +60,7 @@ def shot(page, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
-def test_a_planner_works_on_a_linked_case_through_a_reload(chromium_path, server, ui_services,
+def test_a_planner_works_on_a_linked_case_through_a_reload(chromium_path, server, ui_services,  # noqa: F811 - the fixture
                                                            ui_actors):
     from playwright.sync_api import expect, sync_playwright
 
@@ -203,7 +203,7 @@ def test_a_planner_works_on_a_linked_case_through_a_reload(chromium_path, server
             browser.close()
 
 
-def test_another_organisations_link_shows_nothing_of_the_case(chromium_path, server,
+def test_another_organisations_link_shows_nothing_of_the_case(chromium_path, server,  # noqa: F811 - the fixture
                                                                ui_services, ui_actors):
     from playwright.sync_api import expect, sync_playwright
 
