@@ -297,30 +297,73 @@ class CaseService(ServiceCore):
         self, actor: Actor, case_id: int, item_id: str, status: str, evidence: str,
         expected_version: int,
     ) -> CaseView:
-        """Record the status and evidence of one checklist item."""
+        """Record the status and evidence of one checklist item (`met` needs evidence unless
+        the item says `evidence_required: false`: InputError naming the item)."""
+        return self.set_checklist_items(actor, case_id, {item_id: (status, evidence)},
+                                        expected_version)
+
+    def set_checklist_items(
+        self, actor: Actor, case_id: int, changes: Mapping[str, Any], expected_version: int,
+    ) -> CaseView:
+        """Record several checklist items at once: `changes` maps item id -> (status,
+        evidence). One transaction and one version bump for the whole batch; one
+        `case.checklist_set` event per item that really changes (an unchanged item writes
+        nothing). Every item is checked before anything is written, so a batch with one bad
+        item (unknown id or status, or `met` without evidence where the item needs it) is
+        refused whole, the InputError naming that item (`item_id`)."""
+        if not isinstance(changes, Mapping):
+            raise InputError("changes must be a mapping of item id -> (status, evidence)",
+                             value=changes)
+        pairs: list[tuple[Any, Any, Any]] = []
+        for item_id, value in changes.items():
+            if not isinstance(value, (tuple, list)) or len(value) != 2:
+                raise InputError(f"checklist item {item_id}: give (status, evidence)",
+                                 field="status", item_id=item_id, value=value)
+            pairs.append((item_id, value[0], value[1]))
         with self.unit_of_work(actor, "case.edit") as uow:
             case = uow.load_case(case_id, expected_version)
             check_editable(case)
             pack = require_case_pack(self.registry, case)
-            status, evidence = checklist_value(pack, item_id, status, evidence, where="")
+            checked = {item_id: checklist_value(pack, item_id, status, evidence, where="")
+                       for item_id, status, evidence in pairs}
             s = uow.session
-            row = s.scalar(select(ChecklistResult).where(
-                ChecklistResult.case_id == case.id, ChecklistResult.item_id == item_id))
-            old = None if row is None else {"status": row.status, "evidence": row.evidence}
-            new = {"status": status, "evidence": evidence}
-            if old == new:
+            rows = {r.item_id: r for r in s.scalars(select(ChecklistResult).where(
+                ChecklistResult.case_id == case.id,
+                ChecklistResult.item_id.in_(list(checked))))} if checked else {}
+            updates = []
+            for item_id, (status, evidence) in checked.items():
+                row = rows.get(item_id)
+                old = None if row is None else {"status": row.status, "evidence": row.evidence}
+                new = {"status": status, "evidence": evidence}
+                if old != new:
+                    updates.append((item_id, row, old, new))
+            if not updates:
                 return case_view(s, self.registry, case)
             user_id = uow.user_id("record checklist items")
-            if row is None:
-                s.add(ChecklistResult(case_id=case.id, item_id=item_id, status=status,
-                                      evidence=evidence, updated_by=user_id, updated_at=uow.now))
-            else:
-                row.status, row.evidence = status, evidence
-                row.updated_by, row.updated_at = user_id, uow.now
+            for item_id, row, _old, new in updates:
+                if row is None:
+                    s.add(ChecklistResult(case_id=case.id, item_id=item_id, status=new["status"],
+                                          evidence=new["evidence"], updated_by=user_id,
+                                          updated_at=uow.now))
+                else:
+                    row.status, row.evidence = new["status"], new["evidence"]
+                    row.updated_by, row.updated_at = user_id, uow.now
             uow.touch(case)
-            uow.audit("case.checklist_set", case.id, {"item_id": item_id, "old": old, "new": new})
-            uow.void_approval(case, VoidReason("checklist_changed", {"item": item_id}))
+            for item_id, _row, old, new in updates:
+                uow.audit("case.checklist_set", case.id, {"item_id": item_id, "old": old,
+                                                          "new": new})
+            # The first changed item voids an approval; the case is then a draft and the
+            # others change nothing more.
+            uow.void_approval(case, VoidReason("checklist_changed", {"item": updates[0][0]}))
             return case_view(s, self.registry, case)
+
+    def display_names(self, actor: Actor) -> dict[str, str]:
+        """username -> display name of every account of the actor's organisation: the app
+        names people (in histories, decisions) by name, and the audit trail keeps usernames."""
+        with self.read() as s:
+            rows = s.execute(select(User.username, User.display_name)
+                             .where(User.org_id == actor.org_id))
+            return {username: name for username, name in rows}
 
     def save_board_report(
         self, actor: Actor, case_id: int, fields: Mapping[str, Any], expected_version: int,
@@ -409,9 +452,12 @@ def check_editable(case: Case) -> None:
 
 def checklist_value(pack: ResolvedPack, item_id: Any, status: Any, evidence: Any,
                     where: str) -> tuple[str, str]:
-    """A checklist item's status and evidence, checked against the pack and the vocabulary."""
+    """A checklist item's status and evidence, checked against the pack and the vocabulary.
+
+    `met` is a claim that something is in place: it needs evidence (where it is shown, e.g.
+    "仕様書 3.2 節"), unless the pack's item says `evidence_required: false`."""
     try:
-        pack.item(item_id)
+        item = pack.item(item_id)
     except (KeyError, ProcurementError) as exc:
         raise InputError(f"{where}unknown checklist item {item_id!r} in {pack.id}@{pack.version}",
                          field="item_id", value=item_id) from exc
@@ -425,6 +471,11 @@ def checklist_value(pack: ResolvedPack, item_id: Any, status: Any, evidence: Any
                          field="evidence", value=evidence, item_id=item_id)
     evidence = checks.text(evidence, "evidence", required=False, multiline=True, strip=False,
                            max_length=checks.LONG_TEXT_MAX_LENGTH)
+    if status == "met" and item.evidence_required and not evidence.strip():
+        raise InputError(
+            f"{where}checklist item {item_id}: 'met' needs evidence (where it is shown, e.g. "
+            "the section of the specification)", field="evidence", item_id=str(item_id),
+            reason="evidence_required")
     return str(status), evidence
 
 

@@ -4,8 +4,8 @@ The one place the submission rules live: `Services.submit` refuses a case for wh
 `submission_gaps` is not empty, and the app shows the same list (progress indicator, refusal
 list), so a script, the CLI and the browser all apply the same rules. A case can be submitted
 when every required, applicable question is answered, nothing is blocking, every required
-checklist item is `met` or `not_applicable` with a reason, and, when the board report step
-applies, every field of the report is filled in.
+checklist item is `met` with its evidence (unless the item needs none) or `not_applicable` with a
+reason, and, when the board report step applies, every field of the report is filled in.
 
 Plain Python (no streamlit, no database): it reads a case view (`procurement.services.CaseView`
 or anything with the same attributes) and its pack.
@@ -32,6 +32,7 @@ GAP_PHRASES = {
     "item_pending": "checklist item {id} is pending",
     "item_not_met": "checklist item {id} is not met",
     "item_reason": "checklist item {id} is not applicable without a reason",
+    "item_evidence": "checklist item {id} is met without evidence",
 }
 
 
@@ -39,7 +40,9 @@ GAP_PHRASES = {
 class Gap:
     """One thing missing before submission, and the step where it is fixed."""
 
-    kind: str  # question | blocking | item_pending | item_not_met | item_reason | board_field
+    #: question | blocking | item_pending | item_not_met | item_reason | item_evidence |
+    #: board_field
+    kind: str
     id: str  # question id, finding id, item id or board report field
     step: str
 
@@ -82,6 +85,10 @@ def item_gaps(pack: Any, case: Any) -> list[Gap]:
             gaps.append(Gap("item_pending", item.id, step))
         elif status == "not_applicable" and not (entry.evidence or "").strip():
             gaps.append(Gap("item_reason", item.id, step))
+        elif (status == "met" and item.evidence_required
+              and not (entry.evidence or "").strip()):
+            # Recorded before the services asked for evidence (`checklist_value`).
+            gaps.append(Gap("item_evidence", item.id, step))
     return gaps
 
 

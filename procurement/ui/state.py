@@ -521,12 +521,28 @@ def _sign_out_clicked() -> None:
         st.logout()
 
 
+def org_name(actor) -> str:
+    """The name of the actor's organisation, as people call it (read once per session; the
+    code when it cannot be read)."""
+    cached = st.session_state.get("_org_name")
+    if isinstance(cached, tuple) and cached[0] == actor.org_code:
+        return cached[1]
+    try:
+        name = get_services().get_org(actor, actor.org_code).name
+    except Exception:  # the sidebar must never break a page
+        log.exception("could not read the name of organisation %s", actor.org_code)
+        return actor.org_code
+    st.session_state["_org_name"] = (actor.org_code, name)
+    return name
+
+
 def render_sidebar(actor) -> None:
     """Language switch, who is signed in, and sign-out: the same on every page."""
     with st.sidebar:
         render_language_switch()
         if actor is not None:
-            st.caption(t("auth.signed_in_as", name=plain(actor.display_name), org=actor.org_code)
+            st.caption(t("auth.signed_in_as", name=plain(actor.display_name),
+                         org=plain(org_name(actor)))
                        + "  \n" + " · ".join(word("role", role) for role in sorted(actor.roles)))
             st.button(t("auth.sign_out"), key="sign_out", icon=":material/logout:",
                       on_click=_sign_out_clicked)

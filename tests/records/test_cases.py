@@ -170,7 +170,7 @@ def test_every_change_appends_exactly_one_event_in_its_transaction(services, pla
     with services.read() as s:
         before = s.scalar(select(AuditEvent.seq).where(AuditEvent.chain == "org-a")
                           .order_by(AuditEvent.seq.desc()).limit(1))
-    services.set_checklist_item(planner, view.id, "PC-G1", "met", "", view.version)
+    services.set_checklist_item(planner, view.id, "PC-G1", "met", "契約書 第3条", view.version)
     with services.read() as s:
         rows = list(s.scalars(select(AuditEvent).where(AuditEvent.seq > before)))
         decisions = list(s.scalars(select(Decision).where(Decision.case_id == view.id)))

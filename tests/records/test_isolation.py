@@ -12,7 +12,9 @@ from tests.fixtures.services import submit_filled
 WRITES = {
     "create_case": lambda s, a, c, v: s.create_case(a, "t", "d", answers=HIGH),
     "save_answers": lambda s, a, c, v: s.save_answers(a, c, {"HR-4": "no_review"}, v),
-    "set_checklist_item": lambda s, a, c, v: s.set_checklist_item(a, c, "PC-G1", "met", "", v),
+    "set_checklist_item": lambda s, a, c, v: s.set_checklist_item(a, c, "PC-G1", "met", "仕様書", v),
+    "set_checklist_items": lambda s, a, c, v: s.set_checklist_items(
+        a, c, {"PC-G1": ("met", "仕様書"), "PC-G3": ("pending", "")}, v),
     "save_board_report": lambda s, a, c, v: s.save_board_report(a, c, {"objectives": "x"}, v),
     "submit": lambda s, a, c, v: s.submit(a, c, v),
     "return_case": lambda s, a, c, v: s.return_case(a, c, "comment", v),
@@ -28,6 +30,7 @@ READS = {
 #: Which role may call each write (the others get PermissionDeniedError).
 WRITER_ROLE = {
     "create_case": "planner", "save_answers": "planner", "set_checklist_item": "planner",
+    "set_checklist_items": "planner",
     "save_board_report": "planner", "submit": "planner", "withdraw": "planner",
     "import_cases": "planner", "return_case": "reviewer", "approve": "reviewer",
 }

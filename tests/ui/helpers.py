@@ -43,3 +43,31 @@ def signed_in(at, actor, services=None):
     session_id, _ticket = svc.start_session(actor)
     at.session_state["web_session_id"] = session_id
     return session_id
+
+
+def open_step(at, step_id: str):
+    """Go to a step of the open case with its button in the step list, like a user."""
+    at.button(key=f"nav_{step_id}").click().run()
+    assert_clean(at)
+    assert at.query_params.get("step") == step_id, at.query_params
+    return at
+
+
+def step_buttons(at) -> list[str]:
+    """The steps the step list offers, by id."""
+    return [str(b.key)[4:] for b in at.button if str(b.key or "").startswith("nav_")]
+
+
+def settle_with_bulk(at, checklist_id: str, evidence: str, required_only: bool = True):
+    """The bulk action of a checklist grid, as a user does it: show the required items only,
+    select every item shown, choose 充足, type a common evidence, apply."""
+    if required_only:
+        at.toggle(key=f"bulk_{checklist_id}_required_only").set_value(True).run()
+        assert_clean(at)
+    at.button(key=f"bulk_{checklist_id}_all").click().run()
+    assert_clean(at)
+    at.selectbox(key=f"bulk_{checklist_id}_status").set_value("met")
+    at.text_input(key=f"bulk_{checklist_id}_evidence").set_value(evidence)
+    at.button(key=f"bulk_{checklist_id}_apply").click().run()
+    assert_clean(at)
+    return at

@@ -7,6 +7,7 @@ Skipped (with the reason shown) when /usr/bin/chromium is missing locally; a fai
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -61,15 +62,19 @@ def test_sign_in_answer_and_see_the_result_change(chromium_path, server, ui_serv
             page.get_by_role("button", name="開く").click()
             expect(page.get_by_role("heading", name=f"#{case.id} 窓口案内チャットボット")).to_be_visible()
             wait_idle(page)
-            page.get_by_text("リスクの判定", exact=True).first.click()
+            # The step list: one button per step; the address names the case and the step.
+            page.locator(".st-key-nav_classification button").click()
+            expect(page).to_have_url(re.compile(rf"/workspace\?case={case.id}&step=classification$"))
             wait_idle(page)
             panel = page.locator(".st-key-result_panel")
-            expect(panel).to_contain_text("リスク区分: 低リスク")
+            # Nothing answered on this step yet: not classified, never a green 低リスク.
+            expect(panel).to_contain_text("リスク区分: 未判定")
+            expect(panel).not_to_contain_text("低リスク")
             expect(panel).to_contain_text("暫定の結果")
 
             page.get_by_text("国民・住民・事業者（一般の人）").click()
             wait_idle(page)
-            expect(panel).to_contain_text("リスク区分: 高リスクの可能性あり")
+            expect(panel).to_contain_text("少なくとも「高リスクの可能性あり」")
             expect(panel).to_contain_text("一般の人が利用者または出力の受け手になるため")
             expect(panel).to_contain_text("独自の再構成（推定）")
             page.screenshot(path=str(ARTIFACTS / "ui-workspace-high.png"), full_page=True)

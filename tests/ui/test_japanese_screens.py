@@ -15,7 +15,7 @@ import re
 import pytest
 
 from procurement import vocabulary
-from tests.ui.helpers import assert_clean, go, texts
+from tests.ui.helpers import assert_clean, go, open_step, texts
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -109,7 +109,7 @@ def test_japanese_pages_name_every_code_in_japanese(demo_app, make_app):
         at = make_app(reviewer)
         at.session_state["case_id"] = ids[title]
         go(at, "workspace")
-        at.radio(key="workspace_step").set_value("approval").run()
+        open_step(at, "approval")
         assert_clean(at)
         seen[f"decisions {title}"] = shown(at)
     history = seen["history 統計資料の要約"]

@@ -1,22 +1,31 @@
 """Case list: my cases or my organisation's, with search and filters; open or start a case.
 
-A case whose approval was voided (by a later change or a re-assessment) says so in the list, with
-when and why, so a lost approval is never missed.
+A case opens at its own address (`/workspace?case=N`), so it can be reloaded, bookmarked and
+sent by e-mail. The list names each case's level as 未判定 until every required question is
+answered, and says beside it whether something blocks the case. A case whose approval was
+voided (by a later change or a re-assessment) says so, with when and why, so a lost approval is
+never missed. The new-case form keeps what was typed when something is refused, and says what
+is wrong under the field concerned.
 """
 
+from __future__ import annotations
+
 from datetime import date
+from typing import Any
 
 import pandas as pd
 import streamlit as st
 
 from procurement.caio.levels import LevelCatalog
-from procurement.records.cases import PURPOSE_MAX_LENGTH
+from procurement.errors import InputError, ProcurementError
+from procurement.records.cases import CASE_DETAIL_MAX_LENGTHS, PURPOSE_MAX_LENGTH
 from procurement.records.policy import CASE_STATUSES
-from procurement.ui import navigation
+from procurement.ui import navigation, style, widgets
 from procurement.ui.state import (
     CASE_KEY,
+    callback,
+    error_text,
     flash,
-    format_jst,
     get_services,
     lang,
     plain,
@@ -27,6 +36,10 @@ from procurement.ui.state import (
 from procurement.vocabulary import describe_void_reason
 
 WORKSPACE = navigation.script("procurement/ui/pages/workspace.py")
+OPEN_CLICK_KEY = "case_open_click"
+OPEN_PENDING_KEY = "_case_open_pending"
+OPEN_IDS_KEY = "_case_open_ids"  # the case ids of the table's rows, as last drawn
+NEW_CASE_FIELDS = ("title", "department", "purpose", "pack")
 
 
 def level_choices(svc, actor, cases) -> tuple[dict[str, str], LevelCatalog]:
@@ -57,38 +70,107 @@ def voided_text(case) -> str:
     """The list's mark for a case whose approval was voided (empty when it was not)."""
     if case.approval_voided_at is None:
         return ""
-    return t("cases.voided", time=format_jst(case.approval_voided_at),
+    return t("cases.voided", time=widgets.when(case.approval_voided_at),
              cause=void_cause(case.approval_voided_reason))
 
 
 def open_case(case_id: int) -> None:
+    """Go to the case's own address in the workspace."""
     st.session_state[CASE_KEY] = case_id
-    st.switch_page(WORKSPACE)
+    st.switch_page(WORKSPACE, query_params={"case": str(case_id)})
+
+
+def _field_errors() -> dict[str, Any]:
+    return st.session_state.setdefault("_new_case_errors", {})
 
 
 def render_new_case(svc, actor) -> None:
     """Start a draft: title, department, purpose (optional), and the rule pack (the
-    organisation's by default)."""
+    organisation's by default). A refusal is shown under its field; the form stays open with
+    everything typed."""
     default_pack = svc.resolve_pack(actor.org_code)
     refs = [None] + sorted({p.key for p in svc.registry.packs()})
-    with st.expander(t("cases.new"), icon=":material/add:", expanded=False):
-        with st.form("new_case", clear_on_submit=False):
-            title = st.text_input(t("cases.title"), key="new_case_title", max_chars=300)
-            department = st.text_input(t("cases.department"), key="new_case_department", max_chars=200)
-            purpose = st.text_area(t("intake.purpose"), key="new_case_purpose",
-                                   max_chars=PURPOSE_MAX_LENGTH, help=t("intake.purpose_help"),
+    from procurement.ui.case_views import pack_name
+
+    # Packs by title and edition date, as people name them (never the id or fingerprint).
+    names = {p.key: plain(pack_name(p)) for p in svc.registry.packs()}
+    labels = {r: (t("cases.pack_default", pack=plain(pack_name(default_pack))) if r is None
+                  else names.get(r, r)) for r in refs}
+    errors = _field_errors()
+    with st.expander(t("cases.new"), icon=":material/add:", expanded=bool(errors),
+                     key="new_case_box"):
+        with st.form("new_case", clear_on_submit=False, enter_to_submit=False):
+            title = st.text_input(f"{t('cases.title')} {widgets.need_markup(True)}",
+                                  key="new_case_title",
+                                  max_chars=CASE_DETAIL_MAX_LENGTHS["title"],
+                                  placeholder=t("intake.title_hint"))
+            slots = {"title": st.empty()}
+            department = st.text_input(f"{t('cases.department')} {widgets.need_markup(True)}",
+                                       key="new_case_department",
+                                       max_chars=CASE_DETAIL_MAX_LENGTHS["department"],
+                                       placeholder=t("intake.department_hint"))
+            slots["department"] = st.empty()
+            purpose = st.text_area(f"{t('intake.purpose')} {widgets.need_markup(False)}",
+                                   key="new_case_purpose", max_chars=PURPOSE_MAX_LENGTH,
+                                   help=t("intake.purpose_help"),
                                    placeholder=t("intake.purpose_hint"))
+            slots["purpose"] = st.empty()
             pack_ref = st.selectbox(
-                t("cases.pack"), refs, key="new_case_pack",
-                format_func={r: r or t("cases.pack_default", pack=default_pack.key) for r in refs}.__getitem__,
-                help=t("cases.pack_help"),
+                f"{t('cases.pack')} {widgets.need_markup(False)}", refs, key="new_case_pack",
+                format_func=labels.__getitem__, help=t("cases.pack_help"),
             )
-            created = st.form_submit_button(t("cases.create"), key="create_case", type="primary")
+            slots["pack"] = st.empty()
+            slots["other"] = st.empty()
+            created = st.form_submit_button(t("cases.create"), key="create_case", type="primary",
+                                            icon=":material/add:")
         if created:
-            case = svc.create_case(actor, title, department, pack_ref=pack_ref,
-                                   purpose=purpose or "")
-            flash("success", "cases.created", title=plain(case.title))
-            open_case(case.id)
+            errors.clear()
+            try:
+                case = svc.create_case(actor, title, department, pack_ref=pack_ref,
+                                       purpose=purpose or "")
+            except InputError as exc:
+                field = str(exc.params.get("field") or "")
+                errors[field if field in NEW_CASE_FIELDS else "other"] = exc
+            except ProcurementError as exc:
+                errors["other"] = exc
+            else:
+                for key in ("new_case_title", "new_case_department", "new_case_purpose"):
+                    st.session_state.pop(key, None)
+                flash("success", "cases.created", title=plain(case.title))
+                open_case(case.id)
+        for field, exc in errors.items():
+            slots.get(field, slots["other"]).error(error_text(exc), icon=":material/error:")
+
+
+@callback
+def _open_clicked() -> None:
+    """A row's 開く button: the case of that row (as the table was drawn) opens next."""
+    click = st.session_state.get(OPEN_CLICK_KEY)
+    row = click.get("row") if click is not None else None
+    ids = st.session_state.get(OPEN_IDS_KEY, ())
+    if isinstance(row, int) and 0 <= row < len(ids):
+        st.session_state[OPEN_PENDING_KEY] = ids[row]
+
+
+def _shown_levels(svc, cases, fallback: dict[str, str]) -> dict[int, str]:
+    """Each case's level as the list shows it: 未判定 until answered, with the pack's own
+    label; a pack no longer installed shows the stored level id's label of any pack."""
+    packs: dict[str, Any] = {}
+    out = {}
+    for c in cases:
+        key = f"{c.pack_id}@{c.pack_version}"
+        if key not in packs:
+            try:
+                packs[key] = svc.registry.resolve(key)
+            except ProcurementError:
+                packs[key] = None
+        pack = packs[key]
+        if pack is None:
+            out[c.id] = fallback.get(c.level, c.level or "-") if c.is_complete else \
+                word("concept", "unclassified")
+        else:
+            out[c.id] = widgets.shown_level(pack, c.level, c.is_complete).text
+    return out
 
 
 def render_returned_banner(svc, actor) -> None:
@@ -105,7 +187,7 @@ def render_returned_banner(svc, actor) -> None:
             text_col, button_col = st.columns([5, 1], vertical_alignment="center")
             text_col.markdown(
                 "**" + t("review.returned_item", id=case.case_id, title=plain(case.title),
-                         time=format_jst(case.returned_at), name=plain(case.returned_by))
+                         time=widgets.when(case.returned_at), name=plain(case.returned_by))
                 + "**  \n" + (plain(case.comment) or "-"))
             if button_col.button(t("review.returned_open"), key=f"returned_open_{case.case_id}",
                                  icon=":material/edit_note:"):
@@ -114,12 +196,16 @@ def render_returned_banner(svc, actor) -> None:
 
 def body(actor) -> None:
     svc = get_services()
+    style.apply()
+    pending = st.session_state.pop(OPEN_PENDING_KEY, None)
+    if pending is not None:
+        open_case(pending)
     st.title(t("cases.heading"))
     render_returned_banner(svc, actor)
     if actor.has_role("planner"):
         render_new_case(svc, actor)
 
-    c1, c2, c3, c4 = st.columns([3, 2, 2, 2])
+    c1, c2, c3, c4 = st.columns([3, 2, 2, 2], vertical_alignment="bottom")
     search = c1.text_input(t("cases.search"), key="case_search", placeholder=t("cases.search_hint"))
     # Option labels are computed now, in the user's language, not later inside a callback.
     status_names = {None: t("cases.all"), **{s: word("case_status", s) for s in CASE_STATUSES}}
@@ -129,44 +215,74 @@ def body(actor) -> None:
     mine = c4.toggle(t("cases.mine"), key="case_mine", value=actor.has_role("planner"))
     # The level filter offers the levels of the packs in use, so it is filled from the cases.
     listed = svc.list_cases(actor, mine=mine, status=status, search=search or None)
-    levels, catalog = level_choices(svc, actor, listed)
+    levels, _catalog = level_choices(svc, actor, listed)
     level_names = {None: t("cases.all"), **levels}
     level = c3.selectbox(t("cases.level"), list(level_names), key="case_level",
                          format_func=level_names.__getitem__)
     cases = listed if level is None else [c for c in listed if c.level == level]
-    st.caption(t("cases.count", count=len(cases), org=actor.org_code))
+    org_name = svc.get_org(actor, actor.org_code).name
+    st.caption(t("cases.count", count=len(cases), org=plain(org_name)))
     if not cases:
         st.info(t("cases.empty"))
         return
     voided = sum(1 for c in cases if c.approval_voided_at is not None)
     if voided:
         st.warning(t("cases.voided_notice", count=voided), icon=":material/gpp_maybe:")
-    table = pd.DataFrame(
-        [
-            {
-                t("cases.col_id"): c.id,
-                t("cases.col_title"): c.title,
-                t("cases.col_department"): c.department,
-                t("cases.col_owner"): c.owner_name,
-                t("cases.col_status"): word("case_status", c.status),
-                t("cases.col_voided"): voided_text(c),
-                t("cases.col_level"): (catalog.label(c.pack_id, c.pack_version, c.level, lang())
-                                       if c.level else "-"),
-                t("cases.col_complete"): t("common.yes") if c.is_complete else t("common.no"),
-                t("cases.col_blocking"): t("common.yes") if c.has_blocking else "",
-                t("cases.col_updated"): format_jst(c.updated_at),
-            }
-            for c in cases
-        ]
-    )
+    shown = _shown_levels(svc, cases, levels)
+    columns = _columns(bool(voided))
+    rows = []
+    for c in cases:
+        values = {
+            "id": c.id,
+            "open": t("cases.open_row"),
+            "title": c.title,
+            "status": word("case_status", c.status),
+            "level": shown[c.id],
+            "blocking": t("cases.blocking_yes") if c.has_blocking else "",
+            "department": c.department,
+            "owner": c.owner_name,
+            "updated": widgets.when(c.updated_at),
+            "voided": voided_text(c),
+        }
+        rows.append({label: values[name] for name, (label, _config) in columns.items()})
+    st.session_state[OPEN_IDS_KEY] = tuple(c.id for c in cases)
     # st.dataframe shows cell text as text (never markdown or HTML), so titles are safe here.
-    st.dataframe(table, hide_index=True, key="case_table")
+    # The number comes first in the data (tests and exports read it), the open button first on
+    # screen.
+    order = [columns["open"][0]] + [label for name, (label, _c) in columns.items()
+                                    if name != "open"]
+    st.dataframe(pd.DataFrame(rows), hide_index=True, key="case_table",
+                 column_config={label: config for label, config in columns.values()},
+                 column_order=order, height=min(38 + 35 * len(rows) + 3, 38 + 35 * 15),
+                 on_select="ignore")
+    # The same, for the keyboard: pick a case and open it.
     choices = {c.id: f"#{c.id} {c.title} ({status_names[c.status]})" for c in cases}
     left, right = st.columns([4, 1], vertical_alignment="bottom")
     picked = left.selectbox(t("cases.open_pick"), list(choices), key="open_case_select",
                             format_func=choices.__getitem__)
-    if right.button(t("cases.open"), key="open_case", type="primary", icon=":material/edit_note:"):
+    if right.button(t("cases.open"), key="open_case", type="primary", icon=":material/edit_note:",
+                    width="stretch"):
         open_case(picked)
+
+
+def _columns(with_voided: bool) -> dict[str, tuple[str, Any]]:
+    """name -> (the column's heading, its configuration), in the data's order."""
+    cc = st.column_config
+    columns: dict[str, tuple[str, Any]] = {
+        "id": (t("cases.col_id"), cc.NumberColumn(width=56, format="%d")),
+        "open": (t("cases.col_open"), cc.ButtonColumn(width=64, key=OPEN_CLICK_KEY,
+                                                      on_click=_open_clicked, type="primary")),
+        "title": (t("cases.col_title"), cc.TextColumn(width=240)),
+        "status": (t("cases.col_status"), cc.TextColumn(width=84)),
+        "level": (t("cases.col_level"), cc.TextColumn(width=150)),
+        "blocking": (t("cases.col_blocking"), cc.TextColumn(width=120)),
+        "department": (t("cases.col_department"), cc.TextColumn(width=100)),
+        "owner": (t("cases.col_owner"), cc.TextColumn(width=90)),
+        "updated": (t("cases.col_updated"), cc.TextColumn(width=150)),
+    }
+    if with_voided:
+        columns["voided"] = (t("cases.col_voided"), cc.TextColumn(width=260))
+    return columns
 
 
 def render() -> None:
