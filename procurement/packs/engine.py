@@ -37,8 +37,10 @@ from procurement.packs.conditions import (
 from procurement.packs.pack import ResolvedPack
 from procurement.packs.texts import LEGACY_LANGUAGES, pick_text
 
-#: Control characters refused in free text (C0 but tab and newline, DEL, C1) and lone surrogates.
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+#: Characters refused in free text: control characters (C0 but tab and newline, DEL, C1), lone
+#: surrogates, and the non-characters U+FFFE/U+FFFF (a workbook cannot hold them, so the audit
+#: export would no longer verify; the same rule as every other text field, records/checks.py).
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 
 
 class InvalidAnswersError(InputError):
@@ -542,8 +544,8 @@ def _check_special(pack: ResolvedPack, qid: str, value: Any, entry: tuple[int, A
         return None
     bad = _CONTROL.search(value)
     if bad:
-        problems.append(f"{qid}: the text holds a control character U+{ord(bad.group()):04X} "
-                        f"at position {bad.start() + 1}")
+        problems.append(f"{qid}: the text holds the character U+{ord(bad.group()):04X} at "
+                        f"position {bad.start() + 1}, which cannot be stored; use plain text")
         return None
     return value
 

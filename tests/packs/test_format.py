@@ -247,12 +247,17 @@ def test_free_text_answers(four_level_pack):
         classify(four_level_pack, {"IM-4": long_text, "MT-2": "ok\x00", "PH-1": "pilot"})
     assert info.value.problems == [
         "IM-4: the text has 1001 characters; the limit is 1000",
-        "MT-2: the text holds a control character U+0000 at position 3",
+        "MT-2: the text holds the character U+0000 at position 3, which cannot be stored; use plain text",
     ]
     with pytest.raises(InvalidAnswersError, match="IM-4: expected text; got 3"):
         classify(four_level_pack, {"IM-4": 3})
     with pytest.raises(InvalidAnswersError, match=r"U\+0085"):
         classify(four_level_pack, {"IM-4": "next\x85line"})
+    # Non-characters a workbook cannot hold are refused like in every other text field (the
+    # audit export would no longer verify against the chain).
+    for bad in ("\ufffe", "\uffff"):
+        with pytest.raises(InvalidAnswersError, match=f"U\\+{ord(bad):04X}"):
+            check_answers(four_level_pack, {"IM-4": f"ok{bad}"})
     assert check_answers(four_level_pack, {"IM-4": "あ" * 1000})["IM-4"] == "あ" * 1000
     assert check_answers(four_level_pack, {"IM-4": "  \n "}) == {}
     assert four_level_pack.question("MT-2").max_length == 2000
