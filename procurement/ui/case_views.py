@@ -168,7 +168,7 @@ def render_checklists(pack, case) -> None:
         rows = checklist_rows(pack, case, checklist)
         if not rows:
             continue
-        st.markdown(f"**{pick(checklist.title)}**")
+        st.markdown(f"**{plain(pick(checklist.title))}**")
         st.dataframe(pd.DataFrame(rows), hide_index=True)
 
 
@@ -280,12 +280,12 @@ def render_print(pack, case, printed_by: str = "") -> None:
         rows = checklist_rows(pack, case, checklist)
         if not rows:
             continue
-        st.subheader(pick(checklist.title), anchor=False)
+        st.subheader(plain(pick(checklist.title)), anchor=False)
         keep = (t("checklist.col_no"), t("checklist.col_item"), t("checklist.col_need"),
                 t("checklist.col_status"), t("checklist.col_evidence"))
         _table([{k: row[k] for k in keep} for row in rows])
     if pack.report_steps(result) or case.board_report:
-        st.subheader(pick(pack.report_steps(result)[0].title) if pack.report_steps(result)
+        st.subheader(plain(pick(pack.report_steps(result)[0].title)) if pack.report_steps(result)
                      else t("print.report"), anchor=False)
         report = case.board_report or {}
         _table([{t("print.field"): word("board_field", name),

@@ -373,12 +373,14 @@ def question_input(pack, question, value: Any, key: str, on_change: Callable[...
             return
         values = [opt.value for opt in question.options]
         labels = {opt.value: pick(opt.label) for opt in question.options}
+        # Option labels are rendered as Markdown by radio and pills: shown escaped.
+        shown_labels = {v: plain(label) for v, label in labels.items()}
         effects = effects_of(pack).get(question.id, {})
         if getattr(question, "multiple", False):
             if key not in st.session_state:
                 st.session_state[key] = [v for v in (value or ()) if v in values]
             st.pills(pick(question.text), values, selection_mode="multi", key=key,
-                     format_func=labels.__getitem__, on_change=on_change, args=args,
+                     format_func=shown_labels.__getitem__, on_change=on_change, args=args,
                      label_visibility="collapsed")
             raising = [f"「{labels[v]}」" for v in values if v in effects]
             if raising:
@@ -390,7 +392,7 @@ def question_input(pack, question, value: Any, key: str, on_change: Callable[...
             st.radio(
                 pick(question.text),
                 values,
-                format_func=labels.__getitem__,
+                format_func=shown_labels.__getitem__,
                 key=key,
                 on_change=on_change,
                 args=args,

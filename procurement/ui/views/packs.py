@@ -84,7 +84,7 @@ def render_layers(services, actor) -> None:
     default = keys.index(choice) if choice in keys else 0
     key = st.selectbox(t("packs.browse"), keys, index=default, key="packs_browse")
     pack = services.registry.resolve(key)
-    st.subheader(f"{pick(pack.title)}")
+    st.subheader(plain(pick(pack.title)))
     st.caption(t("packs.meta", edition=pack.edition.isoformat(),
                   effective=pack.effective_from.isoformat(), layers=" → ".join(pack.layers),
                   fingerprint=pack.fingerprint[:12]))

@@ -674,7 +674,7 @@ def render_checklist(pack, case, checklist, editable: bool) -> None:
         return
     keys = _grid_keys(checklist.id)
     if pick(checklist.title) != pick(pack.step(checklist.step).title):
-        st.subheader(pick(checklist.title))  # not the step's heading a second time
+        st.subheader(plain(pick(checklist.title)))  # not the step's heading a second time
     settled = sum(1 for i in items if _settled(case.checklist.get(i.id), i))
     st.caption(t("checklist.summary", settled=settled, total=len(items),
                  required=len([i for i in items if i.id in required])))
@@ -938,7 +938,7 @@ def render_work(pack, case, editable: bool) -> None:
         render_step_nav(pack, step_ids, current, done)
     with main:
         step = pack.step(current)
-        st.header(pick(step.title), anchor=False)
+        st.header(plain(pick(step.title)), anchor=False)
         if pick(step.help):
             st.caption(plain(pick(step.help)))
         if pick(getattr(step, "body", None)):
