@@ -128,6 +128,24 @@ def describe_gaps(gaps: list[Gap]) -> str:
     return "; ".join(g.describe() for g in gaps)
 
 
+def submission_step(pack: Any) -> str | None:
+    """The step where the planner submits the case: the pack's `submission` step, else the last
+    step a planner works on before the reviewer's (a pack need not name a submission step: the
+    four-level example ends its planner's part with its control checks). Report, consultation
+    and operation steps are not the planner's last step: the reviewer records the first two,
+    and operation follows approval."""
+    ids = [step.id for step in pack.steps]
+    if "submission" in ids:
+        return "submission"
+    candidate = None
+    for step in pack.steps:
+        if step.id in REVIEWER_STEPS:
+            break
+        if getattr(step, "kind", None) is None:
+            candidate = step.id
+    return candidate
+
+
 def completed_steps(pack: Any, case: Any) -> set[str]:
     """The steps of `case` that have nothing left to do (for the progress indicator)."""
     result = case.classification
@@ -137,8 +155,9 @@ def completed_steps(pack: Any, case: Any) -> set[str]:
         if q.id in applicable and q.id not in case.answers:
             open_steps.add(q.step)
     done = set()
+    submit_at = submission_step(pack)
     for step_id in result.required_steps:
-        if step_id == "submission":
+        if step_id == submit_at and step_id not in open_steps:
             if case.status in ("submitted", "approved", "in_operation", "retired"):
                 done.add(step_id)
         elif step_id in REVIEWER_STEPS:

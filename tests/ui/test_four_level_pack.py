@@ -219,3 +219,28 @@ def test_every_export_and_report_uses_the_packs_levels(impact_org, ui_services, 
         assert shown == [label for label in labels[lang]
                          if any(label in line for line in by_level.splitlines())]
         assert shown[-1] == labels[lang][-1]
+
+
+def test_a_pack_without_a_submission_step_is_submitted_at_its_planners_last_step(
+        impact_org, ui_services, make_app):
+    """example-impact names no `submission` step: the planner submits at the last step of
+    hers (its control checks), never stranded without a submit button."""
+    from procurement.records.readiness import submission_step
+    from tests.fixtures.services import fill_for_submission
+    from tests.ui.helpers import go, open_step
+
+    actors, cases = impact_org
+    svc = ui_services
+    pack = svc.registry.resolve(PACK)
+    assert submission_step(pack) == "control_checks"
+    assert submission_step(svc.registry.resolve("jp-national@2.1.0")) == "submission"
+    planner = actors["planner"]
+    draft = fill_for_submission(svc, planner, cases["III"])
+    at = make_app(planner)
+    at.session_state["case_id"] = draft.id
+    at = go(at, "workspace")
+    assert_clean(at)
+    at = open_step(at, "control_checks")
+    at.button(key="submit_case").click().run()
+    assert_clean(at)
+    assert svc.get_case(planner, draft.id).status == "submitted"

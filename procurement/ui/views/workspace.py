@@ -964,7 +964,7 @@ def render_step_content(pack, case, step_id: str, editable: bool) -> None:
     # report's fields.
     if getattr(pack.step(step_id), "kind", None) == "report":
         render_board_report(case, editable)
-    if step_id == "submission":
+    if step_id == readiness.submission_step(pack):
         render_submission(pack, case, editable)
     if step_id == "approval":
         render_approval(case)
@@ -987,7 +987,7 @@ def render_checklist_step(pack, case, step_id: str, checklists, editable: bool) 
             st.warning(plain(pick(finding.message)), icon=":material/rule:")
     for checklist in checklists:
         render_checklist(pack, case, checklist, editable)
-    if step_id == "submission":
+    if step_id == readiness.submission_step(pack):
         render_submission(pack, case, editable)
     with st.expander(t("workspace.result_details"), icon=":material/shield:"):
         widgets.result_panel(pack, result, case=case)
