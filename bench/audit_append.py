@@ -31,7 +31,7 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,7 +56,7 @@ class PlainInserter:
         chain = f"{chain}~plain"  # its own chain: the real one stays verifiable
         seq = self.seqs[chain] = self.seqs.get(chain, 0) + 1
         event = AuditEvent(
-            chain=chain, seq=seq, occurred_at=occurred_at or datetime.now(timezone.utc),
+            chain=chain, seq=seq, occurred_at=occurred_at or datetime.now(UTC),
             actor=actor, event_type=event_type, case_id=case_id,
             payload=canonical_json(dict(payload or {})), prev_hash="0" * 64, hash="f" * 64,
         )
@@ -111,7 +111,7 @@ def bench_append(url: str, events: int) -> None:
                 with sessions.begin() as session:
                     write(session, chain="bench-org", actor="planner01",
                           event_type="case.answers_saved", case_id=1, payload=payload,
-                          occurred_at=datetime.now(timezone.utc))
+                          occurred_at=datetime.now(UTC))
                 timings[name].append(time.perf_counter() - start)
     print(f"1. append, one transaction per event ({per_round * ROUNDS} events each)")
     print_pair(summary("audited append_event", timings["audited append_event"]),
@@ -241,7 +241,7 @@ def bench_verify(url: str, events: int) -> None:
 
     engine = create_db_engine(url)
     rows, prev = [], GENESIS_HASH
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     for seq in range(1, events + 1):
         row = dict(chain="big", seq=seq, occurred_at=now, actor="planner01",
                    event_type="case.answers_saved", case_id=seq % 500,

@@ -28,7 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 WRITERS = ("real", "xlsxwriter", "openpyxl")
@@ -49,8 +49,8 @@ def _audit_rows(engine):
     """The raw audit rows, streamed in batches, in chain order (what the bare writers write)."""
     from sqlalchemy import select
 
-    from procurement.db.reading import read_connection, stream
     from procurement.db.models import AuditEvent
+    from procurement.db.reading import read_connection, stream
 
     cols = [AuditEvent.id, AuditEvent.chain, AuditEvent.seq, AuditEvent.occurred_at,
             AuditEvent.actor, AuditEvent.event_type, AuditEvent.case_id, AuditEvent.payload,
@@ -105,10 +105,10 @@ def _child(writer: str, url: str, out: Path) -> None:
 
 
 def _seed(url: str, n: int) -> None:
+    from seeding import seed_chain  # bench/seeding.py (this folder is on sys.path)
     from sqlalchemy.orm import Session
 
     from procurement.db import create_db_engine
-    from seeding import seed_chain  # bench/seeding.py (this folder is on sys.path)
     from procurement.db.models import AuditEvent, Organisation
 
     engine = create_db_engine(url)
@@ -116,7 +116,7 @@ def _seed(url: str, n: int) -> None:
         if session.query(AuditEvent).count():
             raise SystemExit(f"{url}: the database already holds audit events; give an empty one")
         session.add(Organisation(code="bench", name="ベンチマーク省", kind="ministry",
-                                 created_at=datetime.now(timezone.utc)))
+                                 created_at=datetime.now(UTC)))
     seed_chain(engine, "bench", n)
     engine.dispose()
 

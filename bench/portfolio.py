@@ -25,22 +25,28 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import insert  # noqa: E402
 
+from procurement.caio.periodic import write_periodic_report  # noqa: E402
+from procurement.caio.portfolio import compute_portfolio, select_fiscal_year  # noqa: E402
 from procurement.db import create_db_engine  # noqa: E402
 from procurement.db.models import (  # noqa: E402
-    AuditEvent, Case, Decision, Incident, Operation, Organisation, User,
+    AuditEvent,
+    Case,
+    Decision,
+    Incident,
+    Operation,
+    Organisation,
+    User,
 )
-from procurement.caio.portfolio import compute_portfolio, select_fiscal_year  # noqa: E402
-from procurement.caio.periodic import write_periodic_report  # noqa: E402
 from procurement.services import Actor  # noqa: E402
 
-UTC = timezone.utc
+UTC = UTC
 LEVELS = ("low", "review", "high", "out_of_scope")
 STATUSES = ("draft", "submitted", "approved", "in_operation", "returned", "withdrawn")
 START = datetime(2025, 4, 1, tzinfo=UTC)
@@ -48,7 +54,6 @@ START = datetime(2025, 4, 1, tzinfo=UTC)
 
 def seed(url: str, n: int) -> None:
     engine = create_db_engine(url)
-    now = datetime(2027, 3, 1, tzinfo=UTC)
     with engine.begin() as conn:
         conn.execute(insert(Organisation), [dict(id=1, code="bench", name="ベンチ省",
                                                  kind="ministry", created_at=START)])

@@ -20,7 +20,7 @@ import shutil
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -37,7 +37,7 @@ from procurement.db.migrations import alembic_config, upgrade_to_head  # noqa: E
 def build_v1(path: Path, n: int) -> None:
     """A SQLite file at revision 0001 with n cases (tables reflected: the 0001 schema)."""
     engine = create_db_engine(f"sqlite:///{path}", migrate=False)
-    now = datetime(2026, 7, 1, tzinfo=timezone.utc).replace(tzinfo=None)
+    now = datetime(2026, 7, 1, tzinfo=UTC).replace(tzinfo=None)
     with engine.begin() as conn:
         command.upgrade(alembic_config(conn), "0001")
     meta = sa.MetaData()

@@ -24,18 +24,18 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import insert  # noqa: E402
 
-from procurement.sharing import reassess
 from procurement.db import create_db_engine  # noqa: E402
 from procurement.db.models import Answer, Case  # noqa: E402
 from procurement.packs import PackRegistry  # noqa: E402
 from procurement.services import Services, answers_hash  # noqa: E402
+from procurement.sharing import reassess
 
 
 def seed(svc: Services, n_cases: int, rng: random.Random) -> None:
@@ -51,7 +51,7 @@ def seed(svc: Services, n_cases: int, rng: random.Random) -> None:
     v1 = svc.registry.resolve("jp-national@1")
     from procurement.packs import classify
 
-    now = datetime(2026, 5, 1, tzinfo=timezone.utc)
+    now = datetime(2026, 5, 1, tzinfo=UTC)
     cases, answers = [], []
     for case_id in range(1, n_cases + 1):
         given = {"SC-1": "yes", "SC-2": "no"} if rng.random() < 0.9 else {}

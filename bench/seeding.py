@@ -8,7 +8,7 @@ measured, so this generates plausible events and writes them with `procurement.a
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -23,7 +23,7 @@ def seed_chain(
     chain: str,
     count: int,
     *,
-    start: datetime = datetime(2026, 4, 1, 0, 0, tzinfo=timezone.utc),
+    start: datetime = datetime(2026, 4, 1, 0, 0, tzinfo=UTC),
     step: timedelta = timedelta(seconds=37),
     payload: Callable[[int], dict[str, Any]] | None = None,
     batch: int = 5000,

@@ -8,7 +8,7 @@ UTC+9 offset (no tz database needed).
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 
 #: Japan Standard Time, UTC+9 all year round.
 JST = timezone(timedelta(hours=9), "JST")
@@ -25,7 +25,7 @@ _LABEL_EN = re.compile(r"^\s*(?:FY\s*)?(\d{4})\s*(?:年度)?\s*$", re.IGNORECASE
 def to_jst(moment: datetime) -> datetime:
     """`moment` as an aware JST datetime. A naive value is taken as UTC (how it is stored)."""
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(JST)
 
 
@@ -77,7 +77,7 @@ def fiscal_year_dates(year: int) -> tuple[date, date]:
 
 def jst_day_start_utc(day: date) -> datetime:
     """The UTC instant at which a JST calendar day begins (for period filters on UTC columns)."""
-    return datetime.combine(day, time.min, tzinfo=JST).astimezone(timezone.utc)
+    return datetime.combine(day, time.min, tzinfo=JST).astimezone(UTC)
 
 
 def jst_period_utc(first: date | None, last: date | None) -> tuple[datetime | None, datetime | None]:

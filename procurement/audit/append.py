@@ -16,7 +16,7 @@ import hashlib
 import struct
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -25,10 +25,8 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from procurement.errors import InputError
-
 from procurement.audit.chain import GENESIS_HASH, EventRecord, canonical_json, format_timestamp
-
+from procurement.errors import InputError
 
 _LOCK_STMT = text("SELECT pg_advisory_xact_lock(:k)")
 #: `session.info` key of the chain heads known to the session's current transaction.
@@ -58,7 +56,7 @@ def _head_statement():
 
 def chain_lock_key(chain: str) -> int:
     """The PostgreSQL advisory-lock key of a chain: the first 8 bytes of sha256, signed."""
-    digest = hashlib.sha256(f"procurement.audit:{chain}".encode("utf-8")).digest()
+    digest = hashlib.sha256(f"procurement.audit:{chain}".encode()).digest()
     return struct.unpack(">q", digest[:8])[0]
 
 
@@ -90,7 +88,7 @@ def append_event(
     chain stays locked for other writers until then, so keep the rest of the transaction short.
     """
     return append_events(session, chain, [NewEvent(
-        occurred_at=occurred_at or datetime.now(timezone.utc), actor=actor,
+        occurred_at=occurred_at or datetime.now(UTC), actor=actor,
         event_type=event_type, case_id=case_id, payload=payload)])[-1]
 
 
@@ -163,7 +161,7 @@ def _checked(chain: str, event: NewEvent) -> tuple[datetime, str]:
             chain=chain, value=repr(event.occurred_at),
         )
     # The stored value must be exactly the hashed one: both databases keep microseconds.
-    return event.occurred_at.astimezone(timezone.utc), payload_text
+    return event.occurred_at.astimezone(UTC), payload_text
 
 
 def append_bulk(engine: Engine, chain: str, events: Iterable[NewEvent], *,
@@ -194,7 +192,7 @@ def append_bulk(engine: Engine, chain: str, events: Iterable[NewEvent], *,
         if event.occurred_at.tzinfo is None:
             raise InputError(f"occurred_at {event.occurred_at!r} is naive", chain=chain)
         seq += 1
-        when = event.occurred_at.astimezone(timezone.utc)
+        when = event.occurred_at.astimezone(UTC)
         record = EventRecord(
             chain=chain, seq=seq, occurred_at=format_timestamp(when), actor=event.actor,
             event_type=event.event_type, case_id=event.case_id,

@@ -11,10 +11,9 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
-
 
 from procurement.errors import InputError
 
@@ -48,8 +47,8 @@ def format_timestamp(value: datetime | str) -> str:
     if not isinstance(value, datetime):
         raise InputError(f"occurred_at {value!r} is not a timestamp", value=repr(value))
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _json_default(value: Any) -> Any:
@@ -166,4 +165,4 @@ class EventRecord:
 
 def compute_hash(prev_hash: str, canonical: str) -> str:
     """sha256, lowercase hex, over `prev_hash`, a newline, and the canonical form (UTF-8)."""
-    return hashlib.sha256(f"{prev_hash}\n{canonical}".encode("utf-8")).hexdigest()
+    return hashlib.sha256(f"{prev_hash}\n{canonical}".encode()).hexdigest()

@@ -15,13 +15,16 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
+from procurement.audit.chain import (
+    CONTENT_CHANGED,
+    EVENT_MISSING,
+    GENESIS_HASH,
+    INSERTED,
+    ORDER_BROKEN,
+    EventRecord,
+)
 from procurement.db.reading import read_connection, stream
 from procurement.errors import InputError
-
-from procurement.audit.chain import (
-    CONTENT_CHANGED, EVENT_MISSING, GENESIS_HASH, INSERTED, ORDER_BROKEN, EventRecord,
-)
-
 
 #: How far the diagnosis looks around the first bad event (bounds its cost on a huge chain).
 _DIAGNOSIS_WINDOW = 1000

@@ -27,7 +27,12 @@ from typing import IO, Any
 from procurement import fiscal
 from procurement.exports.labels import jp_date, jp_datetime
 from procurement.exports.sheets import (
-    Form, PageText, grid_spans, natural_width, open_workbook, write_text,
+    Form,
+    PageText,
+    grid_spans,
+    natural_width,
+    open_workbook,
+    write_text,
 )
 from procurement.files import PREFIX, atomic_output, scratch_dir
 from procurement.vocabulary import word

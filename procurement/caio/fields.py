@@ -7,7 +7,7 @@ dates; "future" means after today in JST.
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -68,7 +68,7 @@ def parse_moment(value: Any, name: str, now: datetime, not_before: date) -> date
     if value.tzinfo is None:
         raise InputError(f"{name} {value.isoformat()} has no time zone (give +09:00 for JST)",
                          field=name, value=value.isoformat())
-    value = value.astimezone(timezone.utc)
+    value = value.astimezone(UTC)
     if value > now:
         raise InputError(f"{name} {value.isoformat()} is in the future", field=name,
                          value=value.isoformat())

@@ -17,12 +17,12 @@ from sqlalchemy import select
 
 from procurement.caio.fields import (
     NAMED_USER_NEEDED,
+    field_text,
+    jst_today,
     parse_day,
     parse_moment,
     readable_case,
     status_required,
-    field_text,
-    jst_today,
     user_names,
 )
 from procurement.db.models import Case, Incident

@@ -24,11 +24,11 @@ from sqlalchemy.orm import Session
 from procurement import fiscal
 from procurement.caio.fields import (
     NAMED_USER_NEEDED,
+    field_text,
+    jst_today,
     parse_day,
     readable_case,
     status_required,
-    field_text,
-    jst_today,
     user_names,
 )
 from procurement.db.models import Case, Operation

@@ -25,7 +25,7 @@ import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -750,4 +750,4 @@ class PortfolioService(ServiceCore):
 
 def _aware(moment: datetime) -> datetime:
     # Column-level selects go through the UTCDateTime type too; this only guards a naive value.
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

@@ -8,8 +8,7 @@ SQLite and PostgreSQL.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
-from typing import Optional
+from datetime import UTC, date, datetime
 
 from sqlalchemy import (
     Boolean,
@@ -58,7 +57,7 @@ class UTCDateTime(TypeDecorator):
             return None
         if value.tzinfo is None:
             raise ValueError(f"naive datetime {value!r}: timestamps must be timezone-aware UTC")
-        value = value.astimezone(timezone.utc)
+        value = value.astimezone(UTC)
         if dialect.name == "sqlite":
             return value.replace(tzinfo=None)
         return value
@@ -67,8 +66,8 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         if value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
 
 
 class Base(DeclarativeBase):
@@ -89,7 +88,7 @@ class Organisation(Base):
     kind: Mapped[str] = mapped_column(String(20))  # 'ministry' | 'municipality'
     # An explicit pack choice ('city-strict@1', 'jp-national@2.0.0'); NULL = the national
     # edition in force on the case date.
-    pack_ref: Mapped[Optional[str]] = mapped_column(String(120))
+    pack_ref: Mapped[str | None] = mapped_column(String(120))
     created_at: Mapped[datetime]
 
 
@@ -103,14 +102,14 @@ class User(Base):
     username: Mapped[str] = mapped_column(String(100), unique=True)
     display_name: Mapped[str] = mapped_column(String(200))
     # Optional: where notifications go; single sign-on may map its e-mail claim to it.
-    email: Mapped[Optional[str]] = mapped_column(String(254), index=True)
+    email: Mapped[str | None] = mapped_column(String(254), index=True)
     password_hash: Mapped[str] = mapped_column(String(300))
     roles: Mapped[str] = mapped_column(String(200))  # comma-separated, sorted
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     # The latest sign-in lock of this account from any client (shown to administrators, lifted
     # by `unlock_user`); the back-off itself is kept per client in `sign_in_attempts`.
-    locked_until: Mapped[Optional[datetime]]
-    last_login_at: Mapped[Optional[datetime]]
+    locked_until: Mapped[datetime | None]
+    last_login_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
 
 
@@ -131,17 +130,17 @@ class Case(Base):
     pack_id: Mapped[str] = mapped_column(String(100))
     pack_version: Mapped[str] = mapped_column(String(40))
     pack_fingerprint: Mapped[str] = mapped_column(String(64))
-    level: Mapped[Optional[str]] = mapped_column(String(40))
+    level: Mapped[str | None] = mapped_column(String(40))
     is_complete: Mapped[bool] = mapped_column(Boolean, default=False)
     has_blocking: Mapped[bool] = mapped_column(Boolean, default=False)
     answers_hash: Mapped[str] = mapped_column(String(64))
     version: Mapped[int] = mapped_column(Integer, default=1)  # optimistic lock counter
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
-    submitted_at: Mapped[Optional[datetime]]
-    approved_at: Mapped[Optional[datetime]]
-    approval_voided_at: Mapped[Optional[datetime]]
-    approval_voided_reason: Mapped[Optional[str]] = mapped_column(Text)
+    submitted_at: Mapped[datetime | None]
+    approved_at: Mapped[datetime | None]
+    approval_voided_at: Mapped[datetime | None]
+    approval_voided_reason: Mapped[str | None] = mapped_column(Text)
 
     # Every UPDATE of a case says `WHERE version = <the version read>`, so two writers working from
     # the same copy cannot both succeed, on PostgreSQL's READ COMMITTED as on SQLite. The writer
@@ -213,7 +212,7 @@ class Decision(Base):
     kind: Mapped[str] = mapped_column(String(30))
     actor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     comment: Mapped[str] = mapped_column(Text, default="")
-    level: Mapped[Optional[str]] = mapped_column(String(40))
+    level: Mapped[str | None] = mapped_column(String(40))
     pack_id: Mapped[str] = mapped_column(String(100))
     pack_version: Mapped[str] = mapped_column(String(40))
     pack_fingerprint: Mapped[str] = mapped_column(String(64))
@@ -236,7 +235,7 @@ class AuditEvent(Base):
     occurred_at: Mapped[datetime]
     actor: Mapped[str] = mapped_column(String(100))
     event_type: Mapped[str] = mapped_column(String(60))
-    case_id: Mapped[Optional[int]] = mapped_column(Integer, index=True)
+    case_id: Mapped[int | None] = mapped_column(Integer, index=True)
     payload: Mapped[str] = mapped_column(Text)  # JSON text
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
@@ -258,10 +257,10 @@ class InstalledPack(Base):
     bundle: Mapped[bytes] = mapped_column(LargeBinary)
     # The organisation that installed it; the first one to install a pack id owns the id (NULL:
     # the installation itself, e.g. the command line without --org).
-    owner_org: Mapped[Optional[str]] = mapped_column(String(64))
+    owner_org: Mapped[str | None] = mapped_column(String(64))
     # The exact parent (`id@x.y.z#fingerprint`) the pack was resolved against when installed:
     # it keeps resolving to that parent whatever versions are added later.
-    parent_ref: Mapped[Optional[str]] = mapped_column(String(200))
+    parent_ref: Mapped[str | None] = mapped_column(String(200))
 
 
 class InstallationState(Base):
@@ -270,8 +269,8 @@ class InstallationState(Base):
     __tablename__ = "installation_state"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)  # always 1
-    setup_token_hash: Mapped[Optional[str]] = mapped_column(String(64))
-    setup_token_created_at: Mapped[Optional[datetime]]
+    setup_token_hash: Mapped[str | None] = mapped_column(String(64))
+    setup_token_created_at: Mapped[datetime | None]
 
 
 class SignInAttempt(Base):
@@ -286,7 +285,7 @@ class SignInAttempt(Base):
     username: Mapped[str] = mapped_column(String(100))
     client: Mapped[str] = mapped_column(String(100))
     failures: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[Optional[datetime]]
+    locked_until: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(index=True)
 
 
@@ -302,15 +301,15 @@ class WebSession(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    token_hash: Mapped[Optional[str]] = mapped_column(String(64), unique=True)
-    ticket_hash: Mapped[Optional[str]] = mapped_column(String(64), unique=True)
-    ticket_expires_at: Mapped[Optional[datetime]]
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    ticket_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    ticket_expires_at: Mapped[datetime | None]
     via: Mapped[str] = mapped_column(String(20))  # 'password' | 'sso'
     client: Mapped[str] = mapped_column(String(100), default="")
     created_at: Mapped[datetime]
     last_seen_at: Mapped[datetime]
-    revoked_at: Mapped[Optional[datetime]]
-    revoked_reason: Mapped[Optional[str]] = mapped_column(String(40))
+    revoked_at: Mapped[datetime | None]
+    revoked_reason: Mapped[str | None] = mapped_column(String(40))
 
 
 class Operation(Base):
@@ -322,14 +321,14 @@ class Operation(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), unique=True)
     # The case's organisation (filled from the case when left unset: `fill_org_id`).
     org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
-    started_on: Mapped[Optional[date]]
+    started_on: Mapped[date | None]
     vendor: Mapped[str] = mapped_column(String(200), default="")
     model_name: Mapped[str] = mapped_column(String(200), default="")
     model_version: Mapped[str] = mapped_column(String(100), default="")
     ismap_listing: Mapped[str] = mapped_column(String(200), default="")
-    review_interval_months: Mapped[Optional[int]] = mapped_column(Integer)
-    last_reviewed_on: Mapped[Optional[date]]
-    ended_on: Mapped[Optional[date]]
+    review_interval_months: Mapped[int | None] = mapped_column(Integer)
+    last_reviewed_on: Mapped[date | None]
+    ended_on: Mapped[date | None]
     end_evidence: Mapped[str] = mapped_column(Text, default="")
     updated_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     updated_at: Mapped[datetime]
@@ -348,8 +347,8 @@ class Incident(Base):
     severity: Mapped[str] = mapped_column(String(20))
     description: Mapped[str] = mapped_column(Text)
     actions_taken: Mapped[str] = mapped_column(Text, default="")
-    reported_to_caio_at: Mapped[Optional[datetime]]
-    reported_onward_at: Mapped[Optional[datetime]]
+    reported_to_caio_at: Mapped[datetime | None]
+    reported_onward_at: Mapped[datetime | None]
     status: Mapped[str] = mapped_column(String(20))
     created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime]
@@ -400,22 +399,22 @@ class Notification(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     # case_submitted | case_returned | case_approved | review_due
     kind: Mapped[str] = mapped_column(String(40))
-    org_code: Mapped[Optional[str]] = mapped_column(String(64))
-    case_id: Mapped[Optional[int]] = mapped_column(ForeignKey("cases.id"), index=True)
+    org_code: Mapped[str | None] = mapped_column(String(64))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
     recipient: Mapped[str] = mapped_column(String(254))
-    recipient_user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    recipient_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     subject: Mapped[str] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(Text)
     # Set for messages that must be queued once only (a review reminder per due date and user).
-    dedupe_key: Mapped[Optional[str]] = mapped_column(String(200), unique=True)
+    dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     status: Mapped[str] = mapped_column(String(20), index=True)  # queued|sending|sent|failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(index=True)
-    claimed_at: Mapped[Optional[datetime]]
-    claim_token: Mapped[Optional[str]] = mapped_column(String(64))
+    claimed_at: Mapped[datetime | None]
+    claim_token: Mapped[str | None] = mapped_column(String(64))
     last_error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime]
-    sent_at: Mapped[Optional[datetime]]
+    sent_at: Mapped[datetime | None]
 
 
 #: The records keyed by case that also carry their case's organisation (migration 0006), so that

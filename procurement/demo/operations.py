@@ -9,7 +9,7 @@ Idempotent: a case already in operation is left alone.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from procurement.services import Services
 
@@ -22,10 +22,10 @@ class _SetClock:
     """A clock the seeding sets before each step (each reading moves one second on)."""
 
     def __init__(self) -> None:
-        self.now = datetime(2026, 8, 20, 1, 0, tzinfo=timezone.utc)
+        self.now = datetime(2026, 8, 20, 1, 0, tzinfo=UTC)
 
     def at(self, *args: int) -> None:
-        self.now = datetime(*args, tzinfo=timezone.utc)
+        self.now = datetime(*args, tzinfo=UTC)
 
     def __call__(self) -> datetime:
         self.now += timedelta(seconds=1)
@@ -63,7 +63,7 @@ def seed_demo_operations(svc: Services) -> int:
         clock.at(2026, 8, 25, 6, 0)
         first = demo.create_incident(planner, faq.id, occurred_on=date(2026, 8, 25), severity="high",
             description="廃止済みの手続を現行の手続として案内する回答が確認された",
-            reported_to_caio_at=datetime(2026, 8, 25, 5, 30, tzinfo=timezone.utc))
+            reported_to_caio_at=datetime(2026, 8, 25, 5, 30, tzinfo=UTC))
         clock.at(2026, 8, 28, 1, 0)
         demo.close_incident(reviewer, first.id, first.version,
             actions_taken="参照データを更新し、廃止手続に関する問合せは職員へ引き継ぐ設定とした",
@@ -72,6 +72,6 @@ def seed_demo_operations(svc: Services) -> int:
         demo.create_incident(planner, faq.id, occurred_on=date(2026, 9, 10), severity="medium",
             description="回答に個人名（職員名）が含まれる事例が1件あった",
             actions_taken="出力フィルタの設定を確認中",
-            reported_to_caio_at=datetime(2026, 9, 10, 2, 0, tzinfo=timezone.utc))
+            reported_to_caio_at=datetime(2026, 9, 10, 2, 0, tzinfo=UTC))
         started += 1
     return started

@@ -14,15 +14,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 
 from procurement import fiscal
+from procurement.db.models import Organisation
 from procurement.records import readiness
 from procurement.records.policy import SETTLED_CHECKLIST_STATUSES
-from procurement.db.models import Organisation
 from procurement.services import Actor, CaseView, Services
 
 #: Every demo account has this password (documented in docs/operations.md; demo only).
@@ -74,9 +74,9 @@ HIGH_SAAS = {**HIGH, "SC-4": "contracted_saas"}
 OUT_OF_SCOPE = {"SC-1": "no"}
 BLOCKED = {**LOW, "SC-4": "terms_of_service", "HR-3": "conf2_input"}
 INCOMPLETE = {**_IN_SCOPE, "SC-3": "fy2026_or_later", "HR-1": "staff_wide"}
-EDITION_1_DATE = datetime(2026, 4, 8, 1, 0, tzinfo=timezone.utc)
-EDITION_2_DATE = datetime(2026, 7, 1, 1, 0, tzinfo=timezone.utc)
-CITY_DATE = datetime(2026, 8, 3, 1, 0, tzinfo=timezone.utc)
+EDITION_1_DATE = datetime(2026, 4, 8, 1, 0, tzinfo=UTC)
+EDITION_2_DATE = datetime(2026, 7, 1, 1, 0, tzinfo=UTC)
+CITY_DATE = datetime(2026, 8, 3, 1, 0, tzinfo=UTC)
 
 BOARD_REPORT = {
     "project_details": "住民向け問い合わせ対応チャットボットの導入(生成AIによる回答案の自動生成)",

@@ -21,7 +21,11 @@ from procurement.exports.auditsheet import read_audit_sheet, verify_workbook
 from procurement.exports.case import build_case_workbook
 from procurement.exports.csvfiles import CSV_KINDS, write_answers_csv, write_audit_csv
 from procurement.exports.organisation import (
-    AUDIT, CASES, ExportFilters, ExportResult, build_organisation_workbook,
+    AUDIT,
+    CASES,
+    ExportFilters,
+    ExportResult,
+    build_organisation_workbook,
 )
 
 __all__ = [

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import os
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,13 +29,26 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from procurement.db.models import (
-    BOARD_REPORT_FIELDS, Answer, BoardReport, Case, ChecklistResult, Decision, Organisation,
+    BOARD_REPORT_FIELDS,
+    Answer,
+    BoardReport,
+    Case,
+    ChecklistResult,
+    Decision,
+    Organisation,
     User,
 )
 from procurement.db.reading import read_connection
 from procurement.errors import InputError, NotFoundError, ProcurementError
 from procurement.exports.labels import (
-    PackTexts, answer_text, decode_answer, format_source, ja, ja_word, jp_date, pack_title,
+    PackTexts,
+    answer_text,
+    decode_answer,
+    format_source,
+    ja,
+    ja_word,
+    jp_date,
+    pack_title,
 )
 from procurement.exports.sheets import Form, PageText, Styles, open_workbook
 from procurement.files import atomic_output
@@ -75,7 +88,7 @@ def build_case_workbook(
     a case outside them is reported as not found, like one that does not exist.
     """
     out = Path(out)
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     with atomic_output(out) as tmp:
         with read_connection(engine, snapshot=True) as conn:
             data = _load(conn, case_id, org_codes)
@@ -376,7 +389,7 @@ def _write_history(book, s: Styles, page: PageText, data: dict[str, Any], names:
 def _aware(value: datetime | None) -> datetime | None:
     if value is None or value.tzinfo is not None:
         return value
-    return value.replace(tzinfo=timezone.utc)
+    return value.replace(tzinfo=UTC)
 
 
 def _day(value: datetime | None):

@@ -22,19 +22,27 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from procurement.audit import format_timestamp
+from procurement.db.models import Answer, AuditEvent, Case, User
+from procurement.db.reading import read_connection, stream
 from procurement.exports.cells import csv_text
 from procurement.exports.labels import PackTexts, answer_text, decode_answer, ja
 from procurement.exports.organisation import (
-    ANSWER_COLUMNS, AUDIT_COLUMNS, ExportFilters, Selection, _fy, _utc,
+    ANSWER_COLUMNS,
+    AUDIT_COLUMNS,
+    ExportFilters,
+    Selection,
+    _fy,
+    _utc,
 )
-from procurement.db.reading import read_connection, stream
 from procurement.files import atomic_output
 from procurement.fiscal import to_jst_naive
-from procurement.db.models import Answer, AuditEvent, Case, User
 
 #: `--csv` kinds and what they hold.
 CSV_KINDS = ("audit", "answers")
 
+
+#: No filter: every case of the organisation (an immutable default).
+ALL_CASES = ExportFilters()
 
 def _cell(value: Any) -> Any:
     if value is None:
@@ -65,7 +73,7 @@ def _write_csv(out: str | os.PathLike[str], header: Sequence[str],
 
 
 def write_audit_csv(engine: Engine, out: str | os.PathLike[str], *,
-                    filters: ExportFilters = ExportFilters()) -> int:
+                    filters: ExportFilters = ALL_CASES) -> int:
     """The audit log (every column, plus JST time and 年度) as CSV; returns the row count."""
     header = [c.en for c in AUDIT_COLUMNS if c.en != "payload_parts"]
 
@@ -88,7 +96,7 @@ def write_audit_csv(engine: Engine, out: str | os.PathLike[str], *,
 
 
 def write_answers_csv(engine: Engine, out: str | os.PathLike[str], *,
-                      filters: ExportFilters = ExportFilters(), registry: Any | None = None) -> int:
+                      filters: ExportFilters = ALL_CASES, registry: Any | None = None) -> int:
     """The current answers of the selected cases, long form, as CSV; returns the row count."""
     header = [c.en for c in ANSWER_COLUMNS]
     texts = PackTexts(registry)

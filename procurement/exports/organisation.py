@@ -36,7 +36,7 @@ import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -45,21 +45,35 @@ from sqlalchemy.engine import Engine
 
 import procurement
 from procurement.audit import ChainReport, EventRecord, format_timestamp, verify_chain
+from procurement.db.models import (
+    Answer,
+    AuditEvent,
+    Case,
+    ChecklistResult,
+    Decision,
+    Incident,
+    Organisation,
+    User,
+)
+from procurement.db.reading import read_connection, stream
 from procurement.errors import InputError, NotFoundError
 from procurement.exports.cells import EXCEL_CELL_LIMIT, FORMULA_STARTS, clean_text, split_utf16
 from procurement.exports.labels import (
-    PackTexts, answer_text, decode_answer, en, format_source, ja, ja_word, jp_date, pack_title,
+    PackTexts,
+    answer_text,
+    decode_answer,
+    en,
+    format_source,
+    ja,
+    ja_word,
+    jp_date,
+    pack_title,
 )
 from procurement.exports.printing import lines_needed, max_lines, row_height
 from procurement.exports.sheets import Column, Form, PageText, Table, open_workbook
-from procurement.db.reading import read_connection, stream
 from procurement.files import atomic_output
-from procurement.records.policy import CASE_STATUSES
 from procurement.fiscal import fiscal_year, fiscal_year_label, jst_period_utc
-from procurement.db.models import (
-    Answer, AuditEvent, Case, ChecklistResult, Decision, Incident, Organisation,
-    User,
-)
+from procurement.records.policy import CASE_STATUSES
 from procurement.vocabulary import decision_note, describe_void_reason
 
 #: Sheet names (Excel allows 31 characters; these are the names auditors will see and tests use).
@@ -289,7 +303,7 @@ def build_organisation_workbook(
     `progress(done, total, sheet)` is called every few thousand rows.
     """
     out = Path(out)
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     with atomic_output(out) as tmp:
         with read_connection(engine, snapshot=True) as conn:
             result = _OrganisationExport(conn, tmp, filters, registry, generated_by, progress,
@@ -638,7 +652,7 @@ class _OrganisationExport:
         for e in stream(self.conn, stmt):
             (event_id, chain, seq, occurred_at, actor_stored, event_type_stored, case_id,
              payload, prev_hash, digest) = e
-            if occurred_at.tzinfo is timezone.utc:  # as the model returns it: skip conversions
+            if occurred_at.tzinfo is UTC:  # as the model returns it: skip conversions
                 occurred = occurred_at.strftime(_HASHED_TIME)
             else:
                 occurred_at = _utc(occurred_at)
@@ -828,7 +842,7 @@ def _utc(value: datetime | None) -> datetime | None:
     """Stored timestamps are UTC; the model marks them aware, raw SQLite rows may not be."""
     if value is None or value.tzinfo is not None:
         return value
-    return value.replace(tzinfo=timezone.utc)
+    return value.replace(tzinfo=UTC)
 
 
 _FY_BY_DAY: dict[int, str] = {}

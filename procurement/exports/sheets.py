@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -37,10 +37,14 @@ import xlsxwriter
 from procurement.exports.cells import FORMULA_STARTS, clean_text, strip_illegal
 from procurement.exports.labels import DATE_FORMAT_JA, DATETIME_FORMAT_JA, TIMESTAMP_FORMAT_JA
 from procurement.exports.printing import (
-    FONT_PT, lines_needed, row_height, split_to_rows, text_units,
+    FONT_PT,
+    lines_needed,
+    row_height,
+    split_to_rows,
+    text_units,
 )
-from procurement.fiscal import to_jst_naive
 from procurement.files import scratch_dir
+from procurement.fiscal import to_jst_naive
 
 #: A font that renders Japanese in Excel on Windows and macOS (and is mapped by LibreOffice).
 FONT_NAME = "游ゴシック"
@@ -79,7 +83,7 @@ def excel_serial_jst(moment: datetime) -> float:
     audit sheet writes one per event.
     """
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return (moment.timestamp() + _JST_OFFSET_S) / 86400 + _UNIX_EPOCH_SERIAL
 
 

@@ -27,7 +27,6 @@ from procurement.errors import (
 )
 from procurement.records import checks, policy
 from procurement.records.core import ServiceCore
-from procurement.records.sessions import revoke_user_sessions, token_hash
 from procurement.records.organisations import exact_pack_ref, new_org, org_by_code, org_payload
 from procurement.records.security import (
     MIN_PASSWORD_LENGTH,
@@ -35,6 +34,7 @@ from procurement.records.security import (
     hash_password,
     verify_password,
 )
+from procurement.records.sessions import revoke_user_sessions, token_hash
 from procurement.records.views import Actor, UserView, actor_of, user_view
 
 #: Failed sign-ins in a row from one client that lock that client out of the account, and for

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -28,8 +28,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from procurement import audit
-from procurement.db.models import Case, Decision, Organisation, User
 from procurement.db.errors import database_errors
+from procurement.db.models import Case, Decision, Organisation, User
 from procurement.db.reading import read_session
 from procurement.errors import ConflictError, NotFoundError, PermissionDeniedError
 from procurement.packs import PackRegistry
@@ -40,7 +40,7 @@ from procurement.vocabulary import VoidReason
 
 def utc_now() -> datetime:
     """The default clock: now, timezone-aware UTC."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class UnitOfWork:
@@ -169,7 +169,7 @@ class ServiceCore:
         now = self.clock()
         if now.tzinfo is None:
             raise ValueError(f"the clock returned a naive datetime {now!r}")
-        return now.astimezone(timezone.utc)
+        return now.astimezone(UTC)
 
     @contextmanager
     def read(self, *, snapshot: bool = False) -> Iterator[Session]:

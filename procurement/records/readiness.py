@@ -16,8 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from procurement.errors import NotFoundError
 from procurement.db.models import BOARD_REPORT_FIELDS
+from procurement.errors import NotFoundError
 from procurement.records import policy
 
 #: Checklist statuses that settle a required item (`not_applicable` needs a reason as evidence).

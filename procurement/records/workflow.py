@@ -28,7 +28,6 @@ from procurement.records.consultations import missing_steps
 from procurement.records.core import ServiceCore
 from procurement.records.views import Actor, CaseView, case_view
 
-
 #: Events that change what an approval covers (answers, checklist, board report). A reviewer's
 #: own records (comments, a recorded consultation) are not among them.
 CONTENT_EVENTS = ("case.created", "case.answers_saved", "case.checklist_set",

@@ -26,8 +26,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from procurement.sharing import bundles
-from procurement.sharing.bundles import Bundle, BundleError
+from procurement.db.models import InstalledPack
 from procurement.errors import (
     ConflictError,
     InputError,
@@ -35,10 +34,11 @@ from procurement.errors import (
     PermissionDeniedError,
     ProcurementError,
 )
-from procurement.db.models import InstalledPack
 from procurement.records import policy
 from procurement.records.core import ServiceCore
 from procurement.records.views import Actor
+from procurement.sharing import bundles
+from procurement.sharing.bundles import Bundle, BundleError
 
 #: The national guideline's pack id: its editions apply to every organisation by date.
 NATIONAL_PACK_ID = "jp-national"

@@ -17,13 +17,13 @@ from typing import Any
 
 from sqlalchemy import select
 
+from procurement.db.models import Answer, Case, Organisation
 from procurement.errors import (
     InputError,
     NotFoundError,
     PermissionDeniedError,
     ProcurementError,
 )
-from procurement.db.models import Answer, Case, Organisation
 from procurement.packs import classify
 from procurement.records import policy
 from procurement.records.core import ServiceCore

@@ -8,7 +8,7 @@ language from the case's pack. User-typed text goes through `widgets.plain` or a
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
@@ -19,7 +19,6 @@ from procurement.services import BOARD_REPORT_FIELDS
 from procurement.ui import widgets
 from procurement.ui.state import current_actor, event_title, get_services, lang, pick, plain, t, word
 from procurement.vocabulary import decision_note
-
 
 #: How long a tab keeps the names of its organisation's people before reading them again.
 NAMES_TTL_SECONDS = 60.0
@@ -242,7 +241,7 @@ def render_print(pack, case, printed_by: str = "") -> None:
     hides the app around it): what it is, the result and why, every answer, every checklist,
     the report and the decisions. Tables are static, so nothing is cut off on paper."""
     render_header(pack, case)
-    st.caption(t("print.printed", time=widgets.when(datetime.now(timezone.utc)),
+    st.caption(t("print.printed", time=widgets.when(datetime.now(UTC)),
                  who=plain(printed_by or "-")))
     result = case.classification
     if result is None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import re
 import string
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -73,7 +73,7 @@ def _resolve_words(lang: str, template: str, where: str) -> str:
     return WORD_REFERENCE.sub(replace, template)
 
 
-@lru_cache(maxsize=None)
+@cache
 def catalog(lang: str) -> dict[str, str]:
     """The merged catalog of `lang`, loaded once per process."""
     return load_catalog(lang)

@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 import streamlit as st
@@ -182,7 +182,7 @@ def format_jst(value: datetime | date | None, with_time: bool = True) -> str:
         return value.isoformat()
     if value.tzinfo is None:
         # Stored timestamps are UTC; a naive one can only be UTC that lost its zone.
-        value = value.replace(tzinfo=timezone.utc)
+        value = value.replace(tzinfo=UTC)
     local = value.astimezone(JST)
     return local.strftime("%Y-%m-%d %H:%M JST") if with_time else local.strftime("%Y-%m-%d")
 

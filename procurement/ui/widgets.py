@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 import streamlit as st
@@ -38,7 +38,7 @@ def when(value: datetime | date | None, with_time: bool = True) -> str:
     if value is None:
         return "-"
     if isinstance(value, datetime):
-        local = to_jst(value if value.tzinfo else value.replace(tzinfo=timezone.utc))
+        local = to_jst(value if value.tzinfo else value.replace(tzinfo=UTC))
         day, clock = local.date(), local.strftime("%H:%M")
     else:
         day, clock = value, ""

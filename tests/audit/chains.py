@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
 
 from procurement.audit import append_event
 from procurement.db import make_session_factory
 
-T0 = datetime(2026, 6, 12, 0, 30, tzinfo=timezone.utc)
+T0 = datetime(2026, 6, 12, 0, 30, tzinfo=UTC)
 
 
 def build_chains(engine, n: int = 8) -> None:

@@ -13,19 +13,19 @@ approval voided by a checklist change); withdrawn コード生成. On top of tha
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import openpyxl
 import pandas as pd
 import pytest
 
+from procurement.caio.portfolio import compute_portfolio
 from procurement.demo import PURPOSES
 from procurement.demo.operations import seed_demo_operations
-from procurement.caio.portfolio import compute_portfolio
 from procurement.services import Services
 from procurement.vocabulary import VoidReason, read_void_reason
 
-UTC = timezone.utc
+UTC = UTC
 NOW = datetime(2026, 11, 22, 1, 0, tzinfo=UTC)  # 2026-11-22 10:00 JST
 
 

@@ -3,14 +3,14 @@ roles and organisations, optimistic versions, and the audit events each change l
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from procurement.audit import verify_rows
+from procurement.db.models import AuditEvent
 from procurement.errors import (
     ConflictError,
     InputError,
@@ -18,7 +18,6 @@ from procurement.errors import (
     PermissionDeniedError,
     WorkflowError,
 )
-from procurement.db.models import AuditEvent
 from procurement.vocabulary import VoidReason
 from tests.fixtures.services import approve_recorded, submit_filled
 
@@ -118,7 +117,7 @@ def test_stale_case_version_is_a_conflict(services, planner, reviewer, running_c
 
 def test_review_cannot_go_back_before_the_last_one(services, planner, service_clock,
                                                    running_case):
-    service_clock.now = datetime(2026, 9, 1, tzinfo=timezone.utc)
+    service_clock.now = datetime(2026, 9, 1, tzinfo=UTC)
     op = services.record_review(planner, running_case.case_id,
                                  running_case.case_version, reviewed_on=date(2026, 8, 20))
     with pytest.raises(InputError, match="before the last review"):
@@ -162,7 +161,7 @@ def test_incident_lifecycle_with_audit_events(services, planner, reviewer, audit
                                               service_clock, running_case):
     svc = services
     case_id = running_case.case_id
-    service_clock.now = datetime(2026, 7, 10, 3, 0, tzinfo=timezone.utc)
+    service_clock.now = datetime(2026, 7, 10, 3, 0, tzinfo=UTC)
     inc = svc.create_incident(planner, case_id, occurred_on=date(2026, 7, 9), severity="medium",
         description="誤った手続案内を回答", reported_to_caio_at=datetime(2026, 7, 9, 18, 0, tzinfo=JST),
     )
@@ -171,7 +170,7 @@ def test_incident_lifecycle_with_audit_events(services, planner, reviewer, audit
                                     actions_taken="回答テンプレートを修正",
                                     reported_onward_at="2026-07-10T11:00:00+09:00")
     assert (inc.severity, inc.version) == ("high", 2)
-    assert inc.reported_onward_at == datetime(2026, 7, 10, 2, 0, tzinfo=timezone.utc)
+    assert inc.reported_onward_at == datetime(2026, 7, 10, 2, 0, tzinfo=UTC)
     with pytest.raises(PermissionDeniedError):
         svc.close_incident(planner, inc.id, inc.version)
     with pytest.raises(ConflictError):
@@ -262,7 +261,7 @@ def test_a_system_that_kept_running_resumes_after_reapproval(services, planner, 
     from procurement.caio.portfolio import compute_portfolio
 
     svc, case_id = services, running_case.case_id
-    service_clock.now = datetime(2026, 8, 1, tzinfo=timezone.utc)
+    service_clock.now = datetime(2026, 8, 1, tzinfo=UTC)
     op = svc.record_review(planner, case_id, running_case.case_version,
                                  reviewed_on=date(2026, 7, 20))
     view = svc.save_answers(planner, case_id, {"HR-4": "partial_review"}, op.case_version)

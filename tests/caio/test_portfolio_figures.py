@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -30,7 +30,7 @@ from procurement.caio.portfolio import (
 )
 from tests.fixtures.packs import shipped_registry
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def utc(*args) -> datetime:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import UTC, date
 from html.parser import HTMLParser
 
 import openpyxl
@@ -134,12 +134,12 @@ def test_board_report_needs_a_known_format(services, reviewer, approved_high_cas
 def test_periodic_report_keeps_hostile_text_inert(tmp_path):
     """User text in the periodic workbook: formula-like text stays quoted text, control
     characters Excel rejects are dropped, markup stays literal."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    from procurement.caio.portfolio import CaseRow, IncidentRow, OperationRow, PortfolioRows
     from procurement.caio.periodic import write_periodic_report
+    from procurement.caio.portfolio import CaseRow, IncidentRow, OperationRow, PortfolioRows
 
-    utc = timezone.utc
+    utc = UTC
     case = CaseRow(id=1, org_code="o", title="=1+1", department="@dept", status="in_operation",
                    level="high", is_complete=True, pack_id="jp-national", pack_version="2.0.0",
                    pack_fingerprint="a" * 64, created_at=datetime(2026, 4, 1, tzinfo=utc),

@@ -125,9 +125,9 @@ def seed_hostile(engine, records_registry, service_clock) -> Seeded:
 @pytest.fixture(scope="session")
 def demo_template(tmp_path_factory, records_registry) -> Path:
     """A SQLite file seeded once per session with `procurement.demo` (copied by `demo_engine`)."""
-    from procurement.records import security
     from procurement.db import create_db_engine
     from procurement.demo import seed_demo
+    from procurement.records import security
     from procurement.services import Services
 
     path = tmp_path_factory.mktemp("demo") / "demo.sqlite"

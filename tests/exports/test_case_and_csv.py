@@ -13,12 +13,15 @@ import pytest
 from sqlalchemy import select
 
 from procurement.cli import main as cli_main
+from procurement.db.models import Answer, AuditEvent, BoardReport, Case, ChecklistResult
 from procurement.errors import NotFoundError
 from procurement.exports import (
-    ExportFilters, build_case_workbook, write_answers_csv, write_audit_csv,
+    ExportFilters,
+    build_case_workbook,
+    write_answers_csv,
+    write_audit_csv,
 )
 from procurement.exports.case import DETERMINATION, HISTORY, REPORT
-from procurement.db.models import Answer, AuditEvent, BoardReport, Case, ChecklistResult
 
 
 def _high_case(engine) -> int:

@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from procurement.exports.cells import (
-    EXCEL_CELL_LIMIT, clean_text, csv_text, fit_cell, is_formula_like, split_utf16, strip_illegal,
+    EXCEL_CELL_LIMIT,
+    clean_text,
+    csv_text,
+    fit_cell,
+    is_formula_like,
+    split_utf16,
+    strip_illegal,
     utf16_len,
 )
 

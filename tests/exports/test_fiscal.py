@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
 from procurement.fiscal import (
-    fiscal_year, fiscal_year_dates, fiscal_year_label, jst_period_utc, parse_fiscal_year, to_jst,
+    fiscal_year,
+    fiscal_year_dates,
+    fiscal_year_label,
+    jst_period_utc,
+    parse_fiscal_year,
+    to_jst,
     to_jst_naive,
 )
 
@@ -21,8 +26,8 @@ def test_fiscal_year_boundaries_come_in_pairs():
 
 def test_a_moment_is_judged_by_its_jst_day():
     # 2026-03-31 15:00 UTC is already 2026-04-01 00:00 in Japan: the new fiscal year.
-    assert fiscal_year(datetime(2026, 3, 31, 14, 59, 59, tzinfo=timezone.utc)) == 2025
-    assert fiscal_year(datetime(2026, 3, 31, 15, 0, tzinfo=timezone.utc)) == 2026
+    assert fiscal_year(datetime(2026, 3, 31, 14, 59, 59, tzinfo=UTC)) == 2025
+    assert fiscal_year(datetime(2026, 3, 31, 15, 0, tzinfo=UTC)) == 2026
     # Naive datetimes are stored UTC.
     assert fiscal_year(datetime(2026, 3, 31, 15, 0)) == 2026
 
@@ -50,13 +55,13 @@ def test_parse_fiscal_year_names_bad_text(text):
 
 def test_fiscal_year_dates_and_jst_conversion():
     assert fiscal_year_dates(2026) == (date(2026, 4, 1), date(2027, 3, 31))
-    moment = datetime(2026, 3, 31, 15, 30, tzinfo=timezone.utc)
+    moment = datetime(2026, 3, 31, 15, 30, tzinfo=UTC)
     assert to_jst(moment).isoformat() == "2026-04-01T00:30:00+09:00"
     assert to_jst_naive(moment) == datetime(2026, 4, 1, 0, 30)
 
 
 def test_a_period_of_jst_days_is_a_half_open_utc_range():
     start, end = jst_period_utc(date(2026, 4, 1), date(2026, 4, 30))
-    assert start == datetime(2026, 3, 31, 15, 0, tzinfo=timezone.utc)
-    assert end == datetime(2026, 4, 30, 15, 0, tzinfo=timezone.utc)
+    assert start == datetime(2026, 3, 31, 15, 0, tzinfo=UTC)
+    assert end == datetime(2026, 4, 30, 15, 0, tzinfo=UTC)
     assert jst_period_utc(None, None) == (None, None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import zipfile
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import openpyxl
 import pandas as pd
@@ -15,15 +15,21 @@ from sqlalchemy.orm import Session
 
 from procurement.audit import verify_database
 from procurement.cli import main as cli_main
+from procurement.db.models import Answer, AuditEvent, Case, ChecklistResult, Decision
 from procurement.errors import InputError, NotFoundError
 from procurement.exports import ExportFilters, build_organisation_workbook, verify_workbook
 from procurement.exports.cells import EXCEL_CELL_LIMIT, FORMULA_STARTS, strip_illegal, utf16_len
 from procurement.exports.organisation import (
-    ANSWERS, AUDIT, AUDIT_MORE, CASES, CHECKLIST, DECISIONS, PACKS, SUMMARY,
+    ANSWERS,
+    AUDIT,
+    AUDIT_MORE,
+    CASES,
+    CHECKLIST,
+    DECISIONS,
+    PACKS,
+    SUMMARY,
 )
 from procurement.fiscal import fiscal_year, fiscal_year_label, to_jst_naive
-from procurement.db.models import Answer, AuditEvent, Case, ChecklistResult, Decision
-
 from tests.exports.conftest import CONTROL_EVIDENCE, CONTROL_TITLE, HOSTILE, LONG_TEXT
 
 
@@ -239,12 +245,12 @@ def test_a_deleted_audit_row_fails_verification(hostile_sqlite, tmp_path, record
 
 
 def test_payload_longer_than_a_cell_continues_and_still_verifies(engine, tmp_path):
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     from procurement.audit import NewEvent, append_bulk
 
     big = {"evidence": LONG_TEXT * 2, "note": "=1+1"}
-    start = datetime(2026, 4, 1, tzinfo=timezone.utc)
+    start = datetime(2026, 4, 1, tzinfo=UTC)
     append_bulk(engine, "org-z", [
         NewEvent(start + timedelta(seconds=i), "user", "case.answers_saved", 1,
                  big if i == 1 else {"i": i}) for i in range(3)])
@@ -337,7 +343,7 @@ def test_export_does_not_block_a_writer(demo_engine, tmp_path, records_registry)
 
 
 def test_generated_at_is_shown_in_jst(demo_engine, tmp_path):
-    now = datetime(2026, 3, 31, 15, 30, tzinfo=timezone.utc)  # 2026-04-01 00:30 JST
+    now = datetime(2026, 3, 31, 15, 30, tzinfo=UTC)  # 2026-04-01 00:30 JST
     out = tmp_path / "t.xlsx"
     build_organisation_workbook(demo_engine, out, now=now)
     values = [v for row in openpyxl.load_workbook(out)[SUMMARY].iter_rows(values_only=True)

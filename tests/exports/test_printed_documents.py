@@ -14,7 +14,7 @@ import os
 import re
 import shutil
 import subprocess
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import openpyxl
 import pytest
@@ -31,7 +31,7 @@ pytestmark = pytest.mark.print
 LONG_PURPOSE = "".join(f"{n}. 住民からの問い合わせに、公開情報を根拠とした回答案を示します。"
                        "回答は必ず職員が確認してから送ります。\n" for n in range(1, 36))
 LONG_EVIDENCE = "仕様書 第3章 第2節及び別紙2の確認結果。" * 60
-NOW = datetime(2026, 7, 1, 3, 0, tzinfo=timezone.utc)  # 2026年7月1日 12:00 JST
+NOW = datetime(2026, 7, 1, 3, 0, tzinfo=UTC)  # 2026年7月1日 12:00 JST
 
 
 @pytest.fixture

@@ -3,13 +3,18 @@ dates. (What a spreadsheet client really prints is checked in test_printed_docum
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
 from procurement.exports.labels import jp_date, jp_datetime, wareki_date
 from procurement.exports.printing import (
-    MAX_ROW_PT, lines_needed, max_lines, row_height, split_to_rows, text_units,
+    MAX_ROW_PT,
+    lines_needed,
+    max_lines,
+    row_height,
+    split_to_rows,
+    text_units,
 )
 from procurement.exports.sheets import grid_spans, pages_wide
 
@@ -62,8 +67,8 @@ def test_a_wide_table_prints_across_as_few_pages_as_stay_readable():
 def test_dates_read_the_japanese_way():
     assert jp_date(date(2026, 11, 30)) == "2026年11月30日"
     # A stored moment is shown on the JST calendar: 15:30 UTC is already the next day.
-    assert jp_date(datetime(2026, 3, 31, 15, 30, tzinfo=timezone.utc)) == "2026年4月1日"
-    assert jp_datetime(datetime(2026, 3, 31, 15, 5, tzinfo=timezone.utc)) == "2026年4月1日 0:05"
+    assert jp_date(datetime(2026, 3, 31, 15, 30, tzinfo=UTC)) == "2026年4月1日"
+    assert jp_datetime(datetime(2026, 3, 31, 15, 5, tzinfo=UTC)) == "2026年4月1日 0:05"
     assert wareki_date(date(2026, 11, 30)) == "令和8年11月30日"
     assert wareki_date(date(2019, 5, 1)) == "令和元年5月1日"
     assert wareki_date(date(2019, 4, 30)) == "平成31年4月30日"

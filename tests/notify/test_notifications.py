@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -170,7 +170,7 @@ def test_an_unreachable_server_is_retried_with_back_off_then_given_up(
         services, people, admin, smtp_server, smtp_env, monkeypatch):
     case = _submitted(services, people["m-planner"], LOW)  # two review requests queued
     assert services.get_case(people["m-planner"], case.id).status == "submitted"
-    clock = services.clock = FrozenClock(datetime(2026, 7, 2, tzinfo=timezone.utc))
+    clock = services.clock = FrozenClock(datetime(2026, 7, 2, tzinfo=UTC))
     with SmtpServer() as stopped:
         dead_port = stopped.port
     monkeypatch.setenv("PROCUREMENT_SMTP_PORT", str(dead_port))
@@ -266,7 +266,7 @@ def test_a_review_falling_due_is_reminded_once_per_due_date(services, people, sm
     services.deliver_notifications()
     smtp_env.received.clear()
     assert services.queue_due_review_reminders() == 0  # due 2026-08-01: not yet within 7 days
-    service_clock.now = datetime(2026, 7, 26, tzinfo=timezone.utc)
+    service_clock.now = datetime(2026, 7, 26, tzinfo=UTC)
     assert services.queue_due_review_reminders() == 3  # the planner and both reviewers
     assert services.queue_due_review_reminders() == 0  # once per due date
     assert services.deliver_notifications().sent == 3
@@ -275,7 +275,7 @@ def test_a_review_falling_due_is_reminded_once_per_due_date(services, people, sm
     assert f"{BASE_URL}/workspace?case={case.id}" in message.body
     # Recorded review: the next due date gets its own reminder in time.
     services.record_review(reviewer, case.id, op.case_version, reviewed_on=date(2026, 7, 26))
-    service_clock.now = datetime(2026, 8, 22, tzinfo=timezone.utc)
+    service_clock.now = datetime(2026, 8, 22, tzinfo=UTC)
     assert services.queue_due_review_reminders() == 3
 
 

@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import select
 
 from procurement import audit
-from procurement.errors import AuthenticationError, InputError, NotFoundError, PermissionDeniedError
 from procurement.db.models import AuditEvent, User
+from procurement.errors import AuthenticationError, InputError, NotFoundError, PermissionDeniedError
 from procurement.services import MAX_FAILED_LOGINS
 from tests.fixtures.services import TEST_PASSWORD
 
@@ -153,8 +153,8 @@ def test_a_deactivated_account_writes_nothing_even_with_an_actor_from_before(ser
 
 
 def test_a_role_taken_away_since_sign_in_no_longer_allows_the_write(services, admin, planner):
-    from procurement.errors import PermissionDeniedError
     from procurement.db.models import User
+    from procurement.errors import PermissionDeniedError
 
     case = services.create_case(planner, "試行", "総務課")
     with services.engine.begin() as conn:  # the role was changed by another session

@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from procurement.db.models import AuditEvent, User
 from procurement.errors import (
     AuthenticationError,
     InputError,
@@ -12,7 +13,6 @@ from procurement.errors import (
     PermissionDeniedError,
     WorkflowError,
 )
-from procurement.db.models import AuditEvent, User
 from procurement.records.accounts import MAX_CLIENT_FAILURES
 from procurement.services import LOCK_DURATION, MAX_FAILED_LOGINS
 from tests.fixtures.services import TEST_PASSWORD

@@ -10,11 +10,10 @@ import pytest
 from alembic import command
 from sqlalchemy import func, inspect, select, text
 
-from procurement.demo import HIGH, LOW
-from procurement.errors import ConflictError, InputError, NotFoundError, PermissionDeniedError, \
-    WorkflowError
 from procurement.db.migrations import alembic_config, current_revision, head_revision, upgrade_to_head
 from procurement.db.models import AuditEvent, Case, Decision
+from procurement.demo import HIGH, LOW
+from procurement.errors import ConflictError, InputError, NotFoundError, PermissionDeniedError, WorkflowError
 from procurement.services import PURPOSE_MAX_LENGTH
 from tests.fixtures.services import approve_recorded, submit_filled
 

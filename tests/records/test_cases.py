@@ -1,14 +1,14 @@
 """Cases: creation under the right pack, answers merged and re-classified, checklist, board
 report, optimistic locking, input errors that lose nothing."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
 
+from procurement.db.models import AuditEvent, Decision
 from procurement.demo import BLOCKED, HIGH, INCOMPLETE, LOW, OUT_OF_SCOPE, REVIEW
 from procurement.errors import ConflictError, InputError, NotFoundError
-from procurement.db.models import AuditEvent, Decision
 from procurement.services import answers_hash
 
 
@@ -29,9 +29,9 @@ def test_new_case_is_a_classified_draft_with_its_decision_and_event(services, pl
 
 
 def test_pack_is_the_national_edition_in_force_on_the_case_date(services, planner, service_clock):
-    service_clock.now = datetime(2026, 6, 11, 14, 0, tzinfo=timezone.utc)  # 23:01 JST on 06-11
+    service_clock.now = datetime(2026, 6, 11, 14, 0, tzinfo=UTC)  # 23:01 JST on 06-11
     v1 = services.create_case(planner, "t", "d")
-    service_clock.now = datetime(2026, 6, 11, 15, 0, tzinfo=timezone.utc)  # 00:01 JST on 06-12
+    service_clock.now = datetime(2026, 6, 11, 15, 0, tzinfo=UTC)  # 00:01 JST on 06-12
     v2 = services.create_case(planner, "t", "d")
     assert (v1.pack_id, v1.pack_version.split(".")[0]) == ("jp-national", "1")
     assert (v2.pack_id, v2.pack_version.split(".")[0]) == ("jp-national", "2")

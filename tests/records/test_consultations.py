@@ -4,7 +4,7 @@ apply), recorded by a reviewer for the current submission, never a change of the
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -176,4 +176,4 @@ def test_times_are_stored_as_utc(services, planner, reviewer):
     view = services.record_consultation(reviewer, case.id, step, reported_on=TODAY,
                                         advice="none")
     assert view.recorded_at.tzinfo is not None
-    assert view.recorded_at.astimezone(timezone.utc) > datetime(2026, 7, 1, tzinfo=timezone.utc)
+    assert view.recorded_at.astimezone(UTC) > datetime(2026, 7, 1, tzinfo=UTC)

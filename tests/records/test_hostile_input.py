@@ -120,8 +120,8 @@ def test_the_cli_import_refuses_bad_files_with_a_message_not_a_traceback(cli_db,
     """A non-UTF-8 file, a lone surrogate and a NUL in a title (the last reached PostgreSQL)."""
     cases = [
         (b"\xff\xfe\x00[", "not valid UTF-8"),
-        ('[{"title": "\\ud800", "department": "d", "answers": {}}]'.encode(), "U+D800"),
-        ('[{"title": "a\\u0000b", "department": "d", "answers": {}}]'.encode(), "U+0000"),
+        (b'[{"title": "\\ud800", "department": "d", "answers": {}}]', "U+D800"),
+        (b'[{"title": "a\\u0000b", "department": "d", "answers": {}}]', "U+0000"),
     ]
     for i, (data, expected) in enumerate(cases):
         path = tmp_path / f"import-{i}.json"

@@ -5,9 +5,9 @@ import json
 import pytest
 from sqlalchemy import func, select
 
+from procurement.db.models import AuditEvent, Case
 from procurement.demo import HIGH, LOW
 from procurement.errors import InputError
-from procurement.db.models import AuditEvent, Case
 
 GOOD = [
     {"title": "議事録要約", "department": "総務課", "answers": LOW,

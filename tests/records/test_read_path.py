@@ -115,9 +115,7 @@ def test_pages_render_while_another_connection_holds_the_write_lock(seeded_file,
     from streamlit.testing.v1 import AppTest
 
     from tests.ui.conftest import APP
-    from tests.ui.helpers import assert_clean
-
-    from tests.ui.helpers import signed_in
+    from tests.ui.helpers import assert_clean, signed_in
 
     engine = create_db_engine(seeded_file[0])
     svc = Services(engine, records_registry)

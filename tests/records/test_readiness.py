@@ -3,15 +3,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
 from procurement.packs import classify
-from procurement.services import BOARD_REPORT_FIELDS, CaseView, ChecklistEntry
 from procurement.records.readiness import Gap, completed_steps, describe_gaps, item_step, submission_gaps
+from procurement.services import BOARD_REPORT_FIELDS, CaseView, ChecklistEntry
 
-NOW = datetime(2026, 7, 1, tzinfo=timezone.utc)
+NOW = datetime(2026, 7, 1, tzinfo=UTC)
 LOW = {"SC-1": "yes", "SC-2": "no", "SC-3": "fy2026_or_later", "SC-4": "in_house",
        "HR-1": "staff_limited", "HR-2": "internal_support", "HR-3": "public_only",
        "HR-4": "always_reviewed"}

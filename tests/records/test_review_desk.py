@@ -4,7 +4,7 @@ PostgreSQL)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -29,12 +29,12 @@ def _case(services, planner, title, answers=HIGH, pack_ref=None):
 
 def test_the_inbox_lists_submitted_cases_longest_waiting_first(services, named, service_clock):
     planner, reviewer, dual = named["n-planner"], named["n-reviewer"], named["n-dual"]
-    service_clock.now = datetime(2026, 7, 1, tzinfo=timezone.utc)
+    service_clock.now = datetime(2026, 7, 1, tzinfo=UTC)
     older = submit_filled(services, planner, _case(services, planner, "先に提出"))
-    service_clock.now = datetime(2026, 7, 4, tzinfo=timezone.utc)
+    service_clock.now = datetime(2026, 7, 4, tzinfo=UTC)
     newer = submit_filled(services, dual, _case(services, dual, "後に提出", LOW))
     _case(services, planner, "下書きのまま")
-    service_clock.now = datetime(2026, 7, 11, 3, 0, tzinfo=timezone.utc)
+    service_clock.now = datetime(2026, 7, 11, 3, 0, tzinfo=UTC)
 
     inbox = services.review_inbox(reviewer)
     assert [e.case_id for e in inbox] == [older.id, newer.id]

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from procurement.config import rules_dir
 from procurement.db.models import AuditEvent
-from procurement.errors import PermissionDeniedError
+from procurement.errors import NotFoundError, PermissionDeniedError
 from procurement.sharing.bundles import Bundle, collect_pack_files
 
 ATTACK_ANSWERS = {"SC-1": "yes", "SC-2": "no", "SC-3": "fy2026_or_later",
@@ -112,7 +112,7 @@ def test_adopting_a_pack_is_the_adopting_organisations_act(demo_services):
     ministry_admin = svc.actor_for("ministry-packadmin")
     city_admin = svc.actor_for("city-packadmin")
     before = svc.get_org(city_admin, "demo-city").pack_ref
-    with pytest.raises(Exception):
+    with pytest.raises(NotFoundError):
         svc.set_org_pack(ministry_admin, "demo-city", "city-strict@2.0.0")
     assert svc.get_org(city_admin, "demo-city").pack_ref == before
     adopted = svc.set_org_pack(city_admin, "demo-city", "city-strict@2.0.0")

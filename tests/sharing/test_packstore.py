@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import func, select
 
 from procurement import audit
+from procurement.db.models import AuditEvent, InstalledPack
+from procurement.errors import ConflictError, NotFoundError, PermissionDeniedError
 from procurement.sharing import bundles
 from procurement.sharing import installed as packstore
 from procurement.sharing.bundles import Bundle, BundleError
-from procurement.errors import ConflictError, NotFoundError, PermissionDeniedError
-from procurement.db.models import AuditEvent, InstalledPack
 from tests.fixtures.sharing import renamed_pack, with_failing_test
 
 LOW_CITY = {"SC-1": "yes", "SC-2": "no", "SC-3": "fy2026_or_later", "SC-4": "in_house",

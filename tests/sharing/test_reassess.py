@@ -9,9 +9,9 @@ import json
 import pytest
 
 from procurement import audit
-from procurement.sharing import reassess
 from procurement.demo import BLOCKED, HIGH, LOW
 from procurement.packs import classify
+from procurement.sharing import reassess
 
 #: Reading and refusing are database-neutral; the apply test (chains) runs on both databases.
 SQLITE_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)

@@ -10,7 +10,7 @@ write of an ended session anyway, and a second test shows the page refusing the 
 from __future__ import annotations
 
 import ast
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import procurement.ui
@@ -83,7 +83,7 @@ def test_a_click_after_the_idle_timeout_stores_nothing(ui_actors, ui_services, m
     assert_clean(at)
     with ui_services.engine.begin() as conn:
         conn.execute(WebSession.__table__.update().values(
-            last_seen_at=datetime.now(timezone.utc) - timedelta(hours=2)))
+            last_seen_at=datetime.now(UTC) - timedelta(hours=2)))
     before = ui_services.list_users(ui_actors["a-admin"])
     at.selectbox(key="admin_manage_user").set_value("a-planner")
     at.text_input(key="admin_reset_password").set_value("an attacker's choice")

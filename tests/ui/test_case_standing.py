@@ -8,9 +8,9 @@ import re
 
 import pytest
 
-from procurement.sharing import installed as packstore
 from procurement.demo import HIGH, LOW
 from procurement.fiscal import to_jst
+from procurement.sharing import installed as packstore
 from tests.fixtures.services import approve_recorded, submit_filled
 from tests.ui.helpers import assert_clean, go, texts
 

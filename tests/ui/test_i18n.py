@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from procurement.ui.i18n import CATALOG_DIR, CatalogError, LANGUAGES, load_catalog, placeholders, translate
+from procurement.ui.i18n import CATALOG_DIR, LANGUAGES, CatalogError, load_catalog, placeholders, translate
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = sorted((ROOT / "procurement" / "ui").rglob("*.py")) + [ROOT / "app.py"]

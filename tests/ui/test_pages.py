@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -134,7 +134,7 @@ def test_idle_session_times_out_and_says_so(ui_actors, ui_services, make_app):
     at = make_app(ui_actors["a-planner"])
     with ui_services.engine.begin() as conn:
         conn.execute(WebSession.__table__.update().values(
-            last_seen_at=datetime.now(timezone.utc) - timedelta(hours=2)))
+            last_seen_at=datetime.now(UTC) - timedelta(hours=2)))
     at.run()
     assert "actor" not in at.session_state
     assert "サインアウトしました" in texts(at)

@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import os
 import tempfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import streamlit as st
 
 from procurement.exports import (
-    ExportFilters, build_case_workbook, build_organisation_workbook, write_answers_csv,
+    ExportFilters,
+    build_case_workbook,
+    build_organisation_workbook,
+    write_answers_csv,
     write_audit_csv,
 )
 from procurement.fiscal import JST
@@ -41,7 +44,7 @@ def _build(kind: str, suffix: str, write) -> bytes:
 
 
 def _stamp() -> str:
-    return datetime.now(timezone.utc).astimezone(JST).strftime("%Y%m%d-%H%M")
+    return datetime.now(UTC).astimezone(JST).strftime("%Y%m%d-%H%M")
 
 
 def _keep(kind: str, name: str, data: bytes, mime: str, lines: list[str]) -> None:

@@ -17,20 +17,30 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import streamlit as st
 
 from procurement.errors import ProcurementError
+from procurement.fiscal import JST
 from procurement.notify import worker
+from procurement.records.organisations import national_edition_on
 from procurement.records.policy import ORG_KINDS
 from procurement.records.policy import ROLES as ALL_ROLES
 from procurement.records.security import MIN_PASSWORD_LENGTH
-from procurement.fiscal import JST
-from procurement.records.organisations import national_edition_on
 from procurement.ui.state import (
-    callback, flash, format_jst, get_services, pick, plain, run_page, show_error, t, word, words,
+    callback,
+    flash,
+    format_jst,
+    get_services,
+    pick,
+    plain,
+    run_page,
+    show_error,
+    t,
+    word,
+    words,
 )
 
 log = logging.getLogger(__name__)
@@ -75,7 +85,7 @@ def _handled(work: Callable[..., None]) -> Callable[..., None]:
 def _aware(value: datetime | None) -> datetime | None:
     # SQLite hands back naive datetimes; every stored time is UTC.
     if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
+        return value.replace(tzinfo=UTC)
     return value
 
 

@@ -14,15 +14,23 @@ from typing import Any
 
 import streamlit as st
 
+from procurement.errors import InputError, ProcurementError
+from procurement.packs import diff_packs
+from procurement.records import policy
 from procurement.sharing import bundles
 from procurement.sharing import installed as packstore
 from procurement.sharing.bundles import BundleError
-from procurement.records import policy
-from procurement.errors import InputError, ProcurementError
-from procurement.packs import diff_packs
 from procurement.ui.i18n import catalog
 from procurement.ui.state import (
-    flash, format_jst, get_services, lang, pick, run_page, show_error, t, word,
+    flash,
+    format_jst,
+    get_services,
+    lang,
+    pick,
+    run_page,
+    show_error,
+    t,
+    word,
 )
 from procurement.ui.widgets import level_label, plain, provenance_label, source_text
 

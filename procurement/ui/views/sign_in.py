@@ -7,9 +7,9 @@ from procurement.errors import AuthenticationError
 from procurement.records.policy import ORG_KINDS
 from procurement.ui.state import (
     SSO_PROBLEM_KEY,
+    client_address,
     error_text,
     flash,
-    client_address,
     get_services,
     guarded,
     plain,

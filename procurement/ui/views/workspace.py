@@ -24,7 +24,7 @@ from __future__ import annotations
 import io
 import logging
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -753,7 +753,7 @@ def _grid_columns(status_words: dict[str, str], editable: bool) -> dict[str, Any
 
 
 def _stamp() -> str:
-    return to_jst(datetime.now(timezone.utc)).strftime("%Y%m%d-%H%M")
+    return to_jst(datetime.now(UTC)).strftime("%Y%m%d-%H%M")
 
 
 def _still_signed_in(svc, actor) -> None:
