@@ -15,7 +15,7 @@ import streamlit as st
 
 from procurement import fiscal
 from procurement.caio.levels import LevelCatalog
-from procurement.ui.state import lang, t
+from procurement.ui.state import format_jst, lang, t
 
 #: Chart colour of each level tone (`procurement.packs.model.Tone`); "neutral" also colours
 #: the cases not yet classified and levels whose pack is unknown.
@@ -47,7 +47,8 @@ def render_periodic_download(svc, actor, today: date, key: str) -> None:
     fy = st.selectbox(t("portfolio.fiscal_year"), years, key=f"{key}_fy",
                       format_func=labels.__getitem__)
     start, end = fiscal.fiscal_year_dates(fy)
-    st.caption(t("portfolio.periodic_help", start=start.isoformat(), end=end.isoformat()))
+    st.caption(t("portfolio.periodic_help", start=format_jst(start, False),
+                 end=format_jst(end, False)))
     state_key = f"{key}_report"
     if st.button(t("portfolio.build"), key=f"{key}_build", icon=":material/table_view:"):
         buffer = io.BytesIO()

@@ -175,16 +175,22 @@ def plain(text: Any) -> str:
 
 
 def format_jst(value: datetime | date | None, with_time: bool = True) -> str:
-    """A timestamp shown in Japan Standard Time, e.g. `2026-11-22 13:05 JST`."""
+    """A moment in words, in Japan time, in the user's language: `2026年11月30日 13:05` (ja) or
+    `30 Nov 2026 13:05` (en); a date alone when `with_time` is False. Never an ISO string on a
+    screen."""
     if value is None:
         return "-"
-    if not isinstance(value, datetime):
-        return value.isoformat()
-    if value.tzinfo is None:
+    if isinstance(value, datetime):
         # Stored timestamps are UTC; a naive one can only be UTC that lost its zone.
-        value = value.replace(tzinfo=UTC)
-    local = value.astimezone(JST)
-    return local.strftime("%Y-%m-%d %H:%M JST") if with_time else local.strftime("%Y-%m-%d")
+        local = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(JST)
+        day, clock = local.date(), local.strftime("%H:%M")
+    else:
+        day, clock = value, ""
+    if lang() == "ja":
+        text = f"{day.year}年{day.month}月{day.day}日"
+    else:
+        text = f"{day.day} {day.strftime('%b')} {day.year}"
+    return f"{text} {clock}" if with_time and clock else text
 
 
 # --- actor and session -----------------------------------------------------------------------

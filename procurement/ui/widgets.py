@@ -10,16 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 import streamlit as st
 
 from procurement.errors import NotFoundError
-from procurement.fiscal import to_jst
 from procurement.packs import check_consistency
 from procurement.packs.effects import option_effects
-from procurement.ui.state import lang, pick, plain, t, word
+from procurement.ui.state import format_jst, lang, pick, plain, t, word
 
 PROVENANCE_COLORS = {"confirmed": "green", "secondary": "blue", "inferred": "orange"}
 PROVENANCES = tuple(PROVENANCE_COLORS)
@@ -34,19 +33,8 @@ TONE_COLORS = {"neutral": "gray", "info": "blue", "success": "green", "warning":
 
 def when(value: datetime | date | None, with_time: bool = True) -> str:
     """A moment in words, in Japan time: `2026年11月30日 13:05` (ja) or `30 Nov 2026 13:05`
-    (en); a date without its time when `with_time` is False."""
-    if value is None:
-        return "-"
-    if isinstance(value, datetime):
-        local = to_jst(value if value.tzinfo else value.replace(tzinfo=UTC))
-        day, clock = local.date(), local.strftime("%H:%M")
-    else:
-        day, clock = value, ""
-    if lang() == "ja":
-        text = f"{day.year}年{day.month}月{day.day}日"
-    else:
-        text = f"{day.day} {day.strftime('%b')} {day.year}"
-    return f"{text} {clock}" if with_time and clock else text
+    (en); a date without its time when `with_time` is False (`state.format_jst`)."""
+    return format_jst(value, with_time)
 
 
 # --- pack elements ---------------------------------------------------------------------------

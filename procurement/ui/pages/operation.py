@@ -77,7 +77,7 @@ def _moment(enabled: bool, day, clock) -> datetime | None:
 def render_start_form(svc, actor, case, op) -> None:
     st.markdown(f"**{t('operation.start_heading')}**")
     if op is not None and op.started_on is not None and op.ended_on is None:
-        st.info(t("operation.resume_note", date=op.started_on.isoformat()))
+        st.info(t("operation.resume_note", date=format_jst(op.started_on, False)))
     with st.form("operation_start"):
         started_on = st.date_input(t("operation.started_on"), value=_today(svc),
                                    max_value=_today(svc), key="op_started_on")
@@ -126,7 +126,7 @@ def render_operation_record(svc, op) -> None:
     st.dataframe(pd.DataFrame(rows, columns=[t("operation.item"), t("operation.value")]),
                  hide_index=True, key="op_record", height=36 * (len(rows) + 1) + 4)
     if due is not None and due <= _today(svc):
-        st.warning(t("operation.review_due", date=due.isoformat()), icon=":material/event_busy:")
+        st.warning(t("operation.review_due", date=format_jst(due, False)), icon=":material/event_busy:")
 
 
 def render_running_forms(svc, actor, op) -> None:
@@ -140,7 +140,7 @@ def render_running_forms(svc, actor, op) -> None:
         if st.form_submit_button(t("operation.record_review"), key="op_review", type="primary"):
             svc.record_review(actor, op.case_id, op.case_version, reviewed_on=reviewed_on,
                               note=note)
-            flash("success", "operation.reviewed", date=reviewed_on.isoformat())
+            flash("success", "operation.reviewed", date=format_jst(reviewed_on, False))
             st.rerun()
     with change_tab, st.form("operation_change"):
         c1, c2, c3 = st.columns(3)
@@ -188,7 +188,7 @@ def render_running_forms(svc, actor, op) -> None:
 
 def _incident_rows(incidents) -> pd.DataFrame:
     return pd.DataFrame([
-        {t("incident.col_id"): i.id, t("incident.col_occurred"): i.occurred_on.isoformat(),
+        {t("incident.col_id"): i.id, t("incident.col_occurred"): format_jst(i.occurred_on, False),
          t("incident.col_severity"): word("severity", i.severity),
          t("incident.col_description"): i.description,
          t("incident.col_actions"): i.actions_taken,
@@ -323,7 +323,7 @@ def _cell(value):
     if isinstance(value, datetime):
         return format_jst(value)
     if isinstance(value, date):
-        return value.isoformat()
+        return format_jst(value, False)
     return value
 
 

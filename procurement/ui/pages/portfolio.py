@@ -12,7 +12,7 @@ import streamlit as st
 
 from procurement.caio.portfolio import compute_portfolio
 from procurement.ui.caio_widgets import render_periodic_download, tone_color
-from procurement.ui.state import format_jst, get_services, lang, run_page, t, word
+from procurement.ui.state import format_jst, get_services, lang, plain, run_page, t, word
 from procurement.vocabulary import describe_void_reason
 
 ROLES = ("reviewer", "auditor")
@@ -170,7 +170,8 @@ def body(actor) -> None:
     st.title(t("portfolio.heading"))
     rows = svc.load_portfolio_rows(actor)
     p = compute_portfolio(rows, now=svc.clock())
-    st.caption(t("portfolio.as_of", org=actor.org_code, date=p.today.isoformat()))
+    org_name = svc.get_org(actor, actor.org_code).name
+    st.caption(t("portfolio.as_of", org=plain(org_name), date=format_jst(p.today, False)))
     if not p.total:
         st.info(t("portfolio.empty"))
         return

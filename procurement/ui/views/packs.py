@@ -93,8 +93,8 @@ def render_layers(services, actor) -> None:
     key = st.selectbox(t("packs.browse"), keys, index=default, key="packs_browse")
     pack = services.registry.resolve(key)
     st.subheader(plain(pick(pack.title)))
-    st.caption(t("packs.meta", edition=pack.edition.isoformat(),
-                  effective=pack.effective_from.isoformat(), layers=" → ".join(pack.layers),
+    st.caption(t("packs.meta", edition=format_jst(pack.edition, False),
+                  effective=format_jst(pack.effective_from, False), layers=" → ".join(pack.layers),
                   fingerprint=pack.fingerprint[:12]))
     left, right = st.columns(2)
     with left:
