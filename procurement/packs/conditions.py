@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from itertools import compress, repeat
 from operator import is_
-from typing import Any
+from typing import Any, cast
 
 #: The engine's value for a question that does not apply: it will never be answered, so a
 #: condition on it is false, not unknown. Never a valid answer (option values are non-empty ids,
@@ -408,10 +408,11 @@ def _count_in(params, ctx, path):
         return None
     qs, values = tuple(p["questions"]), frozenset(p["values"])
 
+    evaluate: Evaluator  # one of two closures, typed alike
     if multi:
         multiple = frozenset(multi)
 
-        def evaluate(answers, level, qs=qs, values=values, n=n, multiple=multiple):
+        def evaluate_multiple(answers, level, qs=qs, values=values, n=n, multiple=multiple):
             true = unknown = 0
             for q in qs:
                 v = answers.get(q)
@@ -429,8 +430,10 @@ def _count_in(params, ctx, path):
             if true + unknown < n:
                 return False
             return None
+
+        evaluate = evaluate_multiple
     else:
-        def evaluate(answers, level, qs=qs, values=values, n=n):
+        def evaluate_single(answers, level, qs=qs, values=values, n=n):
             true = unknown = 0
             for q in qs:
                 v = answers.get(q)
@@ -443,6 +446,8 @@ def _count_in(params, ctx, path):
             if true + unknown < n:
                 return False
             return None
+
+        evaluate = evaluate_single
 
     return Cond("count_in", None, evaluate, questions=qs, values=values)
 
@@ -527,7 +532,8 @@ class PointsGroup:
         """`range` on a vector already built."""
         values = self._values(vector)
         try:
-            total = sum(values)
+            # An unanswered question (None) raises the TypeError caught below.
+            total = sum(cast("list[int]", values))
             return total, total, total
         except TypeError:  # an unanswered question (None) among them
             pass
@@ -688,7 +694,7 @@ def _children(params, ctx, path, name) -> list[Cond] | None:
         ctx.error(path, f"{name!r} takes a non-empty list of conditions; got {_show(params)}")
         return None
     children = [compile_condition(c, ctx, path + (i,)) for i, c in enumerate(params)]
-    return None if any(c is None for c in children) else children
+    return None if any(c is None for c in children) else cast("list[Cond]", children)
 
 
 @_register("all", {"type": "array", "items": {"$ref": "#/$defs/Condition"}, "minItems": 1})

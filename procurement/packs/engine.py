@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from itertools import compress, count, repeat
 from operator import is_, itemgetter
-from typing import Any
+from typing import Any, cast
 
 from procurement.errors import InputError
 from procurement.packs.conditions import (
@@ -34,7 +34,7 @@ from procurement.packs.conditions import (
     PointsVector,
     points_memo,
 )
-from procurement.packs.pack import ResolvedPack
+from procurement.packs.pack import BlockingFinding, ConsistencyRule, Flag, ResolvedPack, Rule
 from procurement.packs.texts import LEGACY_LANGUAGES, pick_text
 
 #: Characters refused in free text: control characters (C0 but tab and newline, DEL, C1), lone
@@ -101,7 +101,7 @@ class LazyList(Sequence[Any]):
             self._make = None
         return self._data
 
-    def __getitem__(self, index):  # type: ignore[override]
+    def __getitem__(self, index):
         return self._get()[index]
 
     def __len__(self) -> int:
@@ -668,11 +668,11 @@ def classify(pack: ResolvedPack, answers: Mapping[str, Any]) -> Classification:
         for f, evaluate in plan.flags
         if evaluate(effective, level_rank) is True
     ] if plan.flags else []
-    steps, required, recommended = plan.static[level_rank]
     if plan.has_dynamic:
         steps, required, recommended = _dynamic_lists(plan, effective, level_rank)
     else:
-        steps, required, recommended = list(steps), list(required), list(recommended)
+        static_steps, static_required, static_recommended = plan.static[level_rank]
+        steps, required, recommended = list(static_steps), list(static_required), list(static_recommended)
     by_question: Mapping[str, int | None] = {}
     totals: Sequence[PointsTotal] = []
     if plan.points_questions is not None:
@@ -790,7 +790,7 @@ def check_consistency(pack: ResolvedPack, answers: Mapping[str, Any],
     return [
         Finding(c.id, _inputs(c, effective, level_rank, lazy), c.message, c.provenance, c.source, c.layer)
         for c in pack.consistency
-        if c.cond.evaluate(effective, level_rank) is True
+        if _compiled(c.cond).evaluate(effective, level_rank) is True
     ]
 
 
@@ -869,20 +869,28 @@ def _plan(pack: ResolvedPack) -> _Plan:
                 (q.id, {o.value: o.points or 0 for o in q.options}, 0, 0, q.multiple)
                 for q in pack.questions if q.has_points
             ))
+        elements: tuple[Rule | BlockingFinding | Flag | ConsistencyRule, ...] = (
+            *pack.rules, *pack.blocking, *pack.flags, *pack.consistency)
         plan = _Plan(tuple(static), dynamic, tuple(dyn_steps), tuple(dyn_items),
                      tuple(q.id for q in pack.questions), frozenset(q.id for q in pack.questions if q.required),
                      {q.id: i for i, q in enumerate(pack.questions)},
                      tuple((q.id, q.applies.evaluate) for q in pack.questions if q.applies is not None),
                      points_questions, _points_conditions(pack),
-                     frozenset(el.id for el in (*pack.rules, *pack.blocking, *pack.flags, *pack.consistency)
+                     frozenset(el.id for el in elements
                                if any(c.kind == "points_at_least" for c in _walk(el.cond))),
                      _points_groups(pack),
                      pack.level_rank(pack.default_level),
-                     tuple((r, r.cond.evaluate, r.stop, pack.level_rank(r.level)) for r in pack.rules),
-                     tuple((b, b.cond.evaluate) for b in pack.blocking),
-                     tuple((f, f.cond.evaluate) for f in pack.flags))
+                     tuple((r, _compiled(r.cond).evaluate, r.stop, pack.level_rank(r.level))
+                           for r in pack.rules),
+                     tuple((b, _compiled(b.cond).evaluate) for b in pack.blocking),
+                     tuple((f, _compiled(f.cond).evaluate) for f in pack.flags))
         object.__setattr__(pack, "_engine_plan", plan)
     return plan
+
+
+def _compiled(cond: Cond | None) -> Cond:
+    """The compiled condition of a loaded pack's element (the loader compiles every `when`)."""
+    return cast(Cond, cond)
 
 
 def _walk(cond: Cond | None):
