@@ -6,15 +6,17 @@ naming the file, the line (where the YAML gives one), the element path and what 
 
 from __future__ import annotations
 
+import os
 import re
 import types
 import typing
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from procurement.errors import InputError
 from procurement.packs import legacy
@@ -87,7 +89,11 @@ def parse_range(text: str) -> Callable[[Version], bool]:
         nums = [int(x) for x in mt.group(2, 3, 4) if x is not None]
         if op is None or op in ("=", "=="):
             prefix = tuple(nums)
-            tests.append(lambda v, pr=prefix: v[: len(pr)] == pr)
+
+            def has_prefix(v: Version, pr: tuple[int, ...] = prefix) -> bool:
+                return v[: len(pr)] == pr
+
+            tests.append(has_prefix)
             continue
         ver = tuple(nums + [0] * (3 - len(nums)))
         tests.append(
@@ -162,13 +168,13 @@ def render_path(raw: Any, path: tuple[Any, ...]) -> str:
     return out
 
 
-def resolve_pack_file(path: str | Path) -> Path:
+def resolve_pack_file(path: str | os.PathLike[str]) -> Path:
     """A pack folder or its pack.yaml -> the pack.yaml path."""
-    path = Path(path)
-    return path / PACK_FILE if path.is_dir() else path
+    file = Path(path)
+    return file / PACK_FILE if file.is_dir() else file
 
 
-def read_pack_source(path: str | Path, *, lock: str | ParentLock | bool | None = None) -> PackSource:
+def read_pack_source(path: str | os.PathLike[str], *, lock: str | ParentLock | bool | None = None) -> PackSource:
     """Read and validate one pack.yaml (structure only); errors are kept on the result.
 
     `lock`: None reads the pack.lock beside the file when there is one; a ref
@@ -240,7 +246,7 @@ def _read_lock(src: PackSource, lock: str | ParentLock | bool | None) -> None:
                            "run `procurement packs lock` to refresh the lock")
 
 
-def _report_pydantic(err: dict, prefix: tuple, root: type[BaseModel], report) -> None:
+def _report_pydantic(err: ErrorDetails, prefix: tuple, root: type[BaseModel], report) -> None:
     loc = tuple(err["loc"])
     kind = err["type"]
     if kind == "missing":
@@ -518,6 +524,10 @@ def _src_dict(s: m.Source) -> dict[str, str]:
     return {k: v for k, v in s.model_dump().items() if v is not None}
 
 
+@overload
+def _t(t: m.Text) -> dict[str, str]: ...
+@overload
+def _t(t: m.Text | None) -> dict[str, str] | None: ...
 def _t(t: m.Text | None) -> dict[str, str] | None:
     return None if t is None else t.as_dict()
 
@@ -758,7 +768,7 @@ def report_missing_parent(src: PackSource) -> None:
         src.error(("extends",), missing_parent_message(src))
 
 
-def load_pack_dir(path: str | Path, parents: Any = None, *,
+def load_pack_dir(path: str | os.PathLike[str], parents: Any = None, *,
                   lock: str | ParentLock | bool | None = None) -> p.ResolvedPack:
     """Load one pack folder (or its pack.yaml), resolving `extends` against `parents` (a
     PackRegistry, or None). Raises PackLoadError listing every problem found.
