@@ -281,7 +281,8 @@ def _same(kind: str, old: Any, new: Any) -> bool:
         return norm(old) == norm(new)
     if kind in ("board", "detail"):
         return (old or "") == (new or "")
-    return old == new
+    same: bool = old == new
+    return same
 
 
 def _order(pack: Any, change: Change) -> tuple[int, int, str]:
