@@ -101,7 +101,7 @@ class LazyList(Sequence[Any]):
             self._make = None
         return self._data
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: Any) -> Any:
         return self._get()[index]
 
     def __len__(self) -> int:
@@ -310,7 +310,7 @@ def _options_text(pack: ResolvedPack, qid: str) -> str:
     return ", ".join(pack.question(qid).option_values)
 
 
-class _SelectionPoints(dict):
+class _SelectionPoints(dict[Any, Any]):
     """Points of the selections of a multiple-choice question with too many options for a
     table of every selection: added up at each look-up."""
 
@@ -578,12 +578,12 @@ def _check_answers_slowly(pack: ResolvedPack, answers: Mapping[str, Any]) -> dic
     return clean
 
 
-class _Answers(dict):
+class _Answers(dict[str, Any]):
     """The engine's answers; `memo` caches points totals once the answers are final. (No
     `__init__` of its own: dict's, in C, and `memo` set by the creator.)"""
 
     __slots__ = ("memo",)
-    memo: dict | None
+    memo: dict[str, Any] | None
 
 
 def _effective(pack: ResolvedPack, given: Mapping[str, Any],
@@ -717,7 +717,8 @@ def _reasons(fired: list[Any], effective: _Answers, lazy: frozenset[str]) -> lis
 def _inputs(el: Any, effective: _Answers, level_rank: int | None, lazy: frozenset[str]) -> Mapping[str, Any]:
     if el.id in lazy:
         return LazyMapping(partial(el.cond.inputs, effective, level_rank))
-    return el.cond.inputs(effective, level_rank)
+    inputs: Mapping[str, Any] = el.cond.inputs(effective, level_rank)
+    return inputs
 
 
 def _totals(plan: _Plan, effective: _Answers) -> list[PointsTotal]:
@@ -893,7 +894,7 @@ def _compiled(cond: Cond | None) -> Cond:
     return cast(Cond, cond)
 
 
-def _walk(cond: Cond | None):
+def _walk(cond: Cond | None) -> Iterator[Cond]:
     if cond is None:
         return
     yield cond
@@ -964,7 +965,7 @@ def _points_conditions(pack: ResolvedPack) -> tuple[tuple[Cond, tuple[str, ...]]
     return tuple((c, tuple(ids)) for c, ids in found.values())
 
 
-def _dynamic_lists(plan: _Plan, answers: dict[str, str], rank: int):
+def _dynamic_lists(plan: _Plan, answers: dict[str, str], rank: int) -> tuple[list[str], list[str], list[str]]:
     # Only conditions that read answers are evaluated; level-only ones come from the cache.
     steps, required, recommended = [], [], []
     for sid, cond, static in plan.dyn_steps[rank]:
@@ -979,7 +980,11 @@ def _dynamic_lists(plan: _Plan, answers: dict[str, str], rank: int):
     return steps, required, recommended
 
 
-def _dynamic_lists_raw(steps, items, answers, rank):
+def _dynamic_lists_raw(
+    steps: Sequence[tuple[str, Cond | None]],
+    items: Sequence[tuple[str, Cond | None, Cond | None]],
+    answers: Mapping[str, Any], rank: int,
+) -> tuple[list[str], list[str], list[str]]:
     out_steps = [sid for sid, cond in steps if cond is None or cond.evaluate(answers, rank) is not False]
     required: list[str] = []
     recommended: list[str] = []
