@@ -246,7 +246,8 @@ def _read_lock(src: PackSource, lock: str | ParentLock | bool | None) -> None:
                            "run `procurement packs lock` to refresh the lock")
 
 
-def _report_pydantic(err: ErrorDetails, prefix: tuple, root: type[BaseModel], report) -> None:
+def _report_pydantic(err: ErrorDetails, prefix: tuple[Any, ...], root: type[BaseModel],
+                     report: Callable[[tuple[Any, ...], str], None]) -> None:
     loc = tuple(err["loc"])
     kind = err["type"]
     if kind == "missing":
@@ -285,7 +286,7 @@ def _model_of(annotation: Any) -> type[BaseModel] | None:
     return None
 
 
-def _allowed_keys(root: type[BaseModel], loc: tuple) -> list[str]:
+def _allowed_keys(root: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
     cls: type[BaseModel] | None = root
     for part in loc:
         if cls is None:
@@ -298,10 +299,10 @@ def _allowed_keys(root: type[BaseModel], loc: tuple) -> list[str]:
 
 
 def _check_duplicate_ids(src: PackSource) -> None:
-    seen: dict[str, tuple] = {}
+    seen: dict[str, tuple[Any, ...]] = {}
     assert src.model is not None
 
-    def see(el_id: str, path: tuple) -> None:
+    def see(el_id: str, path: tuple[Any, ...]) -> None:
         if el_id in seen:
             first = line_for(src.lines, seen[el_id])
             src.error(path + ("id",), f"duplicate id {el_id!r} (first used on line {first}); ids are unique in a pack")
@@ -451,7 +452,7 @@ def _check_texts(src: PackSource, node: Any, path: tuple[Any, ...], languages: t
             _check_texts(src, value, path + (i,), languages, declared, report_at)
 
 
-def _clash(src: PackSource, path: tuple, el_id: str, layer: str) -> None:
+def _clash(src: PackSource, path: tuple[Any, ...], el_id: str, layer: str) -> None:
     src.error(
         path,
         f"id {el_id!r} is already defined by {layer}; to change it list it under overrides "
@@ -558,7 +559,7 @@ def _build(src: PackSource, parent: p.ResolvedPack | None, elements: list[Elemen
     all_q = frozenset(e.model.id for e in questions)
     all_items = frozenset(e.model.id for e in elements if e.kind == "items")
 
-    def err(e: Element, sub: tuple, message: str) -> None:
+    def err(e: Element, sub: tuple[Any, ...], message: str) -> None:
         if e.source is src:
             src.error(e.path + sub, message)
         else:
@@ -569,7 +570,7 @@ def _build(src: PackSource, parent: p.ResolvedPack | None, elements: list[Elemen
 
     infos = {e.model.id: _question_info(e, err) for e in questions}
 
-    def compile_(e: Element, field_name: str, raw: Any, allow_level: bool, qs: dict,
+    def compile_(e: Element, field_name: str, raw: Any, allow_level: bool, qs: dict[str, Any],
                  allow_items: bool = False) -> Cond | None:
         if raw is None:
             return None
@@ -665,7 +666,7 @@ def _build(src: PackSource, parent: p.ResolvedPack | None, elements: list[Elemen
     )
 
 
-def _question_info(e: Element, err: Callable[[Element, tuple, str], None]) -> QInfo:
+def _question_info(e: Element, err: Callable[[Element, tuple[Any, ...], str], None]) -> QInfo:
     """Check a question's kind-specific keys; what conditions need to know of it."""
     q = e.model
     kind = q.kind or "choice"
@@ -694,7 +695,7 @@ def _question_info(e: Element, err: Callable[[Element, tuple, str], None]) -> QI
     )
 
 
-def _level(e: Element, err: Callable[[Element, tuple, str], None]) -> p.Level:
+def _level(e: Element, err: Callable[[Element, tuple[Any, ...], str], None]) -> p.Level:
     lv = e.model
     values: dict[str, Any] = {}
     from_legacy: list[str] = []
@@ -711,7 +712,7 @@ def _level(e: Element, err: Callable[[Element, tuple, str], None]) -> p.Level:
                    legacy=tuple(from_legacy))
 
 
-def _step(e: Element, cond: Cond | None, err: Callable[[Element, tuple, str], None]) -> p.Step:
+def _step(e: Element, cond: Cond | None, err: Callable[[Element, tuple[Any, ...], str], None]) -> p.Step:
     s = e.model
     defaults = legacy.step_defaults(s.id, s.kind)
     kind = s.kind or defaults.get("kind")
