@@ -18,9 +18,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, insert, select, text
+from sqlalchemy import Table, bindparam, insert, select, text
 from sqlalchemy import event as sa_event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
@@ -132,7 +132,7 @@ def append_events(session: Session, chain: str, events: Iterable[NewEvent]) -> l
                      "payload": payload_text, "prev_hash": prev_hash, "hash": record.hash})
         prev_hash = record.hash
     if rows:
-        conn.execute(insert(AuditEvent.__table__), rows)
+        conn.execute(insert(cast(Table, AuditEvent.__table__)), rows)
         heads[key] = (seq, prev_hash)
     return records
 
@@ -196,7 +196,7 @@ def append_bulk(engine: Engine, chain: str, events: Iterable[NewEvent], *,
         record = EventRecord(
             chain=chain, seq=seq, occurred_at=format_timestamp(when), actor=event.actor,
             event_type=event.event_type, case_id=event.case_id,
-            payload=canonical_json(dict(event.payload)), prev_hash=prev, hash="",
+            payload=canonical_json(dict(cast("Mapping[str, Any]", event.payload))), prev_hash=prev, hash="",
         )
         digest = record.compute_hash()
         rows.append({

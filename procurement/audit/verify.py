@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
@@ -55,7 +55,7 @@ class ChainReport:
         """One line: `OK <chain> <count> events, head <seq>:<hash>` or `FAIL <chain> seq ...`."""
         if self.ok:
             return f"OK {self.chain} {self.count} events, head {self.head}"
-        return f"FAIL {self.chain} seq {self.bad_seq}: {self.problem.replace('_', ' ')}: {self.detail}"
+        return f"FAIL {self.chain} seq {self.bad_seq}: {cast(str, self.problem).replace('_', ' ')}: {self.detail}"
 
 
 def parse_head(value: str | tuple[int, str]) -> tuple[int, str]:

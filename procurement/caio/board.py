@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
@@ -44,9 +44,15 @@ from procurement.vocabulary import (
     words as words_of,  # `words` names the document's texts
 )
 
+if TYPE_CHECKING:
+    from procurement.caio.incidents import IncidentView
+    from procurement.caio.operation import OperationView
+    from procurement.records.views import CaseView, OrgView
+
 # --------------------------------------------------------------------------- board report content
 
-_BOARD_TEXT = {
+# Texts (str) and table headers (tuple[str, ...]) of the board report, by language.
+_BOARD_TEXT: dict[str, dict[str, Any]] = {
     "ja": {
         "title": "報告書",  # when the pack names no report step
         "notice": ("本書のリスク判定は、公開情報をもとに再構成したルールパックによるものであり、"
@@ -170,6 +176,12 @@ def _operation_row(op) -> OperationRow:
 class BoardReportService(ServiceCore):
     """The board report of a case, read as an actor."""
 
+    if TYPE_CHECKING:  # provided by the other mixins of `procurement.services.Services`
+        def get_case(self, actor: Actor, case_id: int) -> CaseView: ...
+        def get_org(self, actor: Actor, code: str) -> OrgView: ...
+        def get_operation(self, actor: Actor, case_id: int) -> OperationView | None: ...
+        def list_incidents(self, actor: Actor, case_id: int | None = None) -> list[IncidentView]: ...
+
     def board_report_document(self, actor: Actor, case_id: int, *, lang: str = "ja") -> Document:
         """The board report of one case as a document, read as `actor` (anyone of the case's
         organisation may read it; the CAIO's office sends it)."""
@@ -270,18 +282,18 @@ class BoardReportService(ServiceCore):
             for name in BOARD_REPORT_FIELDS
         )))
         if pack is not None and result is not None:
-            required = set(result.required_items)
+            required_items = set(result.required_items)
             counts_rows = []
             open_rows = []
             for checklist in pack.checklists:
-                ids = [i.id for i in checklist.items if i.id in required]
+                ids = [i.id for i in checklist.items if i.id in required_items]
                 states = Counter(
                     case.checklist[i].status if i in case.checklist else "pending" for i in ids
                 )
                 counts_rows.append((_pick(checklist.title, lang), len(ids), states["met"],
                                     states["not_met"], states["pending"], states["not_applicable"]))
                 for item in checklist.items:
-                    if item.id not in required:
+                    if item.id not in required_items:
                         continue
                     entry = case.checklist.get(item.id)
                     status = entry.status if entry else "pending"

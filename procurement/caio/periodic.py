@@ -19,9 +19,9 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
@@ -377,6 +377,12 @@ def _write_periodic(rows, fy, systems, path, start, end, generated_at, generated
 
 class PeriodicReportService(ServiceCore):
     """The periodic report, read as an actor."""
+
+    if TYPE_CHECKING:  # provided by `procurement.caio.portfolio.PortfolioService` in `Services`
+        def load_portfolio_rows(
+            self, actor: Actor, org_code: str | None = None, *,
+            changes_period: tuple[date, date] | None = None,
+        ) -> PortfolioRows: ...
 
     def write_periodic_report_for(
         self, actor: Actor, fy: int, out: str | Path | IO[bytes], *, org_code: str | None = None,

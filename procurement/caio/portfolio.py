@@ -336,7 +336,7 @@ def level_groups(cases: Iterable[CaseRow]) -> list[LevelGroup]:
             level = first.level
         groups.append(LevelGroup(key, scale, level, len(rows), info,
                                  tuple(sorted({c.pack_ref for c in rows}))))
-    per_scale = Counter()
+    per_scale: Counter[str] = Counter()
     for g in groups:
         per_scale[g.scale] += g.count
 

@@ -18,7 +18,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from procurement import config
 from procurement.cli.common import RULES_DIR_HELP, add_command
@@ -49,7 +49,7 @@ def register(sub) -> None:
     """Add this group's commands to the `procurement` parser."""
     rules = argparse.ArgumentParser(add_help=False)
     rules.add_argument("--rules-dir", metavar="DIR", help=RULES_DIR_HELP)
-    fmt = {"choices": ("text", "json"), "default": "text",
+    fmt: dict[str, Any] = {"choices": ("text", "json"), "default": "text",
            "help": "output format (default text; json is the stable shape for scripts)"}
 
     group = add_command(
@@ -209,7 +209,7 @@ def run_list(args) -> int:
         registry = _registry(args)
     except ProcurementError as exc:
         return _fail(str(exc))
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "id": pk.id, "version": pk.version, "edition": pk.edition.isoformat(),
             "effective_from": pk.effective_from.isoformat(),
@@ -381,7 +381,8 @@ def run_lock(args) -> int:
         if pack.parent_ref is None:
             errors.append(f"{file}: {pack.key} extends nothing; only a child pack has a parent to lock")
             continue
-        parent = parents.resolve(pack.extends["resolved"])
+        # A pack with a parent_ref has `extends` (the loader sets both).
+        parent = parents.resolve(cast("dict[str, str]", pack.extends)["resolved"])
         lock_file = file.parent / LOCK_FILE
         previous: ParentLock | None = None
         if lock_file.is_file():

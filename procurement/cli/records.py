@@ -14,6 +14,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from procurement.cli.common import add_command, services_for
 from procurement.errors import InputError, ProcurementError
@@ -24,7 +25,7 @@ PASSWORD_ENV = "PROCUREMENT_NEW_PASSWORD"
 
 def register(sub) -> None:
     """Add this group's commands to the `procurement` parser."""
-    fmt = {"choices": ("table", "json"), "default": "table",
+    fmt: dict[str, Any] = {"choices": ("table", "json"), "default": "table",
            "help": "output format (default table; json is the stable shape for scripts)"}
 
     db = add_command(sub, "db", help="create or migrate the database schema",

@@ -21,6 +21,7 @@ import os
 import sys
 import unicodedata
 from pathlib import Path
+from typing import cast
 
 from procurement.cli.common import add_command, services_for
 from procurement.errors import NotFoundError, ProcurementError
@@ -280,11 +281,12 @@ def _bundle(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"error: cannot write {out}: {exc.strerror}", file=sys.stderr)
         return 1
-    from procurement.sharing.bundles import read_bundle
+    from procurement.sharing.bundles import Manifest, read_bundle
 
     bundle = read_bundle(data, source=str(out))
-    print(f"wrote {out}: {bundle.manifest.pack_id}@{bundle.manifest.version}, "
-          f"{len(bundle.files)} files, fingerprint {bundle.manifest.fingerprint}")
+    manifest = cast(Manifest, bundle.manifest)  # the bundle just written has its manifest
+    print(f"wrote {out}: {manifest.pack_id}@{manifest.version}, "
+          f"{len(bundle.files)} files, fingerprint {manifest.fingerprint}")
     return 0
 
 

@@ -64,7 +64,7 @@ def read_connection(engine: Engine, *, snapshot: bool = False) -> Iterator[Conne
 STREAM_BATCH = 2000
 
 
-def stream(conn: Connection, statement: Executable) -> Result[Any]:
+def stream(conn: Connection, statement: Executable) -> Result[*tuple[Any, ...]]:
     """Execute `statement` and iterate its rows in batches (server-side cursor on PostgreSQL),
     so memory stays flat however many rows an export reads."""
     return conn.execution_options(stream_results=True, yield_per=STREAM_BATCH).execute(statement)

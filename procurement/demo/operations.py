@@ -24,8 +24,8 @@ class _SetClock:
     def __init__(self) -> None:
         self.now = datetime(2026, 8, 20, 1, 0, tzinfo=UTC)
 
-    def at(self, *args: int) -> None:
-        self.now = datetime(*args, tzinfo=UTC)
+    def at(self, year: int, month: int, day: int, hour: int, minute: int) -> None:
+        self.now = datetime(year, month, day, hour, minute, tzinfo=UTC)
 
     def __call__(self) -> datetime:
         self.now += timedelta(seconds=1)

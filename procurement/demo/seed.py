@@ -149,7 +149,7 @@ PURPOSES = {
 #: A case that gets submitted has every other required item settled first (`complete_checklist`).
 #: The edition-1 high pilot is what edition 2 changes (its new required item PC-T2): it shows
 #: what `procurement reassess --pack jp-national@2.0.0` is for.
-_MINISTRY_V1 = (
+_MINISTRY_V1: tuple[tuple[Any, ...], ...] = (
     ("ministry-planner", "議事録要約ツールの試行", "大臣官房 総務課", LOW, "approved",
      {"PC-G1": "met", "PC-D1": "met"}, False),
     ("ministry-planner", "法令検索アシスタント", "法務室", REVIEW, "submitted", {}, False),
@@ -157,7 +157,7 @@ _MINISTRY_V1 = (
     ("ministry-planner2", "事業者向け支援制度案内AIの試行", "中小企業支援課", HIGH_SAAS, "approved",
      {"PC-P2": "met", "PC-Q3": "met", "CC-4": "met"}, PILOT_BOARD_REPORT),
 )
-_MINISTRY_V2 = (
+_MINISTRY_V2: tuple[tuple[Any, ...], ...] = (
     ("ministry-planner", "国民向けFAQチャットボット", "広報室", HIGH, "approved",
      {"PC-P2": "met", "PC-Q3": "met", "CC-4": "met", "CC-10": "met", "CC-13": "met"}, True),
     ("ministry-planner", "翻訳支援サービスの利用", "国際課", BLOCKED, "draft", {}, False),
@@ -167,7 +167,7 @@ _MINISTRY_V2 = (
     ("ministry-planner", "コード生成支援ツール", "情報システム室", LOW, "withdrawn", {}, False),
     ("ministry-planner2", "統計資料の要約", "統計課", REVIEW, "voided", {"PC-G1": "met"}, False),
 )
-_CITY = (
+_CITY: tuple[tuple[Any, ...], ...] = (
     ("city-planner", "窓口案内AIチャット", "市民課", {**HIGH, "LQ-1": "no"}, "submitted", {"LG-1": "met"}, True),
     ("city-planner", "広報誌の原稿作成支援", "広報課", {**LOW, "LQ-1": "yes"}, "approved",
      {"LG-1": "met", "LG-2": "met", "UR-5": "met"}, False),

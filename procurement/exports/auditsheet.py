@@ -50,12 +50,13 @@ def _header(sheet, path: Path, sheet_name: str, required: tuple[str, ...]) -> di
     return index
 
 
-def _continuations(book, path: Path) -> dict[tuple[str, int], dict[int, str]]:
+def _continuations(book, path: Path) -> dict[tuple[str, int | None], dict[int, str]]:
     if AUDIT_MORE not in book.sheetnames:
         return {}
     sheet = book[AUDIT_MORE]
     col = _header(sheet, path, AUDIT_MORE, ("chain", "seq", "part", "payload"))
-    parts: dict[tuple[str, int], dict[int, str]] = {}
+    # Looked up by the log rows' (chain, seq), whose seq may be empty (None).
+    parts: dict[tuple[str, int | None], dict[int, str]] = {}
     for values in sheet.iter_rows(min_row=_HEADER_ROW + 1, values_only=True):
         if not values or all(v is None for v in values):
             continue

@@ -23,7 +23,7 @@ import os
 import re
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
@@ -386,6 +386,10 @@ def _write_history(book, s: Styles, page: PageText, data: dict[str, Any], names:
     sh.field("出力者", generated_by or "（コマンドライン）")
 
 
+@overload
+def _aware(value: datetime) -> datetime: ...
+@overload
+def _aware(value: datetime | None) -> datetime | None: ...
 def _aware(value: datetime | None) -> datetime | None:
     if value is None or value.tzinfo is not None:
         return value

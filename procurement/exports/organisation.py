@@ -38,9 +38,9 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
-from sqlalchemy import and_, func, select, true
+from sqlalchemy import ColumnElement, and_, func, select, true
 from sqlalchemy.engine import Engine
 
 import procurement
@@ -339,7 +339,7 @@ class Selection:
 
     def case_condition(self):
         f = self.filters
-        cond = Case.org_id.in_(list(self.orgs))
+        cond: ColumnElement[bool] = Case.org_id.in_(list(self.orgs))
         if f.statuses:
             cond = and_(cond, Case.status.in_(f.statuses))
         if f.pack_id:
@@ -351,7 +351,7 @@ class Selection:
         return cond
 
     def period(self, column):
-        cond = true()
+        cond: ColumnElement[bool] = true()
         if self.start is not None:
             cond = and_(cond, column >= self.start)
         if self.end is not None:
@@ -365,7 +365,7 @@ class Selection:
         return sorted(set(present) | set(self.orgs.values()))
 
     def audit_condition(self):
-        cond = AuditEvent.chain.in_(self.chains)
+        cond: ColumnElement[bool] = AuditEvent.chain.in_(self.chains)
         if self.end is not None:
             cond = and_(cond, AuditEvent.occurred_at < self.end)
         return cond
@@ -461,9 +461,9 @@ class _OrganisationExport:
             self._write_audit(tables[AUDIT])
             self._write_packs(tables[PACKS])
             # Further sheets (e.g. incidents) go here, each a `Table` filled by one method.
-            for name, table in tables.items():
-                table.finish()
-                self.result.rows[name] = table.count
+            for name, sheet_table in tables.items():
+                sheet_table.finish()
+                self.result.rows[name] = sheet_table.count
             if self.more is not None:
                 self.more.finish()
                 self.result.rows[AUDIT_MORE] = self.more.count
@@ -586,7 +586,7 @@ class _OrganisationExport:
         # By the incident's own date: reporting one does not touch its case, so the cases'
         # period rule (updated within the period) would miss it.
         f = self.filters
-        cond = Case.org_id.in_(list(self.sel.orgs))
+        cond: ColumnElement[bool] = Case.org_id.in_(list(self.sel.orgs))
         if f.statuses:
             cond = and_(cond, Case.status.in_(f.statuses))
         if f.pack_id:
@@ -723,7 +723,7 @@ class _OrganisationExport:
         for pack_id, version, fingerprint in sorted(self.pack_refs):
             pack = self.texts.pack(pack_id, version)
             installed = pack is not None
-            matches = installed and pack.fingerprint == fingerprint
+            matches = pack is not None and pack.fingerprint == fingerprint
             head = (pack_id, version, fingerprint, installed, matches)
             if pack is None:
                 table.append((*head, "pack", "", ("(このバージョンは導入されていません / this "
@@ -815,8 +815,8 @@ class _OrganisationExport:
         pack that has it; cases not classified yet last."""
         words: dict[str, str] = {}
         rank: dict[str, tuple[int, int]] = {}
-        packs = [self.texts.pack(pid, version) for pid, version, _fp in sorted(self.pack_refs)]
-        packs = [p for p in packs if p is not None]
+        found = [self.texts.pack(pid, version) for pid, version, _fp in sorted(self.pack_refs)]
+        packs = [p for p in found if p is not None]
         for order, pack in enumerate(sorted(packs, key=lambda p: (p.effective_from,
                                                                   p.version_tuple))):
             for index, level in enumerate(pack.levels):
@@ -838,6 +838,10 @@ _SHEET_EN = {
 }
 
 
+@overload
+def _utc(value: datetime) -> datetime: ...
+@overload
+def _utc(value: None) -> None: ...
 def _utc(value: datetime | None) -> datetime | None:
     """Stored timestamps are UTC; the model marks them aware, raw SQLite rows may not be."""
     if value is None or value.tzinfo is not None:

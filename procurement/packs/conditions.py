@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from itertools import compress, repeat
 from operator import is_
-from typing import Any
+from typing import Any, cast
 
 #: The engine's value for a question that does not apply: it will never be answered, so a
 #: condition on it is false, not unknown. Never a valid answer (option values are non-empty ids,
@@ -152,8 +152,12 @@ class ConditionType:
 CONDITIONS: dict[str, ConditionType] = {}
 
 
-def _register(name: str, params_schema: dict[str, Any], needs_level: bool = False, needs_items: bool = False):
-    def deco(fn):
+Compiler = Callable[[Any, "CompileContext", tuple[Any, ...]], "Cond | None"]
+
+
+def _register(name: str, params_schema: dict[str, Any], needs_level: bool = False,
+              needs_items: bool = False) -> Callable[[Compiler], Compiler]:
+    def deco(fn: Compiler) -> Compiler:
         doc = (fn.__doc__ or "").strip().splitlines()[0]
         CONDITIONS[name] = ConditionType(name, doc, needs_level, params_schema, fn, needs_items)
         return fn
@@ -204,7 +208,7 @@ def _show(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _params(params: Any, ctx: CompileContext, path, keys: dict[str, type]) -> dict | None:
+def _params(params: Any, ctx: CompileContext, path: tuple[Any, ...], keys: dict[str, type]) -> dict[str, Any] | None:
     if not isinstance(params, Mapping):
         ctx.error(path, f"expected a mapping with keys {', '.join(keys)}; got {_show(params)}")
         return None
@@ -233,7 +237,7 @@ def _params(params: Any, ctx: CompileContext, path, keys: dict[str, type]) -> di
     return dict(params) if ok else None
 
 
-def _question(qid: str, ctx: CompileContext, path, *, condition: str) -> QInfo | None:
+def _question(qid: str, ctx: CompileContext, path: tuple[Any, ...], *, condition: str) -> QInfo | None:
     """The question a condition refers to, or None (error recorded). Free-text questions can
     only be tested with `answered`."""
     info = ctx.questions.get(qid)
@@ -254,21 +258,21 @@ def _question(qid: str, ctx: CompileContext, path, *, condition: str) -> QInfo |
     return info
 
 
-def _option(qid: str, value: str, options: frozenset[str], ctx: CompileContext, path) -> bool:
+def _option(qid: str, value: str, options: frozenset[str], ctx: CompileContext, path: tuple[Any, ...]) -> bool:
     if value in options:
         return True
     ctx.error(path, f"question {qid!r} has no option {value!r} (options: {', '.join(sorted(options))})")
     return False
 
 
-def _level(raw: Any, ctx: CompileContext, path) -> int | None:
+def _level(raw: Any, ctx: CompileContext, path: tuple[Any, ...]) -> int | None:
     if not isinstance(raw, str) or raw not in ctx.levels:
         ctx.error(path, f"unknown level {_show(raw)} (levels: {', '.join(ctx.levels)})")
         return None
     return ctx.levels[raw]
 
 
-def _unique(values: list[str], ctx: CompileContext, path, what: str) -> bool:
+def _unique(values: list[str], ctx: CompileContext, path: tuple[Any, ...], what: str) -> bool:
     if len(set(values)) != len(values):
         ctx.error(path, f"{what} is listed twice")
         return False
@@ -288,7 +292,7 @@ _LEVEL = {"type": "string", "description": "level id"}
     {"type": "object", "properties": {"question": _Q, "value": _V},
      "required": ["question", "value"], "additionalProperties": False},
 )
-def _answer_equals(params, ctx, path):
+def _answer_equals(params: Any, ctx: CompileContext, path: tuple[Any, ...]) -> Cond | None:
     """True when the question's answer is the given option value (unknown while unanswered)."""
     p = _params(params, ctx, path, {"question": str, "value": str})
     if p is None:
@@ -304,7 +308,7 @@ def _answer_equals(params, ctx, path):
         return None
     q, value = p["question"], p["value"]
 
-    def evaluate(answers, level, q=q, value=value):
+    def evaluate(answers: Answers, level: int | None, q: str = q, value: str = value) -> Truth:
         v = answers.get(q)
         return None if v is None else v == value
 
@@ -316,7 +320,7 @@ def _answer_equals(params, ctx, path):
     {"type": "object", "properties": {"question": _Q, "values": _VS},
      "required": ["question", "values"], "additionalProperties": False},
 )
-def _answer_in(params, ctx, path):
+def _answer_in(params: Any, ctx: CompileContext, path: tuple[Any, ...]) -> Cond | None:
     """True when the question's answer is one of the given option values (multiple choice: any selected value is); unknown while unanswered."""
     p = _params(params, ctx, path, {"question": str, "values": list})
     if p is None:
@@ -333,7 +337,7 @@ def _answer_in(params, ctx, path):
     q, values = p["question"], frozenset(p["values"])
 
     if info.multiple:
-        def evaluate(answers, level, q=q, values=values):
+        def evaluate(answers: Answers, level: int | None, q: str = q, values: frozenset[str] = values) -> Truth:
             v = answers.get(q)
             if v is None:
                 return None
@@ -343,7 +347,7 @@ def _answer_in(params, ctx, path):
                     return True
             return False
     else:
-        def evaluate(answers, level, q=q, values=values):
+        def evaluate(answers: Answers, level: int | None, q: str = q, values: frozenset[str] = values) -> Truth:
             v = answers.get(q)
             return None if v is None else v in values
 
@@ -355,14 +359,14 @@ def _answer_in(params, ctx, path):
     {"type": "object", "properties": {"question": _Q},
      "required": ["question"], "additionalProperties": False},
 )
-def _answered(params, ctx, path):
+def _answered(params: Any, ctx: CompileContext, path: tuple[Any, ...]) -> Cond | None:
     """True when the question has an answer, False when it has none (never unknown)."""
     p = _params(params, ctx, path, {"question": str})
     if p is None or _question(p["question"], ctx, path + ("question",), condition="answered") is None:
         return None
     q = p["question"]
 
-    def evaluate(answers, level, q=q):
+    def evaluate(answers: Answers, level: int | None, q: str = q) -> Truth:
         # NOT_APPLICABLE ("") marks a question that does not apply: never answered. An empty
         # multiple-choice answer () is an answer ("none of these").
         v = answers.get(q)
@@ -377,7 +381,7 @@ def _answered(params, ctx, path):
      "properties": {"questions": _VS, "values": _VS, "at_least": {"type": "integer", "minimum": 1}},
      "required": ["questions", "values", "at_least"], "additionalProperties": False},
 )
-def _count_in(params, ctx, path):
+def _count_in(params: Any, ctx: CompileContext, path: tuple[Any, ...]) -> Cond | None:
     """True when at least N of the questions have an answer in the values; unknown while that is still open."""
     p = _params(params, ctx, path, {"questions": list, "values": list, "at_least": int})
     if p is None:
@@ -408,10 +412,13 @@ def _count_in(params, ctx, path):
         return None
     qs, values = tuple(p["questions"]), frozenset(p["values"])
 
+    evaluate: Evaluator  # one of two closures, typed alike
     if multi:
         multiple = frozenset(multi)
 
-        def evaluate(answers, level, qs=qs, values=values, n=n, multiple=multiple):
+        def evaluate_multiple(answers: Answers, level: int | None, qs: tuple[str, ...] = qs,
+                              values: frozenset[str] = values, n: int = n,
+                              multiple: frozenset[str] = multiple) -> Truth:
             true = unknown = 0
             for q in qs:
                 v = answers.get(q)
@@ -429,8 +436,11 @@ def _count_in(params, ctx, path):
             if true + unknown < n:
                 return False
             return None
+
+        evaluate = evaluate_multiple
     else:
-        def evaluate(answers, level, qs=qs, values=values, n=n):
+        def evaluate_single(answers: Answers, level: int | None, qs: tuple[str, ...] = qs,
+                            values: frozenset[str] = values, n: int = n) -> Truth:
             true = unknown = 0
             for q in qs:
                 v = answers.get(q)
@@ -443,6 +453,8 @@ def _count_in(params, ctx, path):
             if true + unknown < n:
                 return False
             return None
+
+        evaluate = evaluate_single
 
     return Cond("count_in", None, evaluate, questions=qs, values=values)
 
@@ -527,7 +539,8 @@ class PointsGroup:
         """`range` on a vector already built."""
         values = self._values(vector)
         try:
-            total = sum(values)
+            # An unanswered question (None) raises the TypeError caught below.
+            total = sum(cast("list[int]", values))
             return total, total, total
         except TypeError:  # an unanswered question (None) among them
             pass
@@ -563,7 +576,7 @@ class PointsGroup:
         return {q: answers[q] for q, v in zip(self.key, values) if v}
 
 
-def _memo(answers: Answers) -> dict | None:
+def _memo(answers: Answers) -> dict[Any, Any] | None:
     # The engine passes answers carrying a `memo` dict once they are final, so that several
     # rules on the same questions (thresholds) add the points up once per classification. The
     # question ids are the key: a question's points are fixed in a pack.
@@ -597,7 +610,7 @@ def points_inputs(answers: Answers, group: PointsGroup) -> dict[str, Any]:
      "properties": {"questions": _VS, "at_least": {"type": "integer"}},
      "required": ["questions", "at_least"], "additionalProperties": False},
 )
-def _points_at_least(params, ctx, path):
+def _points_at_least(params: Any, ctx: CompileContext, path: tuple[Any, ...]) -> Cond | None:
     """True when the points of the questions' answers add up to at least N; False when even the best answers to the unanswered ones cannot reach N; else unknown."""
     p = _params(params, ctx, path, {"questions": list, "at_least": int})
     if p is None:
@@ -629,7 +642,8 @@ def _points_at_least(params, ctx, path):
         return None
     group = PointsGroup(tuple(spec))
 
-    def evaluate(answers, level, group=group, n=n, key=group.memo_key):
+    def evaluate(answers: Answers, level: int | None, group: PointsGroup = group, n: int = n,
+                 key: int = group.memo_key) -> Truth:
         # points_memo inlined: this runs for every points rule of every classification
         memo = getattr(answers, "memo", None)
         if memo is None:
@@ -657,7 +671,7 @@ def _points_at_least(params, ctx, path):
      "required": ["item", "statuses"], "additionalProperties": False},
     needs_level=False, needs_items=True,
 )
-def _item_status_in(params, ctx, path):
+def _item_status_in(params: Any, ctx: CompileContext, path: tuple[Any, ...]) -> Cond | None:
     """True when the checklist item's recorded status is one of the statuses (no record counts as pending; consistency rules only)."""
     p = _params(params, ctx, path, {"item": str, "statuses": list})
     if p is None:
@@ -677,29 +691,29 @@ def _item_status_in(params, ctx, path):
         return None
     statuses = frozenset(p["statuses"])
 
-    def evaluate(answers, level, item=item, statuses=statuses):
+    def evaluate(answers: Answers, level: int | None, item: str = item, statuses: frozenset[str] = statuses) -> Truth:
         return (answers.get(item) or "pending") in statuses
 
     return Cond("item_status_in", None, evaluate, items=(item,), values=statuses)
 
 
-def _children(params, ctx, path, name) -> list[Cond] | None:
+def _children(params: Any, ctx: CompileContext, path: tuple[Any, ...], name: str) -> list[Cond] | None:
     if not isinstance(params, list) or not params:
         ctx.error(path, f"{name!r} takes a non-empty list of conditions; got {_show(params)}")
         return None
     children = [compile_condition(c, ctx, path + (i,)) for i, c in enumerate(params)]
-    return None if any(c is None for c in children) else children
+    return None if any(c is None for c in children) else cast("list[Cond]", children)
 
 
 @_register("all", {"type": "array", "items": {"$ref": "#/$defs/Condition"}, "minItems": 1})
-def _all(params, ctx, path):
+def _all(params: Any, ctx: CompileContext, path: tuple[Any, ...]) -> Cond | None:
     """True when every listed condition is true; False when one is false; else unknown (Kleene and)."""
     children = _children(params, ctx, path, "all")
     if children is None:
         return None
     fns = tuple(c.evaluate for c in children)
 
-    def evaluate(answers, level, fns=fns):
+    def evaluate(answers: Answers, level: int | None, fns: tuple[Evaluator, ...] = fns) -> Truth:
         result: Truth = True
         for fn in fns:
             v = fn(answers, level)
@@ -713,14 +727,14 @@ def _all(params, ctx, path):
 
 
 @_register("any", {"type": "array", "items": {"$ref": "#/$defs/Condition"}, "minItems": 1})
-def _any(params, ctx, path):
+def _any(params: Any, ctx: CompileContext, path: tuple[Any, ...]) -> Cond | None:
     """True when one listed condition is true; False when all are false; else unknown (Kleene or)."""
     children = _children(params, ctx, path, "any")
     if children is None:
         return None
     fns = tuple(c.evaluate for c in children)
 
-    def evaluate(answers, level, fns=fns):
+    def evaluate(answers: Answers, level: int | None, fns: tuple[Evaluator, ...] = fns) -> Truth:
         result: Truth = False
         for fn in fns:
             v = fn(answers, level)
@@ -734,14 +748,14 @@ def _any(params, ctx, path):
 
 
 @_register("not", {"$ref": "#/$defs/Condition"})
-def _not(params, ctx, path):
+def _not(params: Any, ctx: CompileContext, path: tuple[Any, ...]) -> Cond | None:
     """True when the condition is false, False when it is true; unknown stays unknown."""
     child = compile_condition(params, ctx, path)
     if child is None:
         return None
     fn = child.evaluate
 
-    def evaluate(answers, level, fn=fn):
+    def evaluate(answers: Answers, level: int | None, fn: Evaluator = fn) -> Truth:
         v = fn(answers, level)
         return None if v is None else not v
 
@@ -749,26 +763,26 @@ def _not(params, ctx, path):
 
 
 @_register("level_at_least", _LEVEL, needs_level=True)
-def _level_at_least(params, ctx, path):
+def _level_at_least(params: Any, ctx: CompileContext, path: tuple[Any, ...]) -> Cond | None:
     """True when the classification level is the given level or higher (steps, items, blocking only)."""
     rank = _level(params, ctx, path)
     if rank is None:
         return None
 
-    def evaluate(answers, level, rank=rank):
+    def evaluate(answers: Answers, level: int | None, rank: int = rank) -> Truth:
         return None if level is None else level >= rank
 
     return Cond("level_at_least", None, evaluate)
 
 
 @_register("level_is", _LEVEL, needs_level=True)
-def _level_is(params, ctx, path):
+def _level_is(params: Any, ctx: CompileContext, path: tuple[Any, ...]) -> Cond | None:
     """True when the classification level is exactly the given level (steps, items, blocking only)."""
     rank = _level(params, ctx, path)
     if rank is None:
         return None
 
-    def evaluate(answers, level, rank=rank):
+    def evaluate(answers: Answers, level: int | None, rank: int = rank) -> Truth:
         return None if level is None else level == rank
 
     return Cond("level_is", None, evaluate)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from itertools import compress, count, repeat
 from operator import is_, itemgetter
-from typing import Any
+from typing import Any, cast
 
 from procurement.errors import InputError
 from procurement.packs.conditions import (
@@ -34,7 +34,7 @@ from procurement.packs.conditions import (
     PointsVector,
     points_memo,
 )
-from procurement.packs.pack import ResolvedPack
+from procurement.packs.pack import BlockingFinding, ConsistencyRule, Flag, ResolvedPack, Rule
 from procurement.packs.texts import LEGACY_LANGUAGES, pick_text
 
 #: Characters refused in free text: control characters (C0 but tab and newline, DEL, C1), lone
@@ -101,7 +101,7 @@ class LazyList(Sequence[Any]):
             self._make = None
         return self._data
 
-    def __getitem__(self, index):  # type: ignore[override]
+    def __getitem__(self, index: Any) -> Any:
         return self._get()[index]
 
     def __len__(self) -> int:
@@ -310,7 +310,7 @@ def _options_text(pack: ResolvedPack, qid: str) -> str:
     return ", ".join(pack.question(qid).option_values)
 
 
-class _SelectionPoints(dict):
+class _SelectionPoints(dict[Any, Any]):
     """Points of the selections of a multiple-choice question with too many options for a
     table of every selection: added up at each look-up."""
 
@@ -578,12 +578,12 @@ def _check_answers_slowly(pack: ResolvedPack, answers: Mapping[str, Any]) -> dic
     return clean
 
 
-class _Answers(dict):
+class _Answers(dict[str, Any]):
     """The engine's answers; `memo` caches points totals once the answers are final. (No
     `__init__` of its own: dict's, in C, and `memo` set by the creator.)"""
 
     __slots__ = ("memo",)
-    memo: dict | None
+    memo: dict[str, Any] | None
 
 
 def _effective(pack: ResolvedPack, given: Mapping[str, Any],
@@ -668,11 +668,11 @@ def classify(pack: ResolvedPack, answers: Mapping[str, Any]) -> Classification:
         for f, evaluate in plan.flags
         if evaluate(effective, level_rank) is True
     ] if plan.flags else []
-    steps, required, recommended = plan.static[level_rank]
     if plan.has_dynamic:
         steps, required, recommended = _dynamic_lists(plan, effective, level_rank)
     else:
-        steps, required, recommended = list(steps), list(required), list(recommended)
+        static_steps, static_required, static_recommended = plan.static[level_rank]
+        steps, required, recommended = list(static_steps), list(static_required), list(static_recommended)
     by_question: Mapping[str, int | None] = {}
     totals: Sequence[PointsTotal] = []
     if plan.points_questions is not None:
@@ -717,7 +717,8 @@ def _reasons(fired: list[Any], effective: _Answers, lazy: frozenset[str]) -> lis
 def _inputs(el: Any, effective: _Answers, level_rank: int | None, lazy: frozenset[str]) -> Mapping[str, Any]:
     if el.id in lazy:
         return LazyMapping(partial(el.cond.inputs, effective, level_rank))
-    return el.cond.inputs(effective, level_rank)
+    inputs: Mapping[str, Any] = el.cond.inputs(effective, level_rank)
+    return inputs
 
 
 def _totals(plan: _Plan, effective: _Answers) -> list[PointsTotal]:
@@ -790,7 +791,7 @@ def check_consistency(pack: ResolvedPack, answers: Mapping[str, Any],
     return [
         Finding(c.id, _inputs(c, effective, level_rank, lazy), c.message, c.provenance, c.source, c.layer)
         for c in pack.consistency
-        if c.cond.evaluate(effective, level_rank) is True
+        if _compiled(c.cond).evaluate(effective, level_rank) is True
     ]
 
 
@@ -869,23 +870,31 @@ def _plan(pack: ResolvedPack) -> _Plan:
                 (q.id, {o.value: o.points or 0 for o in q.options}, 0, 0, q.multiple)
                 for q in pack.questions if q.has_points
             ))
+        elements: tuple[Rule | BlockingFinding | Flag | ConsistencyRule, ...] = (
+            *pack.rules, *pack.blocking, *pack.flags, *pack.consistency)
         plan = _Plan(tuple(static), dynamic, tuple(dyn_steps), tuple(dyn_items),
                      tuple(q.id for q in pack.questions), frozenset(q.id for q in pack.questions if q.required),
                      {q.id: i for i, q in enumerate(pack.questions)},
                      tuple((q.id, q.applies.evaluate) for q in pack.questions if q.applies is not None),
                      points_questions, _points_conditions(pack),
-                     frozenset(el.id for el in (*pack.rules, *pack.blocking, *pack.flags, *pack.consistency)
+                     frozenset(el.id for el in elements
                                if any(c.kind == "points_at_least" for c in _walk(el.cond))),
                      _points_groups(pack),
                      pack.level_rank(pack.default_level),
-                     tuple((r, r.cond.evaluate, r.stop, pack.level_rank(r.level)) for r in pack.rules),
-                     tuple((b, b.cond.evaluate) for b in pack.blocking),
-                     tuple((f, f.cond.evaluate) for f in pack.flags))
+                     tuple((r, _compiled(r.cond).evaluate, r.stop, pack.level_rank(r.level))
+                           for r in pack.rules),
+                     tuple((b, _compiled(b.cond).evaluate) for b in pack.blocking),
+                     tuple((f, _compiled(f.cond).evaluate) for f in pack.flags))
         object.__setattr__(pack, "_engine_plan", plan)
     return plan
 
 
-def _walk(cond: Cond | None):
+def _compiled(cond: Cond | None) -> Cond:
+    """The compiled condition of a loaded pack's element (the loader compiles every `when`)."""
+    return cast(Cond, cond)
+
+
+def _walk(cond: Cond | None) -> Iterator[Cond]:
     if cond is None:
         return
     yield cond
@@ -956,7 +965,7 @@ def _points_conditions(pack: ResolvedPack) -> tuple[tuple[Cond, tuple[str, ...]]
     return tuple((c, tuple(ids)) for c, ids in found.values())
 
 
-def _dynamic_lists(plan: _Plan, answers: dict[str, str], rank: int):
+def _dynamic_lists(plan: _Plan, answers: dict[str, str], rank: int) -> tuple[list[str], list[str], list[str]]:
     # Only conditions that read answers are evaluated; level-only ones come from the cache.
     steps, required, recommended = [], [], []
     for sid, cond, static in plan.dyn_steps[rank]:
@@ -971,7 +980,11 @@ def _dynamic_lists(plan: _Plan, answers: dict[str, str], rank: int):
     return steps, required, recommended
 
 
-def _dynamic_lists_raw(steps, items, answers, rank):
+def _dynamic_lists_raw(
+    steps: Sequence[tuple[str, Cond | None]],
+    items: Sequence[tuple[str, Cond | None, Cond | None]],
+    answers: Mapping[str, Any], rank: int,
+) -> tuple[list[str], list[str], list[str]]:
     out_steps = [sid for sid, cond in steps if cond is None or cond.evaluate(answers, rank) is not False]
     required: list[str] = []
     recommended: list[str] = []

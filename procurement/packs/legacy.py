@@ -13,6 +13,7 @@ below. New packs should declare every key and not rely on this table (see docs/r
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
@@ -45,7 +46,7 @@ def level_value(level_id: str, key: str, declared: Any) -> tuple[Any, bool]:
     """The effective value of a level key and whether it came from the legacy table."""
     if declared is not None:
         return declared, False
-    legacy = LEGACY_LEVELS.get(level_id, {})
+    legacy: Mapping[str, Any] = LEGACY_LEVELS.get(level_id, {})
     if key in legacy:
         return legacy[key], True
     return LEVEL_DEFAULTS[key], False

@@ -6,15 +6,17 @@ naming the file, the line (where the YAML gives one), the element path and what 
 
 from __future__ import annotations
 
+import os
 import re
 import types
 import typing
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from procurement.errors import InputError
 from procurement.packs import legacy
@@ -87,7 +89,11 @@ def parse_range(text: str) -> Callable[[Version], bool]:
         nums = [int(x) for x in mt.group(2, 3, 4) if x is not None]
         if op is None or op in ("=", "=="):
             prefix = tuple(nums)
-            tests.append(lambda v, pr=prefix: v[: len(pr)] == pr)
+
+            def has_prefix(v: Version, pr: tuple[int, ...] = prefix) -> bool:
+                return v[: len(pr)] == pr
+
+            tests.append(has_prefix)
             continue
         ver = tuple(nums + [0] * (3 - len(nums)))
         tests.append(
@@ -162,13 +168,13 @@ def render_path(raw: Any, path: tuple[Any, ...]) -> str:
     return out
 
 
-def resolve_pack_file(path: str | Path) -> Path:
+def resolve_pack_file(path: str | os.PathLike[str]) -> Path:
     """A pack folder or its pack.yaml -> the pack.yaml path."""
-    path = Path(path)
-    return path / PACK_FILE if path.is_dir() else path
+    file = Path(path)
+    return file / PACK_FILE if file.is_dir() else file
 
 
-def read_pack_source(path: str | Path, *, lock: str | ParentLock | bool | None = None) -> PackSource:
+def read_pack_source(path: str | os.PathLike[str], *, lock: str | ParentLock | bool | None = None) -> PackSource:
     """Read and validate one pack.yaml (structure only); errors are kept on the result.
 
     `lock`: None reads the pack.lock beside the file when there is one; a ref
@@ -240,7 +246,8 @@ def _read_lock(src: PackSource, lock: str | ParentLock | bool | None) -> None:
                            "run `procurement packs lock` to refresh the lock")
 
 
-def _report_pydantic(err: dict, prefix: tuple, root: type[BaseModel], report) -> None:
+def _report_pydantic(err: ErrorDetails, prefix: tuple[Any, ...], root: type[BaseModel],
+                     report: Callable[[tuple[Any, ...], str], None]) -> None:
     loc = tuple(err["loc"])
     kind = err["type"]
     if kind == "missing":
@@ -279,7 +286,7 @@ def _model_of(annotation: Any) -> type[BaseModel] | None:
     return None
 
 
-def _allowed_keys(root: type[BaseModel], loc: tuple) -> list[str]:
+def _allowed_keys(root: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
     cls: type[BaseModel] | None = root
     for part in loc:
         if cls is None:
@@ -292,10 +299,10 @@ def _allowed_keys(root: type[BaseModel], loc: tuple) -> list[str]:
 
 
 def _check_duplicate_ids(src: PackSource) -> None:
-    seen: dict[str, tuple] = {}
+    seen: dict[str, tuple[Any, ...]] = {}
     assert src.model is not None
 
-    def see(el_id: str, path: tuple) -> None:
+    def see(el_id: str, path: tuple[Any, ...]) -> None:
         if el_id in seen:
             first = line_for(src.lines, seen[el_id])
             src.error(path + ("id",), f"duplicate id {el_id!r} (first used on line {first}); ids are unique in a pack")
@@ -445,7 +452,7 @@ def _check_texts(src: PackSource, node: Any, path: tuple[Any, ...], languages: t
             _check_texts(src, value, path + (i,), languages, declared, report_at)
 
 
-def _clash(src: PackSource, path: tuple, el_id: str, layer: str) -> None:
+def _clash(src: PackSource, path: tuple[Any, ...], el_id: str, layer: str) -> None:
     src.error(
         path,
         f"id {el_id!r} is already defined by {layer}; to change it list it under overrides "
@@ -518,6 +525,10 @@ def _src_dict(s: m.Source) -> dict[str, str]:
     return {k: v for k, v in s.model_dump().items() if v is not None}
 
 
+@overload
+def _t(t: m.Text) -> dict[str, str]: ...
+@overload
+def _t(t: m.Text | None) -> dict[str, str] | None: ...
 def _t(t: m.Text | None) -> dict[str, str] | None:
     return None if t is None else t.as_dict()
 
@@ -548,7 +559,7 @@ def _build(src: PackSource, parent: p.ResolvedPack | None, elements: list[Elemen
     all_q = frozenset(e.model.id for e in questions)
     all_items = frozenset(e.model.id for e in elements if e.kind == "items")
 
-    def err(e: Element, sub: tuple, message: str) -> None:
+    def err(e: Element, sub: tuple[Any, ...], message: str) -> None:
         if e.source is src:
             src.error(e.path + sub, message)
         else:
@@ -559,7 +570,7 @@ def _build(src: PackSource, parent: p.ResolvedPack | None, elements: list[Elemen
 
     infos = {e.model.id: _question_info(e, err) for e in questions}
 
-    def compile_(e: Element, field_name: str, raw: Any, allow_level: bool, qs: dict,
+    def compile_(e: Element, field_name: str, raw: Any, allow_level: bool, qs: dict[str, Any],
                  allow_items: bool = False) -> Cond | None:
         if raw is None:
             return None
@@ -655,7 +666,7 @@ def _build(src: PackSource, parent: p.ResolvedPack | None, elements: list[Elemen
     )
 
 
-def _question_info(e: Element, err: Callable[[Element, tuple, str], None]) -> QInfo:
+def _question_info(e: Element, err: Callable[[Element, tuple[Any, ...], str], None]) -> QInfo:
     """Check a question's kind-specific keys; what conditions need to know of it."""
     q = e.model
     kind = q.kind or "choice"
@@ -684,7 +695,7 @@ def _question_info(e: Element, err: Callable[[Element, tuple, str], None]) -> QI
     )
 
 
-def _level(e: Element, err: Callable[[Element, tuple, str], None]) -> p.Level:
+def _level(e: Element, err: Callable[[Element, tuple[Any, ...], str], None]) -> p.Level:
     lv = e.model
     values: dict[str, Any] = {}
     from_legacy: list[str] = []
@@ -701,7 +712,7 @@ def _level(e: Element, err: Callable[[Element, tuple, str], None]) -> p.Level:
                    legacy=tuple(from_legacy))
 
 
-def _step(e: Element, cond: Cond | None, err: Callable[[Element, tuple, str], None]) -> p.Step:
+def _step(e: Element, cond: Cond | None, err: Callable[[Element, tuple[Any, ...], str], None]) -> p.Step:
     s = e.model
     defaults = legacy.step_defaults(s.id, s.kind)
     kind = s.kind or defaults.get("kind")
@@ -758,7 +769,7 @@ def report_missing_parent(src: PackSource) -> None:
         src.error(("extends",), missing_parent_message(src))
 
 
-def load_pack_dir(path: str | Path, parents: Any = None, *,
+def load_pack_dir(path: str | os.PathLike[str], parents: Any = None, *,
                   lock: str | ParentLock | bool | None = None) -> p.ResolvedPack:
     """Load one pack folder (or its pack.yaml), resolving `extends` against `parents` (a
     PackRegistry, or None). Raises PackLoadError listing every problem found.

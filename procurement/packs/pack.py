@@ -14,7 +14,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from procurement.errors import NotFoundError
 from procurement.packs.conditions import Cond
@@ -276,9 +276,19 @@ class Step:
         }
 
 
+_Element = TypeVar("_Element")
+
+
 @dataclass(frozen=True)
 class ResolvedPack:
     """A pack with its parents merged in; what `classify` and the UI work with."""
+
+    if TYPE_CHECKING:
+        # Look-up tables set per instance in __post_init__; ClassVar keeps them out of the
+        # dataclass fields as the type checker sees them.
+        _index: ClassVar[dict[str, Any]]
+        _level_rank: ClassVar[dict[str, int]]
+        _items: ClassVar[tuple[Item, ...]]
 
     id: str
     version: str
@@ -353,8 +363,8 @@ class ResolvedPack:
         return int(a), int(b), int(c)
 
     # -- look-ups ---------------------------------------------------------------------------
-    def _get(self, kind: type, el_id: str, what: str):
-        el = self._index.get(el_id)  # type: ignore[attr-defined]
+    def _get(self, kind: type[_Element], el_id: str, what: str) -> _Element:
+        el = self._index.get(el_id)
         if not isinstance(el, kind):
             raise NotFoundError(f"pack {self.key} has no {what} {el_id!r}", pack=self.key, id=el_id)
         return el
@@ -413,17 +423,17 @@ class ResolvedPack:
 
     def element(self, el_id: str) -> Any | None:
         """Any element by id (ids are unique across a pack), or None."""
-        return self._index.get(el_id)  # type: ignore[attr-defined]
+        return self._index.get(el_id)
 
     @property
     def items(self) -> tuple[Item, ...]:
         """Every checklist item, in checklist order."""
-        return self._items  # type: ignore[attr-defined]
+        return self._items
 
     def level_rank(self, level_id: str) -> int:
         """Position of a level, low to high (out_of_scope = 0 in the national pack)."""
         try:
-            return self._level_rank[level_id]  # type: ignore[attr-defined]
+            return self._level_rank[level_id]
         except KeyError:
             raise NotFoundError(f"pack {self.key} has no level {level_id!r}", pack=self.key, id=level_id) from None
 

@@ -10,6 +10,7 @@ import os
 import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import cast
 
 from procurement import config
 from procurement.errors import ConflictError, InputError, NotFoundError
@@ -18,6 +19,7 @@ from procurement.packs.loader import (
     LoadError,
     PackLoadError,
     PackSource,
+    Version,
     find_parent,
     load_pack_dir,
     parse_range,
@@ -27,6 +29,7 @@ from procurement.packs.loader import (
     resolve_source,
 )
 from procurement.packs.lock import ParentLock
+from procurement.packs.model import PackFile
 from procurement.packs.pack import ResolvedPack
 
 _REF = re.compile(r"^([a-z0-9][a-z0-9-]*)(?:@(\d+)(?:\.(\d+))?(?:\.(\d+))?)?(?:#([0-9a-f]{4,64}))?$")
@@ -97,7 +100,7 @@ class PackRegistry:
                 done[s.key] = None
                 return None
             parent = None
-            ext = s.model.extends
+            ext = cast(PackFile, s.model).extends  # `valid` sources have their model
             if ext is not None:
                 try:
                     parse_range(ext.version)
@@ -106,9 +109,12 @@ class PackRegistry:
                     errors.extend(s.errors)
                     done[s.key] = None
                     return None
-                candidates = [(k[0], k[1], pk) for k, pk in self._packs.items()]
+                candidates: list[tuple[str, Version, ResolvedPack | PackSource]] = [
+                    (k[0], k[1], pk) for k, pk in self._packs.items()
+                ]
                 candidates += [
-                    (o.model.id, parse_version(o.model.version), o) for o in by_key.values()
+                    (model.id, parse_version(model.version), o)
+                    for o in by_key.values() for model in (cast(PackFile, o.model),)
                 ]
                 found = find_parent(s, candidates)
                 if isinstance(found, PackSource):

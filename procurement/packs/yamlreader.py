@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import yaml
 from yaml.constructor import SafeConstructor
@@ -107,7 +107,7 @@ def read_yaml(text: str | bytes, *, max_bytes: int = MAX_BYTES) -> tuple[Any, di
     documents = 0
 
     def child_path(frame: list[Any]) -> Path:
-        container, path = frame[0], frame[1]
+        container, path = frame[0], cast(Path, frame[1])
         if isinstance(container, list):
             return path + (len(container),)
         return path + (frame[2],)

@@ -12,9 +12,9 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import or_, select
+from sqlalchemy import String, or_, select
 
 from procurement import fiscal
 from procurement.db.models import (
@@ -52,8 +52,9 @@ CASE_DETAIL_FIELDS = ("title", "department", "purpose")
 PURPOSE_MAX_LENGTH = 2000
 #: The longest text each intake detail accepts (title and department: their column sizes).
 CASE_DETAIL_MAX_LENGTHS: dict[str, int] = {
-    "title": Case.__table__.c.title.type.length,
-    "department": Case.__table__.c.department.type.length,
+    # Both columns are String(n) with a length.
+    "title": cast(int, cast(String, Case.__table__.c.title.type).length),
+    "department": cast(int, cast(String, Case.__table__.c.department.type).length),
     "purpose": PURPOSE_MAX_LENGTH,
 }
 

@@ -198,11 +198,12 @@ class ReviewDeskService(ServiceCore):
                 latest[decision.case_id] = (decision, name)
             out = []
             for case in cases:
-                decision, name = latest.get(case.id, (None, ""))
+                last: Decision | None
+                last, name = latest.get(case.id, (None, ""))
                 out.append(ReturnedCase(
                     case.id, case.title, case.department,
-                    decision.created_at if decision is not None else case.updated_at, name,
-                    decision.comment if decision is not None else "", case.version))
+                    last.created_at if last is not None else case.updated_at, name,
+                    last.comment if last is not None else "", case.version))
             out.sort(key=lambda r: (r.returned_at, r.case_id), reverse=True)
             return out
 
@@ -280,7 +281,8 @@ def _same(kind: str, old: Any, new: Any) -> bool:
         return norm(old) == norm(new)
     if kind in ("board", "detail"):
         return (old or "") == (new or "")
-    return old == new
+    same: bool = old == new
+    return same
 
 
 def _order(pack: Any, change: Change) -> tuple[int, int, str]:

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 
 from procurement import fiscal
 from procurement.db.models import Answer, Case, ChecklistResult, Decision, Organisation
@@ -110,7 +110,7 @@ class ImportService(CaseService):
             for table, rows in ((Answer.__table__, answers), (Decision.__table__, decisions),
                                 (ChecklistResult.__table__, items)):
                 if rows:
-                    connection.execute(insert(table), rows)
+                    connection.execute(insert(cast(Table, table)), rows)
             uow.audit_many(events)
             ids = [case.id for case in cases]
         with self.read() as s:

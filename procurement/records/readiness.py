@@ -57,7 +57,8 @@ class Gap:
 
 def _question_step(pack: Any, qid: str, default: str = "classification") -> str:
     try:
-        return pack.question(qid).step
+        step: str = pack.question(qid).step
+        return step
     except NotFoundError:  # a question gone from the pack still shows as missing
         return default
 
@@ -65,7 +66,8 @@ def _question_step(pack: Any, qid: str, default: str = "classification") -> str:
 def item_step(pack: Any, item_id: str) -> str:
     """The step at which a checklist item is worked on (its checklist's step)."""
     item = pack.item(item_id)
-    return pack.checklist(item.checklist).step
+    step: str = pack.checklist(item.checklist).step
+    return step
 
 
 def item_gaps(pack: Any, case: Any) -> list[Gap]:

@@ -48,8 +48,9 @@ def four_eyes_conflicts(s: Session, actor: Actor, case_ids: Iterable[int]) -> di
                AuditEvent.event_type.in_((*CONTENT_EVENTS, "case.approved", "case.submitted")))
         .order_by(AuditEvent.case_id, AuditEvent.seq)
     ).all()
-    changed: dict[int, bool] = {}
-    submitter: dict[int, str] = {}
+    # Keyed by AuditEvent.case_id (nullable in the table; never None for the ids selected).
+    changed: dict[int | None, bool] = {}
+    submitter: dict[int | None, str] = {}
     for case_id, _seq, event_type, author in rows:
         if event_type == "case.approved":
             changed[case_id] = False  # what came before is covered by that approval

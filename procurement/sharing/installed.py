@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -192,17 +192,17 @@ def files_from_uploads(uploads: Sequence[tuple[str, bytes]], *, source_name: str
 
 def files_from_paths(paths: Sequence[str | os.PathLike[str]]) -> tuple[Bundle, str]:
     """A `Bundle` and a source name from command-line arguments: a pack folder, a zip, or files."""
-    paths = [Path(p) for p in paths]
-    if not paths:
+    given = [Path(p) for p in paths]
+    if not given:
         raise InputError("no file given: name a pack folder, a zip bundle or pack.yaml and its tests")
-    for path in paths:
+    for path in given:
         if not path.exists():
             raise InputError(f"{path}: no such file or folder", file=str(path))
-    if len(paths) == 1 and paths[0].is_dir():
-        folder = paths[0]
+    if len(given) == 1 and given[0].is_dir():
+        folder = given[0]
         return Bundle(source=str(folder), files=bundles.collect_pack_files(folder)), str(folder)
     uploads = []
-    for path in paths:
+    for path in given:
         if path.is_dir():
             raise InputError(f"{path}: give a pack folder alone, or files", file=str(path))
         if path.stat().st_size > bundles.MAX_BUNDLE_BYTES:
@@ -213,7 +213,7 @@ def files_from_paths(paths: Sequence[str | os.PathLike[str]]) -> tuple[Bundle, s
         if path.parent.name == "tests" and not name.lower().endswith(".zip"):
             name = f"tests/{name}"
         uploads.append((name, path.read_bytes()))
-    source = paths[0].name if len(paths) == 1 else ", ".join(p.name for p in paths)
+    source = given[0].name if len(given) == 1 else ", ".join(p.name for p in given)
     return files_from_uploads(uploads, source_name=source), source
 
 
@@ -444,7 +444,8 @@ class PackSharingService(ServiceCore):
                 owner=owner or INSTALLATION_CHAIN, pack=pack.key, username=actor.username,
                 reason="pack_owner")
         if report.status == _STATUS_SAME:
-            existing = self._installed_row(pack.id, pack.version)
+            # The same pack is installed already: its row exists.
+            existing = cast(InstalledPackView, self._installed_row(pack.id, pack.version))
             _add_to_registry(self.registry, pack)
             return existing
         data = bundles.build_bundle(report.normalised_files, pack_id=pack.id, version=pack.version,

@@ -83,7 +83,7 @@ def _header(pack, case) -> None:
         st.warning(t("case.pack_changed"))
 
 
-STATUS_COLORS = {
+STATUS_COLORS: dict[str, widgets.BadgeColor] = {
     "draft": "gray", "submitted": "blue", "returned": "orange", "approved": "green",
     "withdrawn": "gray", "in_operation": "violet", "retired": "gray",
 }

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 import streamlit as st
 
@@ -20,11 +20,14 @@ from procurement.packs import check_consistency
 from procurement.packs.effects import option_effects
 from procurement.ui.state import format_jst, lang, pick, plain, t, word
 
-PROVENANCE_COLORS = {"confirmed": "green", "secondary": "blue", "inferred": "orange"}
+#: The colours `st.badge` accepts.
+BadgeColor = Literal["red", "orange", "yellow", "blue", "green", "violet", "gray", "grey", "primary"]
+
+PROVENANCE_COLORS: dict[str, BadgeColor] = {"confirmed": "green", "secondary": "blue", "inferred": "orange"}
 PROVENANCES = tuple(PROVENANCE_COLORS)
 #: A level's `tone` (from the pack) -> badge colour. The label is always shown as well: colour
 #: never carries the meaning alone.
-TONE_COLORS = {"neutral": "gray", "info": "blue", "success": "green", "warning": "orange",
+TONE_COLORS: dict[str, BadgeColor] = {"neutral": "gray", "info": "blue", "success": "green", "warning": "orange",
                "danger": "red"}
 
 
@@ -89,7 +92,7 @@ def _level(pack, level_id: str | None):
     return next((lv for lv in pack.levels if lv.id == level_id), None)
 
 
-def level_color(pack, level_id: str | None) -> str:
+def level_color(pack, level_id: str | None) -> BadgeColor:
     """The badge colour of a level, from the tone the pack gives it."""
     level = _level(pack, level_id)
     return TONE_COLORS.get(getattr(level, "tone", "neutral"), "gray") if level else "gray"
@@ -101,7 +104,7 @@ class LevelShown:
     blocking finding turns the badge red and says so in words."""
 
     text: str
-    color: str
+    color: BadgeColor
     icon: str
     determined: bool
 
@@ -259,6 +262,7 @@ def condition_text(pack, cond: Any) -> str:
     以上`, ...). A level condition every case in scope meets reads as "every case"."""
     if cond is None:
         return t("cond.always")
+    raw: Any  # the condition's parameters as the pack wrote them (a mapping, a list or a value)
     kind, raw = cond.kind, cond.raw.get(cond.kind) if isinstance(cond.raw, dict) else None
     sep_and, sep_or = t("cond.and"), t("cond.or")
     if kind == "all":

@@ -13,6 +13,7 @@ message and the page reloads the stored record, never overwriting it.
 
 import io
 from datetime import date, datetime, time
+from typing import cast
 
 import pandas as pd
 import streamlit as st
@@ -376,7 +377,7 @@ def _open_controls(key: str, labels: dict[int, str]) -> None:
 
 def render_operation_register(svc, actor) -> None:
     statuses = [None, *CASE_STATUSES]
-    names = {None: t("register.all"), **{s: word("case_status", s) for s in CASE_STATUSES}}
+    names: dict[str | None, str] = {None: t("register.all"), **{s: word("case_status", s) for s in CASE_STATUSES}}
     left, right = st.columns([2, 3], vertical_alignment="bottom")
     status = left.selectbox(t("register.case_status"), statuses, key="register_op_status",
                             format_func=names.__getitem__)
@@ -397,7 +398,7 @@ def render_operation_register(svc, actor) -> None:
 
 def render_incident_register(svc, actor) -> None:
     statuses = [None, *policy.INCIDENT_STATUSES]
-    names = {None: t("register.all"), **words("incident_status")}
+    names: dict[str | None, str] = {None: t("register.all"), **cast("dict[str | None, str]", words("incident_status"))}
     severity_words = words("severity")
     left, right = st.columns([2, 3], vertical_alignment="bottom")
     status = left.selectbox(t("register.incident_status"), statuses, key="register_inc_status",

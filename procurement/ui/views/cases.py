@@ -11,7 +11,7 @@ is wrong under the field concerned.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 import streamlit as st
@@ -89,7 +89,7 @@ def render_new_case(svc, actor) -> None:
     organisation's by default). A refusal is shown under its field; the form stays open with
     everything typed."""
     default_pack = svc.resolve_pack(actor.org_code)
-    refs = [None] + sorted({p.key for p in svc.registry.packs()})
+    refs: list[str | None] = [None] + sorted({p.key for p in svc.registry.packs()})
     from procurement.ui.case_views import pack_name
 
     # Packs by title and edition date, as people name them (never the id or fingerprint).
@@ -138,8 +138,8 @@ def render_new_case(svc, actor) -> None:
                     st.session_state.pop(key, None)
                 flash("success", "cases.created", title=plain(case.title))
                 open_case(case.id)
-        for field, exc in errors.items():
-            slots.get(field, slots["other"]).error(error_text(exc), icon=":material/error:")
+        for field, error in errors.items():
+            slots.get(field, slots["other"]).error(error_text(error), icon=":material/error:")
 
 
 @callback
@@ -208,7 +208,7 @@ def body(actor) -> None:
     c1, c2, c3, c4 = st.columns([3, 2, 2, 2], vertical_alignment="bottom")
     search = c1.text_input(t("cases.search"), key="case_search", placeholder=t("cases.search_hint"))
     # Option labels are computed now, in the user's language, not later inside a callback.
-    status_names = {None: t("cases.all"), **{s: word("case_status", s) for s in CASE_STATUSES}}
+    status_names: dict[str | None, str] = {None: t("cases.all"), **{s: word("case_status", s) for s in CASE_STATUSES}}
     status = c2.selectbox(t("cases.status"), list(status_names), key="case_status",
                           format_func=status_names.__getitem__)
     # Planners start with their own cases; everyone may look at the whole organisation.
@@ -216,7 +216,7 @@ def body(actor) -> None:
     # The level filter offers the levels of the packs in use, so it is filled from the cases.
     listed = svc.list_cases(actor, mine=mine, status=status, search=search or None)
     levels, _catalog = level_choices(svc, actor, listed)
-    level_names = {None: t("cases.all"), **levels}
+    level_names: dict[str | None, str] = {None: t("cases.all"), **cast("dict[str | None, str]", levels)}
     level = c3.selectbox(t("cases.level"), list(level_names), key="case_level",
                          format_func=level_names.__getitem__)
     cases = listed if level is None else [c for c in listed if c.level == level]

@@ -96,10 +96,10 @@ def location() -> int | None:
             return None
         st.session_state[CASE_KEY] = case_id
         return case_id
-    case_id = st.session_state.get(CASE_KEY)
-    if isinstance(case_id, int):
-        st.query_params[CASE_PARAM] = str(case_id)
-        return case_id
+    opened = st.session_state.get(CASE_KEY)
+    if isinstance(opened, int):
+        st.query_params[CASE_PARAM] = str(opened)
+        return opened
     return None
 
 
