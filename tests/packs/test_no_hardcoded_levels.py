@@ -30,6 +30,7 @@ ALLOWED: dict[tuple[str, str], tuple[int, str]] = {
     ("procurement/demo/operations.py", "high"): (1, "a demo incident's severity"),
     ("procurement/demo/operations.py", "medium"): (1, "a demo incident's severity"),
     ("procurement/cli/packs.py", "out_of_scope"): (1, "a Level flag's name (packs show)"),
+    ("procurement/ui/views/workspace.py", "medium"): (2, "Streamlit's column gap size (gap=)"),
 }
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from procurement.db.models import AuditEvent, ChecklistResult
 from procurement.demo import HIGH
 from procurement.errors import InputError
-from tests.fixtures.services import submit_filled
+from tests.fixtures.services import approve_recorded, submit_filled
 
 
 def _events_after(svc, seq: int) -> list[AuditEvent]:
@@ -111,7 +111,7 @@ def test_an_item_without_evidence_required_may_be_met_without_evidence(services,
 def test_a_batch_on_an_approved_case_voids_the_approval_once(services, planner, reviewer):
     view = submit_filled(services, planner, services.create_case(planner, "t", "d",
                                                                  answers=HIGH))
-    view = services.approve(reviewer, view.id, view.version)
+    view = approve_recorded(services, reviewer, view)
     before = _last_seq(services)
     after = services.set_checklist_items(planner, view.id, {
         "PC-G1": ("not_met", ""), "PC-P1": ("not_met", "")}, view.version)

@@ -105,5 +105,10 @@ def test_the_reviewer_sees_the_purpose_beside_the_case(ui_actors, ui_services, m
     submit_filled(ui_services, planner, case)
     rv = go(make_app(reviewer), "review")
     assert_clean(rv)
-    assert rv.selectbox(key="review_case").value == case.id
-    assert f"利用目的: {PURPOSE}" in texts(rv).replace("**", "")
+    assert rv.selectbox(key="review_open_pick").value == case.id
+    rv.button(key="review_open").click().run()
+    assert_clean(rv)
+    # The summary table (st.table: cells pass through `plain`, whose word joiners are invisible).
+    cells = [str(v).replace("\u2060", "").replace("\\", "")
+             for table in rv.table for v in table.value.to_numpy().ravel()]
+    assert PURPOSE in cells

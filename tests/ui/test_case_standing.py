@@ -147,8 +147,11 @@ def test_the_app_offers_the_packs_installed_in_the_database(ui_services, ui_acto
     installer.install_pack(ui_actors["a-packadmin"], bundle)
     at = go(make_app(ui_actors["a-planner"]), "cases")
     assert_clean(at)
-    # Packs are offered by title, with the reference beside it.
-    assert any(o.endswith("（city-shared@1.0.0）") for o in at.selectbox(key="new_case_pack").options)
+    # One more pack is offered, by its title and edition date (never by its id and version).
+    after = at.selectbox(key="new_case_pack").options
+    # the organisation's default, every shipped pack, and the installed one
+    assert len(after) == 2 + len({p.key for p in ui_services.registry.packs()})
+    assert not any("@" in option for option in after)
 
 
 def test_the_history_names_a_reassessment_with_both_packs(standing, ui_actors, make_app):
