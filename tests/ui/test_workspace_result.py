@@ -65,7 +65,9 @@ def test_a_blocked_draft_is_never_shown_green(ui_actors, ui_services, make_app):
 
 def test_options_say_which_level_they_lead_to(ui_actors, ui_services, make_app):
     planner = ui_actors["a-planner"]
-    case = ui_services.create_case(planner, "選択肢の案内", "総務課", answers=SCOPE_ONLY)
+    # Pinned: the texts below are 2.0.0's (2.1.0 is in force from 2026-12-01 JST).
+    case = ui_services.create_case(planner, "選択肢の案内", "総務課", "jp-national@2.0.0",
+                                   answers=SCOPE_ONLY)
     at = open_case(make_app, planner, case.id, "classification")
     hr1 = at.radio(key="answer_HR-1")
     # option label -> the caption under it
@@ -81,7 +83,8 @@ def test_options_say_which_level_they_lead_to(ui_actors, ui_services, make_app):
 def test_a_high_case_lists_only_the_high_rules_under_the_reasons(ui_actors, ui_services,
                                                                   make_app):
     planner = ui_actors["a-planner"]
-    case = ui_services.create_case(planner, "住民向けチャットボット", "市民課", answers=HIGH)
+    case = ui_services.create_case(planner, "住民向けチャットボット", "市民課",
+                                   "jp-national@2.0.0", answers=HIGH)
     assert case.level == "high"
     at = open_case(make_app, planner, case.id, "classification")
     panel = texts(at).replace("\\", "")
