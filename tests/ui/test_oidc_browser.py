@@ -114,7 +114,7 @@ def test_single_sign_on_through_a_real_provider_returns_to_the_page_and_signs_ou
             page.wait_for_url(f"{app.url}/workspace?from=mail")
             wait_idle(page)
             expect(page.get_by_role("heading", name="案件の作業")).to_be_visible()
-            expect(page.get_by_text("企画 花子（org-a）でサインイン中")).to_be_visible()
+            expect(page.get_by_text("企画 花子（テスト省）でサインイン中")).to_be_visible()
             deadline = time.monotonic() + 15
             while "procurement_session" not in _cookies(context) and time.monotonic() < deadline:
                 page.wait_for_timeout(100)
@@ -127,7 +127,7 @@ def test_single_sign_on_through_a_real_provider_returns_to_the_page_and_signs_ou
 
             page.reload()
             wait_idle(page)
-            expect(page.get_by_text("企画 花子（org-a）でサインイン中")).to_be_visible()
+            expect(page.get_by_text("企画 花子（テスト省）でサインイン中")).to_be_visible()
 
             page.get_by_role("button", name="サインアウト").click()
             page.wait_for_url(f"{op}/**")  # the provider asks before ending its session

@@ -66,7 +66,7 @@ def test_a_planner_on_one_process_and_a_reviewer_on_another_work_on_one_case(
                 elsewhere = on_a.new_page()
                 elsewhere.goto(f"{b.url}/cases")
                 wait_idle(elsewhere)
-                expect(elsewhere.get_by_text("企画 花子（org-a）でサインイン中")).to_be_visible()
+                expect(elsewhere.get_by_text("企画 花子（テスト省）でサインイン中")).to_be_visible()
 
                 on_b = browser.new_context(locale="ja-JP", viewport={"width": 1366, "height": 900})
                 review = on_b.new_page()
@@ -75,8 +75,12 @@ def test_a_planner_on_one_process_and_a_reviewer_on_another_work_on_one_case(
                 wait_idle(review)
                 _sign_in(review, "a-reviewer")
                 expect(review.get_by_role("heading", name="審査待ちの案件")).to_be_visible()
+                review.get_by_role("button", name="開く").click()   # the inbox's oldest case
+                wait_idle(review)
                 expect(review.get_by_role("heading", name=f"#{case.id} 二つのプロセス")).to_be_visible()
                 review.get_by_role("button", name="承認する").click()
+                wait_idle(review)
+                review.get_by_role("button", name="承認を確定する").click()
                 wait_idle(review)
                 expect(review.get_by_text(f"案件 #{case.id} を承認しました。")).to_be_visible()
             finally:
