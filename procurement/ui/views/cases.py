@@ -256,7 +256,8 @@ def body(actor) -> None:
                  column_order=order, height=min(38 + 35 * len(rows) + 3, 38 + 35 * 15),
                  on_select="ignore")
     # The same, for the keyboard: pick a case and open it.
-    choices = {c.id: f"#{c.id} {c.title} ({status_names[c.status]})" for c in cases}
+    choices = {c.id: (f"#{c.id} {c.title}（{status_names[c.status]}）" if lang() == "ja"
+                      else f"#{c.id} {c.title} ({status_names[c.status]})") for c in cases}
     left, right = st.columns([4, 1], vertical_alignment="bottom")
     picked = left.selectbox(t("cases.open_pick"), list(choices), key="open_case_select",
                             format_func=choices.__getitem__)
