@@ -1,7 +1,7 @@
 """Fixtures for the app tests: a fresh SQLite file per test named by PROCUREMENT_DATABASE_URL,
 seeded through the services, and AppTests started from app.py with a signed-in actor.
 
-Organisation `org-a` (a ministry on the national edition in force) has one user per role;
+Organisation `org-a` (a ministry on jp-national 2.0.0) has one user per role;
 `city-x` (a municipality on the `city-strict` pack) has a planner. Every password is
 `TEST_PASSWORD`.
 """
@@ -56,8 +56,11 @@ def ui_services(ui_db_url, records_registry):
 def ui_actors(ui_services):
     """username -> Actor: one user per role in org-a, a second planner, and a city-x planner."""
     svc = ui_services
+    # org-a is pinned to jp-national 2.0.0: the app runs on the real clock, and the texts these
+    # tests read are 2.0.0's (2.1.0 is in force by date from 2026-12-01 JST). The by-date choice
+    # is tested with a settable clock in tests/records.
     admin = svc.create_first_admin("org-a", "テスト省", "ministry", "a-admin", "管理 太郎",
-                                   TEST_PASSWORD)
+                                   TEST_PASSWORD, pack_ref="jp-national@2.0.0")
     svc.create_org(admin, "city-x", "テスト市", "municipality", pack_ref="city-strict@1")
     for org, username, name, roles in (
         ("org-a", "a-planner", "企画 花子", ["planner"]),

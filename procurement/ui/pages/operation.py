@@ -207,7 +207,11 @@ def _report_inputs(prefix: str, label_key: str, current: datetime | None, today)
     local = to_jst(current) if current is not None else None
     day = c2.date_input(t("incident.report_date"), value=local.date() if local else today,
                         max_value=today, key=f"{prefix}_date")
-    clock = c3.time_input(t("incident.report_time"), value=local.time() if local else time(9, 0),
+    # A new report defaults to 09:00, or to now when it is earlier in the day: a default in the
+    # future would be refused (before 09:00 JST the office's day has just begun).
+    now = to_jst(get_services().clock())
+    default = min(time(9, 0), now.time().replace(second=0, microsecond=0))
+    clock = c3.time_input(t("incident.report_time"), value=local.time() if local else default,
                           key=f"{prefix}_time")
     return enabled, day, clock
 
