@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, time, timedelta, timezone
+from typing import overload
 
 #: Japan Standard Time, UTC+9 all year round.
 JST = timezone(timedelta(hours=9), "JST")
@@ -20,6 +21,18 @@ _ERAS = ((2019, "令和"), (1989, "平成"))
 
 _LABEL_JA = re.compile(r"^\s*(令和|平成)\s*(元|\d{1,2})\s*年度\s*$")
 _LABEL_EN = re.compile(r"^\s*(?:FY\s*)?(\d{4})\s*(?:年度)?\s*$", re.IGNORECASE)
+
+
+@overload
+def as_utc(value: datetime) -> datetime: ...
+@overload
+def as_utc(value: None) -> None: ...
+def as_utc(value: datetime | None) -> datetime | None:
+    """`value` as an aware datetime: stored timestamps are UTC, and a raw SQLite row may hand
+    them back naive. None stays None."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
 
 
 def to_jst(moment: datetime) -> datetime:

@@ -25,7 +25,7 @@ import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -734,7 +734,7 @@ class PortfolioService(ServiceCore):
                 )
                 changes = tuple(
                     ChangeRow(case_id=row.case_id, seq=row.seq,
-                              occurred_at=_aware(row.occurred_at), actor=row.actor,
+                              occurred_at=fiscal.as_utc(row.occurred_at), actor=row.actor,
                               event_type=row.event_type, payload=_payload(row.payload))
                     for row in s.execute(stmt)
                 )
@@ -748,6 +748,3 @@ class PortfolioService(ServiceCore):
                              changes=changes, levels=catalog)
 
 
-def _aware(moment: datetime) -> datetime:
-    # Column-level selects go through the UTCDateTime type too; this only guards a naive value.
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

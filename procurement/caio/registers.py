@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from typing import Any, overload
+from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -150,14 +150,6 @@ class IncidentRegisterRow:
 PackOf = Callable[[str, str], Any]
 
 
-@overload
-def _aware(value: datetime) -> datetime: ...
-@overload
-def _aware(value: datetime | None) -> datetime | None: ...
-def _aware(value: datetime | None) -> datetime | None:
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
 
 
 def load_operation_register(conn: Any, org_ids: Collection[int], today: date,
@@ -237,8 +229,8 @@ def load_incident_register(conn: Any, org_ids: Collection[int], *, statuses: Seq
     return [IncidentRegisterRow(
         incident_id=r[0], case_id=r[1], title=r[2], department=r[3], occurred_on=r[4],
         severity=r[5], status=r[6], description=r[7], actions_taken=r[8] or "",
-        reported_to_caio_at=_aware(r[9]), reported_onward_at=_aware(r[10]), created_by=r[11],
-        updated_at=_aware(r[12])) for r in conn.execute(stmt)]
+        reported_to_caio_at=fiscal.as_utc(r[9]), reported_onward_at=fiscal.as_utc(r[10]), created_by=r[11],
+        updated_at=fiscal.as_utc(r[12])) for r in conn.execute(stmt)]
 
 
 # --------------------------------------------------------------------------- cells

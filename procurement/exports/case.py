@@ -23,7 +23,7 @@ import os
 import re
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, overload
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
@@ -52,7 +52,7 @@ from procurement.exports.labels import (
 )
 from procurement.exports.sheets import Form, PageText, Styles, open_workbook
 from procurement.files import atomic_output
-from procurement.fiscal import fiscal_year, fiscal_year_label, to_jst
+from procurement.fiscal import as_utc, fiscal_year, fiscal_year_label, to_jst
 from procurement.records.policy import EVER_APPROVED_STATUSES
 from procurement.vocabulary import decision_note, describe_void_reason
 
@@ -236,12 +236,12 @@ def _write_determination(book, s: Styles, page: PageText, data: dict[str, Any], 
     elif pack.fingerprint != case.pack_fingerprint:
         sh.field("注意", "導入済みのルールパックの指紋が記録と異なります"
                          f"（導入済み: {pack.fingerprint}）。")
-    sh.field("作成日時", _aware(case.created_at))
-    sh.field("年度", fiscal_year_label(fiscal_year(_aware(case.created_at))))
-    sh.field("提出日時", _aware(case.submitted_at))
-    sh.field("承認日時", _aware(case.approved_at))
+    sh.field("作成日時", as_utc(case.created_at))
+    sh.field("年度", fiscal_year_label(fiscal_year(as_utc(case.created_at))))
+    sh.field("提出日時", as_utc(case.submitted_at))
+    sh.field("承認日時", as_utc(case.approved_at))
     if case.approval_voided_at:
-        sh.field(f"{ja_word('decision', 'void')}の日時", _aware(case.approval_voided_at))
+        sh.field(f"{ja_word('decision', 'void')}の日時", as_utc(case.approval_voided_at))
         sh.field(f"{ja_word('decision', 'void')}の理由",
                  describe_void_reason(case.approval_voided_reason))
     if verdict is not None and verdict.flags:
@@ -269,7 +269,7 @@ def _write_determination(book, s: Styles, page: PageText, data: dict[str, Any], 
             shown = answer_text(value)
         sh.line([qid, ja(getattr(question, "text", None)), shown,
                  names.person(a.answered_by) if a else "",
-                 _aware(a.answered_at) if a else None], answer_spans)
+                 as_utc(a.answered_at) if a else None], answer_spans)
     if verdict is not None:
         _write_reasons(sh, case, verdict, names)
     # The exact pack, for auditors (the same id, version and fingerprint as the data exports),
@@ -323,7 +323,7 @@ def _write_report(book, s: Styles, page: PageText, data: dict[str, Any], pack: A
     for key in BOARD_REPORT_FIELDS:  # the order the guideline lists them
         sh.field(ja_word("board_field", key), getattr(report, key))
     sh.field("更新者", names.person(report.updated_by))
-    sh.field("更新日時", _aware(report.updated_at))
+    sh.field("更新日時", as_utc(report.updated_at))
 
 
 def _write_checklists(book, s: Styles, page: PageText, data: dict[str, Any], pack: Any,
@@ -378,7 +378,7 @@ def _write_history(book, s: Styles, page: PageText, data: dict[str, Any], names:
         shown = ("同上" if pack_ref == previous
                  else pack_title(decided_under) if decided_under is not None else pack_ref)
         previous = pack_ref
-        sh.line([_aware(d.created_at), ja_word("decision", d.kind), names.person(d.actor_id),
+        sh.line([as_utc(d.created_at), ja_word("decision", d.kind), names.person(d.actor_id),
                  names.level(d.pack_id, d.pack_version, d.level),
                  decision_note(d.kind, d.comment, "ja", pack=pack_ref), shown], spans)
     sh.gap()
@@ -386,16 +386,8 @@ def _write_history(book, s: Styles, page: PageText, data: dict[str, Any], names:
     sh.field("出力者", generated_by or "（コマンドライン）")
 
 
-@overload
-def _aware(value: datetime) -> datetime: ...
-@overload
-def _aware(value: datetime | None) -> datetime | None: ...
-def _aware(value: datetime | None) -> datetime | None:
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
 
 
 def _day(value: datetime | None):
     """The JST calendar day of a stored moment."""
-    return to_jst(_aware(value)).date() if value is not None else None
+    return to_jst(as_utc(value)).date() if value is not None else None

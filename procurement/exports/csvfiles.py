@@ -32,10 +32,9 @@ from procurement.exports.organisation import (
     ExportFilters,
     Selection,
     _fy,
-    _utc,
 )
 from procurement.files import atomic_output
-from procurement.fiscal import to_jst_naive
+from procurement.fiscal import as_utc, to_jst_naive
 
 #: `--csv` kinds and what they hold.
 CSV_KINDS = ("audit", "answers")
@@ -88,7 +87,7 @@ def write_audit_csv(engine: Engine, out: str | os.PathLike[str], *,
                 .order_by(AuditEvent.chain, AuditEvent.seq)
             )
             for e in stream(conn, stmt):
-                emit((e.id, e.chain, e.seq, format_timestamp(e.occurred_at), _utc(e.occurred_at),
+                emit((e.id, e.chain, e.seq, format_timestamp(e.occurred_at), as_utc(e.occurred_at),
                       _fy(e.occurred_at), e.actor, e.event_type, e.case_id, e.payload,
                       e.prev_hash, e.hash))
 
@@ -122,7 +121,7 @@ def write_answers_csv(engine: Engine, out: str | os.PathLike[str], *,
                     emit((a.case_id, a.title, a.question_id, ja(getattr(question, "text", None)),
                           answer_text(value),
                           texts.answer_label(a.pack_id, a.pack_version, a.question_id, value),
-                          users.get(a.answered_by, a.answered_by), _utc(a.answered_at),
+                          users.get(a.answered_by, a.answered_by), as_utc(a.answered_at),
                           _fy(a.answered_at)))
 
     return _write_csv(out, header, produce)

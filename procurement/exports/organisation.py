@@ -38,7 +38,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, overload
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, select, true
 from sqlalchemy.engine import Engine
@@ -72,7 +72,7 @@ from procurement.exports.labels import (
 from procurement.exports.printing import lines_needed, max_lines, row_height
 from procurement.exports.sheets import Column, Form, PageText, Table, open_workbook
 from procurement.files import atomic_output
-from procurement.fiscal import fiscal_year, fiscal_year_label, jst_period_utc
+from procurement.fiscal import as_utc, fiscal_year, fiscal_year_label, jst_period_utc
 from procurement.records.policy import CASE_STATUSES
 from procurement.vocabulary import decision_note, describe_void_reason
 
@@ -491,9 +491,9 @@ class _OrganisationExport:
                 self._person(c.owner_id), c.status, ja_word("case_status", c.status),
                 c.level, self.texts.level_label(c.pack_id, c.pack_version, c.level),
                 c.is_complete, c.has_blocking, c.pack_id, c.pack_version, c.pack_fingerprint,
-                c.answers_hash, c.version, _utc(c.created_at), _fy(c.created_at),
-                _utc(c.updated_at), _utc(c.submitted_at), _utc(c.approved_at),
-                _utc(c.approval_voided_at),
+                c.answers_hash, c.version, as_utc(c.created_at), _fy(c.created_at),
+                as_utc(c.updated_at), as_utc(c.submitted_at), as_utc(c.approved_at),
+                as_utc(c.approval_voided_at),
                 describe_void_reason(c.approval_voided_reason) if c.approval_voided_reason
                 else None,
                 self.org_names.get(c.org_id, ""), pack_title(pack) if pack is not None else "",
@@ -537,7 +537,7 @@ class _OrganisationExport:
                 a.case_id, self.case_titles.get(a.case_id, ""), a.question_id,
                 ja(getattr(question, "text", None)), answer_text(value),
                 texts.answer_label(a.pack_id, a.pack_version, a.question_id, value),
-                self._person(a.answered_by), _utc(a.answered_at), _fy(a.answered_at),
+                self._person(a.answered_by), as_utc(a.answered_at), _fy(a.answered_at),
                 self._username(a.answered_by),
             ))
             self._tick(ANSWERS)
@@ -556,7 +556,7 @@ class _OrganisationExport:
                 ja_word("decision", d.kind), self._person(d.actor_id),
                 decision_note(d.kind, d.comment, "ja", pack=f"{d.pack_id}@{d.pack_version}"),
                 d.level, d.pack_id, d.pack_version, d.pack_fingerprint, d.answers_hash,
-                _utc(d.created_at), _fy(d.created_at),
+                as_utc(d.created_at), _fy(d.created_at),
                 self.texts.level_label(d.pack_id, d.pack_version, d.level),
                 self._username(d.actor_id),
             ))
@@ -577,7 +577,7 @@ class _OrganisationExport:
                 r.case_id, self.case_titles.get(r.case_id, ""), getattr(item, "checklist", ""),
                 r.item_id, ja(getattr(item, "text", None)), r.status,
                 ja_word("checklist_status", r.status),
-                r.evidence, self._person(r.updated_by), _utc(r.updated_at), _fy(r.updated_at),
+                r.evidence, self._person(r.updated_by), as_utc(r.updated_at), _fy(r.updated_at),
                 self._username(r.updated_by),
             ))
             self._tick(CHECKLIST)
@@ -605,9 +605,9 @@ class _OrganisationExport:
                 i.id, i.case_id, i.case_title, i.occurred_on,
                 fiscal_year_label(fiscal_year(i.occurred_on)), i.severity,
                 ja_word("severity", i.severity), i.description, i.actions_taken,
-                _utc(i.reported_to_caio_at), _utc(i.reported_onward_at), i.status,
+                as_utc(i.reported_to_caio_at), as_utc(i.reported_onward_at), i.status,
                 ja_word("incident_status", i.status), self._person(i.created_by),
-                _utc(i.created_at), _utc(i.updated_at), i.version, self._username(i.created_by),
+                as_utc(i.created_at), as_utc(i.updated_at), i.version, self._username(i.created_by),
             ))
             self._tick(INCIDENTS)
 
@@ -655,7 +655,7 @@ class _OrganisationExport:
             if occurred_at.tzinfo is UTC:  # as the model returns it: skip conversions
                 occurred = occurred_at.strftime(_HASHED_TIME)
             else:
-                occurred_at = _utc(occurred_at)
+                occurred_at = as_utc(occurred_at)
                 occurred = format_timestamp(occurred_at)
             serial = occurred_at.timestamp() / 86400 + _SERIAL_SHIFT
             fy = fy_by_day.get(int(serial)) or _fy(occurred_at)
@@ -838,15 +838,6 @@ _SHEET_EN = {
 }
 
 
-@overload
-def _utc(value: datetime) -> datetime: ...
-@overload
-def _utc(value: None) -> None: ...
-def _utc(value: datetime | None) -> datetime | None:
-    """Stored timestamps are UTC; the model marks them aware, raw SQLite rows may not be."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
 
 
 _FY_BY_DAY: dict[int, str] = {}
@@ -861,7 +852,7 @@ def _fy(value: datetime | None) -> str | None:
     asks once per event."""
     if value is None:
         return None
-    value = _utc(value)
+    value = as_utc(value)
     day = int(value.timestamp() / 86400 + _SERIAL_SHIFT)
     label = _FY_BY_DAY.get(day)
     if label is None:

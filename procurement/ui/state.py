@@ -22,20 +22,20 @@ import time
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import date, datetime
 from typing import Any
 
 import streamlit as st
 
 from procurement import config, events, vocabulary
 from procurement.errors import AuthenticationError, ProcurementError
+from procurement.fiscal import to_jst
 from procurement.records.sessions import SessionEndedError
 from procurement.ui.i18n import DEFAULT_LANGUAGE, LANGUAGES, catalog, placeholders, translate
 
 log = logging.getLogger(__name__)
 
 #: Japan has had no daylight saving time since 1951, so a fixed offset is exact.
-JST = timezone(timedelta(hours=9), "JST")
 
 ACTOR_KEY = "actor"
 LANG_KEY = "lang"
@@ -182,7 +182,7 @@ def format_jst(value: datetime | date | None, with_time: bool = True) -> str:
         return "-"
     if isinstance(value, datetime):
         # Stored timestamps are UTC; a naive one can only be UTC that lost its zone.
-        local = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(JST)
+        local = to_jst(value)
         day, clock = local.date(), local.strftime("%H:%M")
     else:
         day, clock = value, ""

@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import streamlit as st
 
 from procurement.errors import ProcurementError
-from procurement.fiscal import JST
+from procurement.fiscal import JST, as_utc
 from procurement.notify import worker
 from procurement.records.organisations import national_edition_on
 from procurement.records.policy import ORG_KINDS
@@ -82,15 +82,10 @@ def _handled(work: Callable[..., None]) -> Callable[..., None]:
     return callback(handled)
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    # SQLite hands back naive datetimes; every stored time is UTC.
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
 
 
 def _is_locked(user, now: datetime) -> bool:
-    until = _aware(user.locked_until)
+    until = as_utc(user.locked_until)
     return until is not None and until > now
 
 
@@ -187,7 +182,7 @@ def render_user_list(users, now: datetime) -> None:
             t("notify.col_email"): u.email or "",
             t("admin.col_roles"): _role_names(u.roles),
             t("admin.col_active"): t("common.yes") if u.is_active else t("common.no"),
-            t("admin.col_locked_until"): format_jst(_aware(u.locked_until))
+            t("admin.col_locked_until"): format_jst(as_utc(u.locked_until))
             if _is_locked(u, now) else "-",
             t("admin.col_last_login"): format_jst(u.last_login_at),
             t("admin.col_created"): format_jst(u.created_at),
@@ -233,7 +228,7 @@ def render_manage_user(actor, users, now: datetime) -> None:
     locked = _is_locked(user, now)
     state = t("admin.state_active") if user.is_active else t("admin.state_inactive")
     if locked:
-        state += " · " + t("admin.state_locked", until=format_jst(_aware(user.locked_until)))
+        state += " · " + t("admin.state_locked", until=format_jst(as_utc(user.locked_until)))
     st.caption(t("admin.manage_state", username=plain(user.username), state=state,
                  roles=_role_names(user.roles)))
     first, second = st.columns(2)
