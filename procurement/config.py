@@ -87,22 +87,30 @@ def database_url(override: str | None = None) -> str:
 DEFAULT_SQLITE_BUSY_TIMEOUT_S = 30.0
 
 
+def _env_number(name: str, default: float, low: float, high: float, unit: str, *,
+                above_low: bool = False) -> float:
+    """A number from the environment variable `name` (`default` when unset), within
+    [low, high] (or (low, high] with `above_low`); otherwise an error naming the variable."""
+    from procurement.errors import InputError
+
+    raw = os.environ.get(name)
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = low - 1.0
+    if not (low < value if above_low else low <= value) or value > high:
+        raise InputError(f"{name}={raw!r} must be a number of {unit} between {low:g} and "
+                         f"{high:g}", field=name, value=raw)
+    return value
+
+
 def sqlite_busy_timeout() -> float:
     """`PROCUREMENT_SQLITE_BUSY_TIMEOUT` (seconds), else 30: how long a SQLite writer waits for
     another writer. A bad value is an error naming the variable."""
-    from procurement.errors import InputError
-
-    env = os.environ.get("PROCUREMENT_SQLITE_BUSY_TIMEOUT")
-    if not env:
-        return DEFAULT_SQLITE_BUSY_TIMEOUT_S
-    try:
-        value = float(env)
-    except ValueError:
-        value = -1.0
-    if not 0 <= value <= 3600:
-        raise InputError(f"PROCUREMENT_SQLITE_BUSY_TIMEOUT={env!r} must be a number of seconds "
-                         "between 0 and 3600", field="PROCUREMENT_SQLITE_BUSY_TIMEOUT", value=env)
-    return value
+    return _env_number("PROCUREMENT_SQLITE_BUSY_TIMEOUT", DEFAULT_SQLITE_BUSY_TIMEOUT_S, 0, 3600,
+                       "seconds")
 
 
 #: Idle minutes after which a signed-in session ends (default).
@@ -111,20 +119,8 @@ DEFAULT_SESSION_TIMEOUT_MINUTES = 30.0
 
 def session_timeout_minutes() -> float:
     """`PROCUREMENT_SESSION_TIMEOUT_MINUTES`, else 30: idle minutes before a session ends."""
-    from procurement.errors import InputError
-
-    raw = os.environ.get("PROCUREMENT_SESSION_TIMEOUT_MINUTES")
-    if not raw:
-        return DEFAULT_SESSION_TIMEOUT_MINUTES
-    try:
-        value = float(raw)
-    except ValueError:
-        value = -1.0
-    if not 0 < value <= 24 * 60:
-        raise InputError(f"PROCUREMENT_SESSION_TIMEOUT_MINUTES={raw!r} must be a number of "
-                         "minutes between 0 and 1440", field="PROCUREMENT_SESSION_TIMEOUT_MINUTES",
-                         value=raw)
-    return value
+    return _env_number("PROCUREMENT_SESSION_TIMEOUT_MINUTES", DEFAULT_SESSION_TIMEOUT_MINUTES,
+                       0, 24 * 60, "minutes", above_low=True)
 
 
 # --- single sign-on (OpenID Connect through Streamlit's st.login) -----------------------------
@@ -195,16 +191,5 @@ def sso_max_age_seconds() -> float:
     (its `auth_time`, else the token's `iat`) for the app to start a session from it.
     Streamlit keeps the identity cookie for 30 days; without this limit it would silently undo
     the app's idle timeout."""
-    from procurement.errors import InputError
-
-    raw = os.environ.get("PROCUREMENT_SSO_MAX_AGE_SECONDS")
-    if not raw:
-        return DEFAULT_SSO_MAX_AGE_SECONDS
-    try:
-        value = float(raw)
-    except ValueError:
-        value = -1.0
-    if not 10 <= value <= 3600:
-        raise InputError(f"PROCUREMENT_SSO_MAX_AGE_SECONDS={raw!r} must be a number of seconds "
-                         "between 10 and 3600", field="PROCUREMENT_SSO_MAX_AGE_SECONDS", value=raw)
-    return value
+    return _env_number("PROCUREMENT_SSO_MAX_AGE_SECONDS", DEFAULT_SSO_MAX_AGE_SECONDS, 10, 3600,
+                       "seconds")
