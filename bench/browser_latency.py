@@ -59,8 +59,9 @@ WATCH = """() => {
 }"""
 
 
-def seed(url: str) -> int:
-    """A planner and a high case; returns the case id."""
+def seed(url: str) -> tuple[int, str]:
+    """A planner and a high case; returns the case id and its pack (`id@version`: the pack in
+    force today, so the labels clicked are the ones the case shows)."""
     from procurement.db import create_db_engine
     from procurement.demo import HIGH
     from procurement.packs import PackRegistry
@@ -73,7 +74,7 @@ def seed(url: str) -> int:
     planner = svc.authenticate("planner", PASSWORD)
     case = svc.create_case(planner, "ベンチ案件", "総務課", answers=HIGH)
     engine.dispose()
-    return case.id
+    return case.id, f"{case.pack_id}@{case.pack_version}"
 
 
 def start_one_radio(folder: Path) -> tuple[subprocess.Popen, str]:
@@ -97,14 +98,16 @@ def start_one_radio(folder: Path) -> tuple[subprocess.Popen, str]:
     raise RuntimeError("the one-radio page did not start")
 
 
-def click_to_settled(page, click) -> float:
-    """ms from the click until the run it started has finished."""
+def click_to_settled(page, click, drawn: str = "window.__runsDone >= 1") -> float:
+    """ms from the click until `drawn` holds (by default: the run the click started has
+    finished). A run faster than a frame may never show the running state (React draws both
+    changes at once), so the one-radio page waits for its new text instead."""
     page.bring_to_front()  # a tab in the background has its timers throttled
     wait_idle(page)
     page.evaluate(WATCH)
     started = time.perf_counter()
     click()
-    page.wait_for_function("() => window.__runsDone >= 1", timeout=30_000)
+    page.wait_for_function(f"() => {drawn}", timeout=30_000, polling="raf")
     return (time.perf_counter() - started) * 1000
 
 
@@ -117,7 +120,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         url = f"sqlite:///{folder / 'bench.db'}"
-        case_id = seed(url)
+        case_id, pack_ref = seed(url)
         app = StreamlitServer(url, folder / "streamlit.log")
         app.start()
         radio_proc, radio_url = start_one_radio(folder)
@@ -140,7 +143,7 @@ def main() -> None:
                 work.get_by_role("heading", name="案件一覧").wait_for()
                 from procurement.packs import PackRegistry
 
-                pack = PackRegistry.discover().resolve("jp-national@2.0.0")
+                pack = PackRegistry.discover().resolve(pack_ref)
                 hr3 = pack.question("HR-3")
                 # Two options, the one not stored first (a click on the chosen one runs
                 # nothing).
@@ -152,7 +155,10 @@ def main() -> None:
                 for n in range(args.rounds):
                     option = ("いいえ", "はい")[n % 2]  # "はい" is chosen at first
                     times["a"].append(click_to_settled(
-                        radio, lambda option=option: radio.get_by_text(option, exact=True).click()))
+                        radio, lambda option=option: radio.get_by_text(option, exact=True).click(),
+                        drawn=f"document.body.innerText.includes('選んだ回答: {option}') && "
+                              "document.querySelector('[data-testid=stApp]')"
+                              ".dataset.testScriptState === 'notRunning'"))
 
                     work.bring_to_front()
                     work.goto(f"{app.url}/workspace?case={case_id}&step=classification")
