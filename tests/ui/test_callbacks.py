@@ -41,11 +41,21 @@ def _decorated(tree: ast.AST) -> set[str]:
     return names
 
 
+def _module_of(path: Path) -> str:
+    return "procurement.ui." + ".".join(path.relative_to(UI).with_suffix("").parts)
+
+
 def unguarded_callbacks() -> list[str]:
     found = []
-    for path in sorted(UI.rglob("*.py")):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        guarded = _decorated(tree)
+    trees = {path: ast.parse(path.read_text(encoding="utf-8")) for path in sorted(UI.rglob("*.py"))}
+    decorated = {_module_of(path): _decorated(tree) for path, tree in trees.items()}
+    for path, tree in trees.items():
+        # Wrapped here, or wrapped where it is imported from.
+        guarded = set(decorated[_module_of(path)])
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module in decorated:
+                guarded |= {a.asname or a.name for a in node.names
+                            if a.name in decorated[node.module]}
         for call in (n for n in ast.walk(tree) if isinstance(n, ast.Call)):
             for keyword in call.keywords:
                 if keyword.arg not in CALLBACK_KEYWORDS:
