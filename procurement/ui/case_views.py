@@ -51,14 +51,15 @@ def pack_name(pack) -> str:
     return t("case.pack_name", title=pick(pack.title), edition=widgets.when(pack.edition, False))
 
 
-def render_header(pack, case) -> None:
+def render_header(pack, case, saved_line: bool = True) -> None:
     """Title, status, level (未判定 until answered; red with the count when something blocks),
-    who and when, the pack by name, and the purpose of a case."""
+    who and when (unless `saved_line` is off: the workspace says it beside the step being
+    edited), the pack by name, and the purpose of a case."""
     with st.container(key="case_header"):
-        _header(pack, case)
+        _header(pack, case, saved_line)
 
 
-def _header(pack, case) -> None:
+def _header(pack, case, saved_line: bool) -> None:
     st.title(f"#{case.id} {widgets.plain(case.title)}")
     result = case.classification
     complete = bool(result.complete) if result is not None else case.is_complete
@@ -73,9 +74,13 @@ def _header(pack, case) -> None:
         line.append(widgets.badge_markup(t("case.blocking_count", count=blocking), "red",
                                          ":material/block:"))
     st.markdown(" ".join(line))
-    st.caption(t("case.meta", department=widgets.plain(case.department),
-                 owner=widgets.plain(case.owner_name), pack=widgets.plain(pack_name(pack)),
-                 updated=widgets.when(case.updated_at), version=case.version))
+    if saved_line:
+        st.caption(t("case.meta", department=widgets.plain(case.department),
+                     owner=widgets.plain(case.owner_name), pack=widgets.plain(pack_name(pack)),
+                     updated=widgets.when(case.updated_at), version=case.version))
+    else:
+        st.caption(t("case.meta_short", department=widgets.plain(case.department),
+                     owner=widgets.plain(case.owner_name), pack=widgets.plain(pack_name(pack))))
     if case.purpose:
         # The reviewer judges the case against what it is for; the planner sees it on every step.
         st.markdown(f"**{t('intake.purpose')}**: {widgets.plain(case.purpose)}")

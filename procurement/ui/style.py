@@ -85,6 +85,11 @@ button:focus-visible, a:focus-visible, input:focus-visible, textarea:focus-visib
 [data-testid="stColumn"]:has(.st-key-ws_nav) + [data-testid="stColumn"] {
   flex: 1 1 0 !important; width: auto !important; min-width: 0 !important;
 }
+/* Columns that do not wrap scroll sideways on their own; that would also make the result
+   panel stick to this row instead of the page. */
+[data-testid="stHorizontalBlock"]:has(> [data-testid="stColumn"] .st-key-ws_nav) {
+  overflow: visible !important;
+}
 .st-key-ws_nav button { justify-content: flex-start !important; text-align: left; }
 .st-key-ws_nav button > div { justify-content: flex-start !important; width: 100%; }
 .st-key-ws_nav button p { text-align: left; white-space: normal; }

@@ -16,6 +16,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from procurement.demo import HIGH
+from procurement.packs.engine import classify
 from tests.ui.browser import StreamlitServer, launch_chromium, wait_idle
 from tests.ui.test_browser import ARTIFACTS, chromium_path  # noqa: F401 - fixture
 from tests.ui.test_browser_sessions import _sign_in
@@ -117,19 +118,53 @@ def test_a_planner_works_on_a_linked_case_through_a_reload(chromium_path, server
                 settle(page)
                 assert where(page)["step"] == "classification", qid
             expect(panel).to_contain_text("高リスク")
+            # The work area runs alone after each answer; a change that reaches the header
+            # (the level) draws the whole page again.
+            expect(header).to_contain_text("高リスク")
+            expect(header).not_to_contain_text("未判定")
             expect(panel).to_contain_text("この区分の意味")  # the level's help from the pack
             # The review rule that also fired stands apart, not under 判定の理由.
             expect(panel).to_contain_text("ほかに当たった観点")
             shot(page, "03-classification-high-1366")
+            # The result stays in view while the planner scrolls through the questions.
+            page.evaluate("document.querySelector('[data-testid=stMain]').scrollTop = 900")
+            page.wait_for_timeout(300)
+            top = panel.bounding_box()["y"]
+            assert 0 <= top <= 40, top
+            shot(page, "03b-classification-scrolled-1366")
+            page.evaluate("document.querySelector('[data-testid=stMain]').scrollTop = 0")
             stored = ui_services.get_case(planner, case.id)
             assert stored.level == "high" and all(stored.answers[q] == HIGH[q] for q in HIGH)
+
+            # An answer that leaves the header as it is: only the work area runs, and the
+            # change count beside the step moves on.
+            changes = page.get_by_text("更新回数:")
+            before = stored.version
+            expect(changes).to_contain_text(f"更新回数: {before}")
+            pack = ui_services.registry.resolve(f"{case.pack_id}@{case.pack_version}")
+            # Another answer to HR-3 under which the case stays high (the header unchanged).
+            other = next(o for o in pack.question("HR-3").options if o.value != HIGH["HR-3"]
+                         and classify(pack, {**stored.answers, "HR-3": o.value}).level == "high")
+            page.locator(".st-key-q_HR-3").get_by_text(other.label["ja"], exact=True).click()
+            settle(page)
+            expect(changes).to_contain_text(f"更新回数: {before + 1}")
+            expect(header).to_contain_text("高リスク")
+
+            # 次へ moves to the next step: the address and the step list follow.
+            page.locator(".st-key-next_step button").click()
+            settle(page)
+            following = where(page)["step"]
+            assert following != "classification", following
+            expect(page.locator(f".st-key-nav_{following} button").first).to_have_attribute(
+                "data-testid", "stBaseButton-primary")
+            expect(page.get_by_role("heading", name=pack.step(following).title["ja"])
+                   ).to_be_visible()
 
             # A checklist step: the grid with its bulk action; settling every required item
             # does not move the page on.
             page.locator(".st-key-nav_procurement_checklist button").click()
             settle(page)
             shot(page, "04-checklist-1366")
-            pack = ui_services.registry.resolve(f"{case.pack_id}@{case.pack_version}")
             (cl,) = [c.id for c in pack.checklists if c.step == "procurement_checklist"]
             page.locator(f".st-key-bulk_{cl}_required_only label").click()
             settle(page)

@@ -30,14 +30,19 @@ from procurement.records.policy import EDITABLE_STATUSES
 from procurement.ui import case_views, navigation, style, widgets
 from procurement.ui.state import (
     CASE_KEY,
+    current_actor,
     get_services,
     pick,
     plain,
+    resolve_actor,
     run_page,
+    show_flashes,
     t,
     word,
 )
 from procurement.ui.views.workspace_core import (
+    DRAWN_KEY,
+    FRAME_KEY,
     STEP_PARAM,
     TAB_KEY,
     VIEW_KEY,
@@ -86,7 +91,7 @@ def body(actor) -> None:
         render_print(svc, actor, pack, case)
         return
 
-    case_views.render_header(pack, case)
+    case_views.render_header(pack, case, saved_line=False)  # the step says when it was saved
     render_documents(svc, actor, pack, case)
     case_views.render_return_notice(case)
     editable = actor.has_role("planner") and case.status in EDITABLE_STATUSES
@@ -148,38 +153,92 @@ def render_step_nav(pack, step_ids: list[str], current: str, done: set[str]) -> 
                       on_click=go_to, args=(step_id,))
 
 
-def render_work(pack, case, editable: bool) -> None:
-    """The step list, the current step's content, and the live result beside it."""
+def frame(pack, case) -> tuple:
+    """What the page draws around the work area (header, document menu, notices) from this
+    case: a change inside the work area that alters any of it redraws the whole page."""
     result = case.classification
-    step_ids = [s.id for s in pack.steps if s.id in result.required_steps]
+    complete = bool(result.complete) if result is not None else case.is_complete
+    blocking = len(result.blocking) if result is not None else int(case.has_blocking)
+    return (case.id, case.status, case.title, case.department, case.purpose, case.owner_name,
+            case.level, complete, blocking, case.pack_matches,
+            bool(pack.report_steps(result) or case.board_report))
+
+
+def render_work(pack, case, editable: bool) -> None:
+    """The work area: drawn with the page, then run again alone (`render_work_area`) for
+    every change made inside it."""
+    st.session_state[FRAME_KEY] = frame(pack, case)
+    st.session_state[DRAWN_KEY] = (case, pack)
+    render_work_area(case.id, editable)
+
+
+def _area_rerun_case(case_id: int):
+    """On a run of the work area alone: the case and pack as stored now, or None when the
+    whole page must be drawn again (the session ended, the case changed by someone else, or a
+    change that reaches the header: the level, the status, the title...)."""
+    if resolve_actor() is None:
+        return None
+    svc = get_services()
+    try:
+        case = load_case(svc, current_actor(), case_id)
+    except ProcurementError:
+        return None
+    pack = svc.registry.resolve(f"{case.pack_id}@{case.pack_version}")
+    if sync_widgets(case) or frame(pack, case) != st.session_state.get(FRAME_KEY):
+        return None
+    return case, pack
+
+
+@st.fragment
+def render_work_area(case_id: int, editable: bool) -> None:
+    """The step list and the current step (its content, the live result beside it).
+
+    A Streamlit fragment: an answer, a grid cell, a saved text or a step change inside it runs
+    this function alone, so what the user feels after each click is this part, not the whole
+    page. When a change reaches beyond it (the level or status in the header...), the whole
+    page is drawn again."""
+    drawn = st.session_state.pop(DRAWN_KEY, None)
+    if drawn is not None and drawn[0].id == case_id:
+        case, pack = drawn  # drawn with the whole page in this run
+    else:
+        now = _area_rerun_case(case_id)
+        if now is None:
+            st.rerun()
+        case, pack = now
+        show_flashes()
+    step_ids = [s.id for s in pack.steps if s.id in case.classification.required_steps]
     done = readiness.completed_steps(pack, case)
     current = _step_of(pack, step_ids, param(STEP_PARAM), done)
     if editable:
-        keys = [f"board_{n}" for n in BOARD_REPORT_FIELDS] + [f"intake_{n}"
-                                                              for n in CASE_DETAIL_FIELDS]
-        render_helper(keys)
-
+        render_helper([f"board_{n}" for n in BOARD_REPORT_FIELDS]
+                      + [f"intake_{n}" for n in CASE_DETAIL_FIELDS])
     nav, main = st.columns([1, 4], gap="medium", wrap=False)
     with nav:
         render_step_nav(pack, step_ids, current, done)
     with main:
-        step = pack.step(current)
-        st.header(plain(pick(step.title)), anchor=False)
-        if pick(step.help):
-            st.caption(plain(pick(step.help)))
-        if pick(getattr(step, "body", None)):
-            st.caption(t("workspace.step_body", body=plain(pick(step.body))))
-        checklists = [c for c in pack.checklists if c.step == current]
-        if checklists:
-            render_checklist_step(pack, case, current, checklists, editable)
-        else:
-            with st.container(key="ws_split"):
-                content, panel = st.columns([3, 2], gap="medium")
-            with content:
-                render_step_content(pack, case, current, editable)
-            with panel:
-                widgets.result_panel(pack, result, case=case)
-        render_step_buttons(pack, step_ids, current)
+        render_step(pack, case, step_ids, current, editable)
+
+
+def render_step(pack, case, step_ids: list[str], current: str, editable: bool) -> None:
+    step = pack.step(current)
+    st.header(plain(pick(step.title)), anchor=False)
+    st.caption(t("workspace.saved_line", updated=widgets.when(case.updated_at),
+                 version=case.version), help=t("workspace.saved_help"))
+    if pick(step.help):
+        st.caption(plain(pick(step.help)))
+    if pick(getattr(step, "body", None)):
+        st.caption(t("workspace.step_body", body=plain(pick(step.body))))
+    checklists = [c for c in pack.checklists if c.step == current]
+    if checklists:
+        render_checklist_step(pack, case, current, checklists, editable)
+    else:
+        with st.container(key="ws_split"):
+            content, panel = st.columns([3, 2], gap="medium")
+        with content:
+            render_step_content(pack, case, current, editable)
+        with panel:
+            widgets.result_panel(pack, case.classification, case=case)
+    render_step_buttons(pack, step_ids, current)
 
 
 def render_step_content(pack, case, step_id: str, editable: bool) -> None:

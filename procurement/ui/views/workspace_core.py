@@ -36,6 +36,8 @@ ERROR_PREFIX = "_ws_error_"  # + widget key: the refusal to show under that fiel
 GRID_PREFIX = "_grid_"  # grid snapshots, nonces, filters and pending rows, per checklist
 HELPER_KEY = "_ws_helper"
 SCROLL_KEY = "_ws_scroll"
+FRAME_KEY = "_ws_frame"  # what the last whole-page run drew around the work area (workspace.frame)
+DRAWN_KEY = "_ws_drawn"  # (case, pack) the whole-page run hands to the work area it draws
 WIDGET_PREFIXES = ("answer_", "board_", "intake_", "grid_", GRID_PREFIX, ERROR_PREFIX,
                    "bulk_")
 #: Query parameters of this page.
@@ -196,10 +198,11 @@ def save_draft() -> None:
         _save_detail(case_id, name, value)
 
 
-def sync_widgets(case) -> None:
-    """Refill widgets from the stored case whenever it is not the version they show."""
+def sync_widgets(case) -> bool:
+    """Refill widgets from the stored case whenever it is not the version they show; returns
+    whether it did."""
     if st.session_state.get(SEEN_KEY) == (case.id, case.version):
-        return
+        return False
     for key in list(st.session_state.keys()):
         if isinstance(key, str) and key.startswith(WIDGET_PREFIXES):
             del st.session_state[key]
@@ -208,6 +211,7 @@ def sync_widgets(case) -> None:
         # Moved on without this session: someone else saved.
         st.info(t("workspace.reloaded"), icon=":material/sync:")
     st.session_state[SEEN_KEY] = (case.id, case.version)
+    return True
 
 
 # --- the page's helper in the browser --------------------------------------------------------
