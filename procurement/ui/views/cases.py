@@ -10,7 +10,6 @@ is wrong under the field concerned.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any, cast
 
 import pandas as pd
@@ -42,23 +41,14 @@ OPEN_IDS_KEY = "_case_open_ids"  # the case ids of the table's rows, as last dra
 NEW_CASE_FIELDS = ("title", "department", "purpose", "pack")
 
 
-def level_choices(svc, actor, cases) -> tuple[dict[str, str], LevelCatalog]:
-    """Level id -> label for the level filter: the levels of the organisation's pack, then
-    those of the other packs the listed cases are assessed under, each pack in its own order
-    (a level shared by several editions is named by the newest); and the catalog of the
-    cases' packs (each case's level is named by its own pack)."""
+def level_choices(svc, actor, cases) -> dict[str, str]:
+    """Level id -> label for the level filter (`LevelCatalog.level_choices`): the levels of
+    the organisation's pack first, then those of the other packs the listed cases are assessed
+    under."""
     org_pack = svc.resolve_pack(actor.org_code)
     keys = {(c.pack_id, c.pack_version) for c in cases} | {(org_pack.id, org_pack.version)}
     catalog = LevelCatalog.from_registry(svc.registry, keys)
-    first = catalog.pack(org_pack.id, org_pack.version)
-    others = sorted((p for p in catalog.packs() if p is not first),
-                    key=lambda p: p.levels[0].pack_order if p.levels else (date.min, ()),
-                    reverse=True)
-    names: dict[str, str] = {}
-    for pack in ([first] if first is not None else []) + others:
-        for level in pack.levels:
-            names.setdefault(level.id, level.text(lang()))
-    return names, catalog
+    return catalog.level_choices((org_pack.id, org_pack.version), lang())
 
 
 def void_cause(reason: str | None) -> str:
@@ -215,7 +205,7 @@ def body(actor) -> None:
     mine = c4.toggle(t("cases.mine"), key="case_mine", value=actor.has_role("planner"))
     # The level filter offers the levels of the packs in use, so it is filled from the cases.
     listed = svc.list_cases(actor, mine=mine, status=status, search=search or None)
-    levels, _catalog = level_choices(svc, actor, listed)
+    levels = level_choices(svc, actor, listed)
     level_names: dict[str | None, str] = {None: t("cases.all"), **cast("dict[str | None, str]", levels)}
     level = c3.selectbox(t("cases.level"), list(level_names), key="case_level",
                          format_func=level_names.__getitem__)
