@@ -294,7 +294,9 @@ def condition_text(pack, cond: Any) -> str:
     if kind == "points_at_least":
         return t("cond.points", questions="・".join(cond.questions), points=cond.at_least)
     if kind == "item_status_in":
-        return t("cond.item_status", items="・".join(cond.items))
+        # Items by number and text, as the checklists list them (never a bare id).
+        return t("cond.item_status", items=t("cond.item_sep").join(
+            item_title(pack, item) for item in cond.items))
     return t("cond.other")
 
 
