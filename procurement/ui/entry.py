@@ -47,7 +47,7 @@ def server_options() -> dict[str, Any]:
 def run() -> None:
     """One script run: resume the signed-in session, then route to the pages this user may see
     (signed out: the sign-in page, at every page's address)."""
-    from procurement.ui import navigation, state
+    from procurement.ui import navigation, state, style
 
     # The icon is a file of the package: a `:material/...:` or emoji icon makes every browser
     # fetch it from Google's or a CDN's servers, which an isolated government network refuses.
@@ -68,6 +68,7 @@ def run() -> None:
                                 visibility="hidden"))
     state.render_sidebar(actor)
     state.render_cookie_sync()
+    style.apply()  # the same look on every page, the sign-in page too
     st.navigation(pages, position="sidebar" if actor else "hidden").run()
 
 

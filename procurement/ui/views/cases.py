@@ -19,7 +19,7 @@ from procurement.caio.levels import LevelCatalog
 from procurement.errors import InputError, ProcurementError
 from procurement.records.cases import CASE_DETAIL_MAX_LENGTHS, PURPOSE_MAX_LENGTH
 from procurement.records.policy import CASE_STATUSES
-from procurement.ui import navigation, style, widgets
+from procurement.ui import navigation, widgets
 from procurement.ui.state import (
     CASE_KEY,
     callback,
@@ -186,7 +186,6 @@ def render_returned_banner(svc, actor) -> None:
 
 def body(actor) -> None:
     svc = get_services()
-    style.apply()
     pending = st.session_state.pop(OPEN_PENDING_KEY, None)
     if pending is not None:
         open_case(pending)
