@@ -19,6 +19,11 @@ import streamlit as st
 
 from procurement.ui.state import t
 
+#: The width in pixels of a table spanning the page in a 1024 px wide window (the narrowest
+#: the app is laid out for): 1024 - the 15rem sidebar - 2 x 1.5rem padding (_CSS below), less
+#: the table's border. Tables fit the columns that matter first into it (`widgets.fit_columns`).
+TABLE_WIDTH_AT_1024 = 734
+
 #: DADS-like colours (contrast on white: text 16:1, primary 12:1, focus ring on text).
 PRIMARY = "#0017c1"
 FOCUS = "#ffd43d"

@@ -19,7 +19,7 @@ from procurement.caio.levels import LevelCatalog
 from procurement.errors import InputError, ProcurementError
 from procurement.records.cases import CASE_DETAIL_MAX_LENGTHS, PURPOSE_MAX_LENGTH
 from procurement.records.policy import CASE_STATUSES
-from procurement.ui import navigation, widgets
+from procurement.ui import navigation, style, widgets
 from procurement.ui.state import (
     CASE_KEY,
     callback,
@@ -218,29 +218,28 @@ def body(actor) -> None:
     if voided:
         st.warning(t("cases.voided_notice", count=voided), icon=":material/gpp_maybe:")
     shown = _shown_levels(svc, cases, levels)
-    columns = _columns(bool(voided))
-    rows = []
-    for c in cases:
-        values = {
-            "id": c.id,
-            "open": t("cases.open_row"),
-            "title": c.title,
-            "status": word("case_status", c.status),
-            "level": shown[c.id],
-            "blocking": t("cases.blocking_yes") if c.has_blocking else "",
-            "department": c.department,
-            "owner": c.owner_name,
-            "updated": widgets.when(c.updated_at),
-            "voided": voided_text(c),
-        }
-        rows.append({label: values[name] for name, (label, _config) in columns.items()})
+    rows = [{
+        "id": c.id,
+        "open": t("cases.open_row"),
+        "title": c.title,
+        "status": word("case_status", c.status),
+        "level": shown[c.id],
+        "blocking": t("cases.blocking_yes") if c.has_blocking else "",
+        "voided": voided_text(c),
+        "updated": widgets.when(c.updated_at),
+        "department": c.department,
+        "owner": c.owner_name,
+    } for c in cases]
+    columns = _columns(rows, bool(voided))
     st.session_state[OPEN_IDS_KEY] = tuple(c.id for c in cases)
     # st.dataframe shows cell text as text (never markdown or HTML), so titles are safe here.
     # The number comes first in the data (tests and exports read it), the open button first on
     # screen.
     order = [columns["open"][0]] + [label for name, (label, _c) in columns.items()
                                     if name != "open"]
-    st.dataframe(pd.DataFrame(rows), hide_index=True, key="case_table",
+    st.dataframe(pd.DataFrame([{label: row[name] for name, (label, _c) in columns.items()}
+                               for row in rows]),
+                 hide_index=True, key="case_table",
                  column_config={label: config for label, config in columns.values()},
                  column_order=order, height=min(38 + 35 * len(rows) + 3, 38 + 35 * 15),
                  on_select="ignore")
@@ -255,24 +254,35 @@ def body(actor) -> None:
         open_case(picked)
 
 
-def _columns(with_voided: bool) -> dict[str, tuple[str, Any]]:
-    """name -> (the column's heading, its configuration), in the data's order."""
+#: The columns a reader needs first, in screen order: they fit the table of a 1024 px window
+#: without scrolling sideways (the title gives way, down to `TITLE_AT_LEAST` pixels); the
+#: others follow and may need a sideways scroll.
+FIRST_COLUMNS = ("open", "id", "title", "status", "level", "blocking")
+TITLE_AT_LEAST = 160
+OPEN_WIDTH = 64  # the 開く button
+
+
+def _columns(rows: list[dict[str, Any]], with_voided: bool) -> dict[str, tuple[str, Any]]:
+    """name -> (the column's heading, its configuration), in the data's order: each column as
+    wide as its heading and values need (`widgets.column_width`), the title shortened when the
+    `FIRST_COLUMNS` would not fit at 1024 px."""
     cc = st.column_config
-    columns: dict[str, tuple[str, Any]] = {
-        "id": (t("cases.col_id"), cc.NumberColumn(width=56, format="%d")),
-        "open": (t("cases.col_open"), cc.ButtonColumn(width=64, key=OPEN_CLICK_KEY,
-                                                      on_click=_open_clicked, type="primary")),
-        "title": (t("cases.col_title"), cc.TextColumn(width=240)),
-        "status": (t("cases.col_status"), cc.TextColumn(width=84)),
-        "level": (t("cases.col_level"), cc.TextColumn(width=150)),
-        "blocking": (t("cases.col_blocking"), cc.TextColumn(width=120)),
-        "department": (t("cases.col_department"), cc.TextColumn(width=100)),
-        "owner": (t("cases.col_owner"), cc.TextColumn(width=90)),
-        "updated": (t("cases.col_updated"), cc.TextColumn(width=150)),
+    names = ("id", "open", "title", "status", "level", "blocking") + (
+        ("voided",) if with_voided else ()) + ("updated", "department", "owner")
+    headings = {name: t(f"cases.col_{name}") for name in names}
+    widths = {name: widgets.column_width(headings[name], (row[name] for row in rows),
+                                         at_most=280 if name == "voided" else 320)
+              for name in names}
+    widths["open"] = OPEN_WIDTH
+    room = style.TABLE_WIDTH_AT_1024 - sum(widths[n] for n in FIRST_COLUMNS if n != "title")
+    widths["title"] = max(TITLE_AT_LEAST, min(widths["title"], room))
+    configs: dict[str, Any] = {
+        "id": cc.NumberColumn(width=widths["id"], format="%d"),
+        "open": cc.ButtonColumn(width=OPEN_WIDTH, key=OPEN_CLICK_KEY, on_click=_open_clicked,
+                                type="primary"),
     }
-    if with_voided:
-        columns["voided"] = (t("cases.col_voided"), cc.TextColumn(width=260))
-    return columns
+    return {name: (headings[name], configs.get(name) or cc.TextColumn(width=widths[name]))
+            for name in names}
 
 
 def render() -> None:
