@@ -159,6 +159,22 @@ class LevelCatalog:
         info = self.level(pack_id, version, level_id)
         return info.text(lang) if info is not None else level_id
 
+    def level_choices(self, first: tuple[str, str] | None, lang: str | None) -> dict[str, str]:
+        """Level id -> label, for a filter over cases of several packs: the levels of the pack
+        `first` ((pack id, version), e.g. the organisation's pack) in its order, then those of
+        the other packs of the catalog, newest pack first (by `effective_from`, then version),
+        each in its own order. A level id several packs share is named by the first of them
+        that has it, so the organisation's pack, else the newest, names it."""
+        head = self._packs.get(first) if first is not None else None
+        others = sorted((p for p in self._packs.values() if p is not head),
+                        key=lambda p: p.levels[0].pack_order if p.levels else (date.min, ()),
+                        reverse=True)
+        names: dict[str, str] = {}
+        for pack in ([head] if head is not None else []) + others:
+            for level in pack.levels:
+                names.setdefault(level.id, level.text(lang))
+        return names
+
     def scale_title(self, scale: str, lang: str | None) -> str:
         """The name of a scale: the title of its base pack (the newest one in the catalog)."""
         packs = sorted((p for p in self._packs.values() if p.scale == scale),

@@ -8,6 +8,7 @@ not a level id): nothing here knows which levels a pack has.
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
@@ -35,6 +36,15 @@ def case_level_text(svc: Any, case: Any) -> str:
     the id when the pack is not installed)."""
     catalog = LevelCatalog.from_registry(svc.registry, [(case.pack_id, case.pack_version)])
     return catalog.label(case.pack_id, case.pack_version, case.level, lang())
+
+
+def render_figures(figures: Mapping[str, int], key: str) -> None:
+    """Headline figures (label -> number) in one row that wraps: each figure keeps a width in
+    which its label reads in full (style.py, `.st-key-figures_<key>`), so at 1024 px a figure
+    that does not fit moves to the next row instead of cutting its label short."""
+    with st.container(horizontal=True, key=f"figures_{key}"):
+        for label, value in figures.items():
+            st.metric(label, value, border=True)
 
 
 def render_periodic_download(svc, actor, today: date, key: str) -> None:

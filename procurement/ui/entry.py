@@ -17,6 +17,7 @@ whatever folder the entry script sits in: pages are named by absolute paths
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import streamlit as st
@@ -46,20 +47,35 @@ def server_options() -> dict[str, Any]:
 def run() -> None:
     """One script run: resume the signed-in session, then route to the pages this user may see
     (signed out: the sign-in page, at every page's address)."""
-    from procurement.ui import navigation, state
+    from procurement.ui import navigation, state, style
 
     # The icon is a file of the package: a `:material/...:` or emoji icon makes every browser
     # fetch it from Google's or a CDN's servers, which an isolated government network refuses.
     st.set_page_config(page_title="生成AI調達・利活用ガイド", page_icon=navigation.FAVICON,
                        layout="wide")
     actor = state.begin_run()
+    roles = frozenset(actor.roles) if actor else None
     pages = [st.Page(navigation.script(spec.path), title=navigation.menu_title(spec, actor, state.t),
                      icon=spec.icon,
                      url_path=spec.url_path, default=default)
-             for spec, default in navigation.routes_for(frozenset(actor.roles) if actor else None)]
+             for spec, default in navigation.routes_for(roles)]
+    if roles is not None:
+        # The root forwards to the landing page (navigation.routes_for says why).
+        landing = navigation.landing_for(roles)
+        pages.insert(0, st.Page(functools.partial(_forward, navigation.script(landing.path)),
+                                title=state.t(landing.title_key),
+                                url_path=navigation.ROOT_URL_PATH, default=True,
+                                visibility="hidden"))
     state.render_sidebar(actor)
     state.render_cookie_sync()
+    style.apply()  # the same look on every page, the sign-in page too
     st.navigation(pages, position="sidebar" if actor else "hidden").run()
+
+
+def _forward(page: str) -> None:
+    """The signed-in root page: go on to `page` (the user's landing page) at its own address,
+    keeping the query parameters, so that the menu marks it and a reload stays on it."""
+    st.switch_page(page, query_params=st.query_params.to_dict())
 
 
 def run_streamlit(arguments: list[str]) -> int:

@@ -45,6 +45,10 @@ class PageSpec:
 #: that no page makes the browser fetch anything from another origin).
 FAVICON = str(Path(__file__).resolve().parent / "static" / "favicon.png")
 
+#: The URL slug of the signed-in root page (`routes_for`). Streamlit serves that page at `/`
+#: only; the slug is never shown, but must be unique among the pages.
+ROOT_URL_PATH = "start"
+
 SIGN_IN = PageSpec("procurement/ui/pages/sign_in.py", "nav.sign_in", ":material/login:", "sign-in")
 
 PAGES: tuple[PageSpec, ...] = (
@@ -83,15 +87,28 @@ def pages_for(roles: frozenset[str] | None) -> list[PageSpec]:
     return [spec for spec in PAGES if not spec.roles or spec.roles & roles]
 
 
-def routes_for(roles: frozenset[str] | None) -> list[tuple[PageSpec, bool]]:
-    """(page, is the default) for `st.navigation`. Signed out, the sign-in page answers at its
-    own address and at every page's address, so that a link to a case (`/workspace?case=5`)
-    shows the sign-in form there and, once signed in, the page itself with its parameters."""
+def landing_for(roles: frozenset[str]) -> PageSpec:
+    """The page a signed-in user with `roles` starts on: the first page whose `landing_roles`
+    they hold (a reviewer's queue), else the `default` page (the case list)."""
     specs = pages_for(roles)
+    landing = next((spec for spec in specs if spec.landing_roles & roles), None)
+    return landing or next((spec for spec in specs if spec.default), specs[0])
+
+
+def routes_for(roles: frozenset[str] | None) -> list[tuple[PageSpec, bool]]:
+    """(page, is the default) for `st.navigation`.
+
+    Signed in, no page of ours is the default: Streamlit serves its default page at `/` only,
+    and answers that page's own address (`/cases`, an old bookmark) with an English "Page not
+    found" dialog. The app's root is a hidden page of its own instead (`ROOT_URL_PATH`,
+    `entry.run`) that forwards to the user's `landing_for` page, so every page answers at its
+    own address.
+
+    Signed out, the sign-in page answers at the root and at every page's address, so that a
+    link to a case (`/workspace?case=5`) shows the sign-in form there and, once signed in, the
+    page itself with its parameters."""
     if roles is not None:
-        landing = next((spec for spec in specs if spec.landing_roles & roles), None)
-        landing = landing or next((spec for spec in specs if spec.default), specs[0])
-        return [(spec, spec is landing) for spec in specs]
+        return [(spec, False) for spec in pages_for(roles)]
     return [(SIGN_IN, True)] + [
         (PageSpec(SIGN_IN.path, SIGN_IN.title_key, SIGN_IN.icon, spec.url_path), False)
         for spec in PAGES

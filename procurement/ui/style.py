@@ -8,8 +8,9 @@ clearly visible focus ring, contrast of at least 4.5:1. Streamlit's own English 
 shown instead. Rules select Streamlit's elements by `data-testid` and ours by the documented
 `st-key-<key>` class only.
 
-`apply()` injects the rules into the page (one invisible element); every page of ours calls it
-at the top of its body.
+`apply()` injects the rules into the page (one invisible element); `entry.run()` calls it on
+every script run, before the page, so that every page, the sign-in page too, looks the same (and
+the sidebar keeps its width from page to page).
 """
 
 from __future__ import annotations
@@ -17,6 +18,11 @@ from __future__ import annotations
 import streamlit as st
 
 from procurement.ui.state import t
+
+#: The width in pixels of a table spanning the page in a 1024 px wide window (the narrowest
+#: the app is laid out for): 1024 - the 15rem sidebar - 2 x 1.5rem padding (_CSS below), less
+#: the table's border. Tables fit the columns that matter first into it (`widgets.fit_columns`).
+TABLE_WIDTH_AT_1024 = 734
 
 #: DADS-like colours (contrast on white: text 16:1, primary 12:1, focus ring on text).
 PRIMARY = "#0017c1"
@@ -42,7 +48,15 @@ html, body, [data-testid="stApp"] {
   line-height: 1.75;
 }
 /* Room for the content at 1366 and 1024 px: a narrower sidebar, less padding. */
-[data-testid="stSidebar"] { min-width: 14rem !important; max-width: 14rem !important; }
+[data-testid="stSidebar"] { min-width: 15rem !important; max-width: 15rem !important; }
+/* Menu entries wrap rather than end in "…" (ポートフォリオ（CAIO）is wider than the menu). */
+[data-testid="stSidebarNavLink"] span[label],
+[data-testid="stSidebarNavLink"] span[label] [data-testid="stMarkdownContainer"] {
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
+}
+/* Headline figures (caio_widgets.render_figures): one row that wraps; a figure is never
+   narrower than its label, so a label reads in full instead of ending in "…". */
+[class*="st-key-figures_"] > [data-testid="stElementContainer"] { min-width: fit-content !important; }
 [data-testid="stMainBlockContainer"] {
   padding-left: 1.5rem !important; padding-right: 1.5rem !important;
   padding-top: 2.5rem !important; max-width: 100% !important;

@@ -8,6 +8,7 @@ HTML.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -38,6 +39,29 @@ def when(value: datetime | date | None, with_time: bool = True) -> str:
     """A moment in words, in Japan time: `2026年11月30日 13:05` (ja) or `30 Nov 2026 13:05`
     (en); a date without its time when `with_time` is False (`state.format_jst`)."""
     return format_jst(value, with_time)
+
+
+# --- tables ----------------------------------------------------------------------------------
+
+#: What a table cell's text takes (st.dataframe draws it at 14 px): a full-width (Japanese)
+#: character, any other character, and the cell's padding.
+_WIDE_PX, _NARROW_PX, _CELL_PADDING_PX = 14, 7, 20
+
+
+def text_width(text: Any) -> int:
+    """The pixels a text takes in a table cell, padding included (an estimate from its
+    characters: st.dataframe draws on a canvas and cannot size a column to the page)."""
+    chars = str(text)
+    wide = sum(1 for c in chars if unicodedata.east_asian_width(c) in ("W", "F"))
+    return wide * _WIDE_PX + (len(chars) - wide) * _NARROW_PX + _CELL_PADDING_PX
+
+
+def column_width(heading: str, values: Iterable[Any], at_least: int = 40,
+                 at_most: int = 320) -> int:
+    """The width of a table column that shows its heading and every value in full, within
+    `at_least` and `at_most` pixels."""
+    return max(at_least, min(at_most, max([text_width(heading)]
+                                          + [text_width(v) for v in values])))
 
 
 # --- pack elements ---------------------------------------------------------------------------
@@ -294,7 +318,9 @@ def condition_text(pack, cond: Any) -> str:
     if kind == "points_at_least":
         return t("cond.points", questions="・".join(cond.questions), points=cond.at_least)
     if kind == "item_status_in":
-        return t("cond.item_status", items="・".join(cond.items))
+        # Items by number and text, as the checklists list them (never a bare id).
+        return t("cond.item_status", items=t("cond.item_sep").join(
+            item_title(pack, item) for item in cond.items))
     return t("cond.other")
 
 

@@ -261,3 +261,21 @@ def test_roles_changed_since_sign_in_change_the_pages_offered(ui_actors, ui_serv
                      .values(roles="auditor,planner"))
     at.run()
     assert at.session_state["actor"].roles == frozenset({"auditor", "planner"})
+
+
+@pytest.mark.parametrize("role,landing", [("planner", "cases"), ("reviewer", "review"),
+                                          ("auditor", "cases"), ("admin", "cases")])
+def test_every_page_has_its_own_address_and_the_root_lands_by_role(role, landing, ui_actors,
+                                                                  make_app):
+    """No page of ours is Streamlit's default page (which answers at `/` only: its own address
+    would show the English "Page not found" dialog); the root forwards to the landing page."""
+    from procurement.ui import navigation
+
+    roles = frozenset({role})
+    assert not any(default for _spec, default in navigation.routes_for(roles))
+    assert navigation.landing_for(roles).url_path == landing
+    assert navigation.ROOT_URL_PATH not in {spec.url_path for spec in navigation.PAGES}
+    # The app opened at its root shows the landing page (the forward ran).
+    at = make_app(ui_actors[ROLE_USERS[role]])
+    assert_clean(at)
+    assert at.title[0].value == {"cases": "案件一覧", "review": "審査待ちの案件"}[landing]

@@ -65,8 +65,8 @@ def test_the_reviewer_lands_on_the_inbox_with_a_count(ui_actors, ui_services, ma
     assert navigation.menu_title(REVIEW_SPEC, planner, t, ui_services) == "審査待ち"
 
     table = at.dataframe[0].value
-    assert list(table.columns) == ["待ち日数", "リスク区分", "件名", "提出の回", "提出者",
-                                   "担当部署", "提出日", "案件"]
+    assert list(table.columns) == ["待ち日数", "リスク区分", "件名", "提出の回", "提出日",
+                                   "提出者", "担当部署", "案件"]
     assert list(table["案件"]) == [second.id, first.id]
     assert list(table["待ち日数"]) == [10, 3]
     assert list(table["提出者"]) == ["企画 花子", "企画 花子"]  # display names, no usernames

@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from procurement.caio.portfolio import compute_portfolio
-from procurement.ui.caio_widgets import render_periodic_download, tone_color
+from procurement.ui.caio_widgets import render_figures, render_periodic_download, tone_color
 from procurement.ui.state import format_jst, get_services, lang, plain, run_page, t, word
 from procurement.vocabulary import describe_void_reason
 
@@ -176,12 +176,10 @@ def body(actor) -> None:
         st.info(t("portfolio.empty"))
         return
     levels = level_names(p, rows)
-    cols = st.columns(5)
-    cols[0].metric(t("portfolio.total"), p.total)
-    cols[1].metric(t("portfolio.high_count"), len(p.high_risk))
-    cols[2].metric(t("portfolio.waiting_count"), len(p.waiting))
-    cols[3].metric(t("portfolio.reviews_due_count"), len(p.reviews_due))
-    cols[4].metric(t("portfolio.open_incidents"), p.open_incidents)
+    render_figures({t("portfolio.total"): p.total, t("portfolio.high_count"): len(p.high_risk),
+                    t("portfolio.waiting_count"): len(p.waiting),
+                    t("portfolio.reviews_due_count"): len(p.reviews_due),
+                    t("portfolio.open_incidents"): p.open_incidents}, key="portfolio")
     if p.reviews_due:
         st.warning(t("portfolio.reviews_due_warning", count=len(p.reviews_due)),
                    icon=":material/event_busy:")

@@ -10,7 +10,6 @@ is wrong under the field concerned.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any, cast
 
 import pandas as pd
@@ -42,23 +41,14 @@ OPEN_IDS_KEY = "_case_open_ids"  # the case ids of the table's rows, as last dra
 NEW_CASE_FIELDS = ("title", "department", "purpose", "pack")
 
 
-def level_choices(svc, actor, cases) -> tuple[dict[str, str], LevelCatalog]:
-    """Level id -> label for the level filter: the levels of the organisation's pack, then
-    those of the other packs the listed cases are assessed under, each pack in its own order
-    (a level shared by several editions is named by the newest); and the catalog of the
-    cases' packs (each case's level is named by its own pack)."""
+def level_choices(svc, actor, cases) -> dict[str, str]:
+    """Level id -> label for the level filter (`LevelCatalog.level_choices`): the levels of
+    the organisation's pack first, then those of the other packs the listed cases are assessed
+    under."""
     org_pack = svc.resolve_pack(actor.org_code)
     keys = {(c.pack_id, c.pack_version) for c in cases} | {(org_pack.id, org_pack.version)}
     catalog = LevelCatalog.from_registry(svc.registry, keys)
-    first = catalog.pack(org_pack.id, org_pack.version)
-    others = sorted((p for p in catalog.packs() if p is not first),
-                    key=lambda p: p.levels[0].pack_order if p.levels else (date.min, ()),
-                    reverse=True)
-    names: dict[str, str] = {}
-    for pack in ([first] if first is not None else []) + others:
-        for level in pack.levels:
-            names.setdefault(level.id, level.text(lang()))
-    return names, catalog
+    return catalog.level_choices((org_pack.id, org_pack.version), lang())
 
 
 def void_cause(reason: str | None) -> str:
@@ -196,7 +186,6 @@ def render_returned_banner(svc, actor) -> None:
 
 def body(actor) -> None:
     svc = get_services()
-    style.apply()
     pending = st.session_state.pop(OPEN_PENDING_KEY, None)
     if pending is not None:
         open_case(pending)
@@ -215,7 +204,7 @@ def body(actor) -> None:
     mine = c4.toggle(t("cases.mine"), key="case_mine", value=actor.has_role("planner"))
     # The level filter offers the levels of the packs in use, so it is filled from the cases.
     listed = svc.list_cases(actor, mine=mine, status=status, search=search or None)
-    levels, _catalog = level_choices(svc, actor, listed)
+    levels = level_choices(svc, actor, listed)
     level_names: dict[str | None, str] = {None: t("cases.all"), **cast("dict[str | None, str]", levels)}
     level = c3.selectbox(t("cases.level"), list(level_names), key="case_level",
                          format_func=level_names.__getitem__)
@@ -229,29 +218,28 @@ def body(actor) -> None:
     if voided:
         st.warning(t("cases.voided_notice", count=voided), icon=":material/gpp_maybe:")
     shown = _shown_levels(svc, cases, levels)
-    columns = _columns(bool(voided))
-    rows = []
-    for c in cases:
-        values = {
-            "id": c.id,
-            "open": t("cases.open_row"),
-            "title": c.title,
-            "status": word("case_status", c.status),
-            "level": shown[c.id],
-            "blocking": t("cases.blocking_yes") if c.has_blocking else "",
-            "department": c.department,
-            "owner": c.owner_name,
-            "updated": widgets.when(c.updated_at),
-            "voided": voided_text(c),
-        }
-        rows.append({label: values[name] for name, (label, _config) in columns.items()})
+    rows = [{
+        "id": c.id,
+        "open": t("cases.open_row"),
+        "title": c.title,
+        "status": word("case_status", c.status),
+        "level": shown[c.id],
+        "blocking": t("cases.blocking_yes") if c.has_blocking else "",
+        "voided": voided_text(c),
+        "updated": widgets.when(c.updated_at),
+        "department": c.department,
+        "owner": c.owner_name,
+    } for c in cases]
+    columns = _columns(rows, bool(voided))
     st.session_state[OPEN_IDS_KEY] = tuple(c.id for c in cases)
     # st.dataframe shows cell text as text (never markdown or HTML), so titles are safe here.
     # The number comes first in the data (tests and exports read it), the open button first on
     # screen.
     order = [columns["open"][0]] + [label for name, (label, _c) in columns.items()
                                     if name != "open"]
-    st.dataframe(pd.DataFrame(rows), hide_index=True, key="case_table",
+    st.dataframe(pd.DataFrame([{label: row[name] for name, (label, _c) in columns.items()}
+                               for row in rows]),
+                 hide_index=True, key="case_table",
                  column_config={label: config for label, config in columns.values()},
                  column_order=order, height=min(38 + 35 * len(rows) + 3, 38 + 35 * 15),
                  on_select="ignore")
@@ -266,24 +254,35 @@ def body(actor) -> None:
         open_case(picked)
 
 
-def _columns(with_voided: bool) -> dict[str, tuple[str, Any]]:
-    """name -> (the column's heading, its configuration), in the data's order."""
+#: The columns a reader needs first, in screen order: they fit the table of a 1024 px window
+#: without scrolling sideways (the title gives way, down to `TITLE_AT_LEAST` pixels); the
+#: others follow and may need a sideways scroll.
+FIRST_COLUMNS = ("open", "id", "title", "status", "level", "blocking")
+TITLE_AT_LEAST = 160
+OPEN_WIDTH = 64  # the 開く button
+
+
+def _columns(rows: list[dict[str, Any]], with_voided: bool) -> dict[str, tuple[str, Any]]:
+    """name -> (the column's heading, its configuration), in the data's order: each column as
+    wide as its heading and values need (`widgets.column_width`), the title shortened when the
+    `FIRST_COLUMNS` would not fit at 1024 px."""
     cc = st.column_config
-    columns: dict[str, tuple[str, Any]] = {
-        "id": (t("cases.col_id"), cc.NumberColumn(width=56, format="%d")),
-        "open": (t("cases.col_open"), cc.ButtonColumn(width=64, key=OPEN_CLICK_KEY,
-                                                      on_click=_open_clicked, type="primary")),
-        "title": (t("cases.col_title"), cc.TextColumn(width=240)),
-        "status": (t("cases.col_status"), cc.TextColumn(width=84)),
-        "level": (t("cases.col_level"), cc.TextColumn(width=150)),
-        "blocking": (t("cases.col_blocking"), cc.TextColumn(width=120)),
-        "department": (t("cases.col_department"), cc.TextColumn(width=100)),
-        "owner": (t("cases.col_owner"), cc.TextColumn(width=90)),
-        "updated": (t("cases.col_updated"), cc.TextColumn(width=150)),
+    names = ("id", "open", "title", "status", "level", "blocking") + (
+        ("voided",) if with_voided else ()) + ("updated", "department", "owner")
+    headings = {name: t(f"cases.col_{name}") for name in names}
+    widths = {name: widgets.column_width(headings[name], (row[name] for row in rows),
+                                         at_most=280 if name == "voided" else 320)
+              for name in names}
+    widths["open"] = OPEN_WIDTH
+    room = style.TABLE_WIDTH_AT_1024 - sum(widths[n] for n in FIRST_COLUMNS if n != "title")
+    widths["title"] = max(TITLE_AT_LEAST, min(widths["title"], room))
+    configs: dict[str, Any] = {
+        "id": cc.NumberColumn(width=widths["id"], format="%d"),
+        "open": cc.ButtonColumn(width=OPEN_WIDTH, key=OPEN_CLICK_KEY, on_click=_open_clicked,
+                                type="primary"),
     }
-    if with_voided:
-        columns["voided"] = (t("cases.col_voided"), cc.TextColumn(width=260))
-    return columns
+    return {name: (headings[name], configs.get(name) or cc.TextColumn(width=widths[name]))
+            for name in names}
 
 
 def render() -> None:

@@ -26,7 +26,7 @@ from procurement.fiscal import to_jst
 from procurement.packs import check_consistency
 from procurement.records import readiness
 from procurement.records.consultations import ADVICE, NOTE_MAX_LENGTH
-from procurement.ui import case_views, widgets
+from procurement.ui import case_views, style, widgets
 from procurement.ui.state import (
     callback,
     flash,
@@ -109,6 +109,15 @@ def _row_selected() -> None:
 
 # --------------------------------------------------------------------------- the inbox
 
+#: The inbox's columns in screen order: what decides the order (days waiting) and what a
+#: reviewer reads first (level, title, and why they may not approve a case, shown only when a
+#: case is blocked) fit the table of a 1024 px window without scrolling sideways (the title
+#: gives way, down to `TITLE_AT_LEAST` pixels); the case number comes last.
+INBOX_COLUMNS = ("days", "level", "title", "conflict", "round", "submitted", "submitter",
+                 "department", "case")
+TITLE_AT_LEAST = 160
+SELECT_WIDTH = 32  # the row selection's check box
+
 
 def render_inbox(svc, actor) -> None:
     st.title(t("review.heading"))
@@ -123,28 +132,33 @@ def render_inbox(svc, actor) -> None:
     rows = []
     for e in entries:
         pack = resolve_pack(svc, e.pack_id, e.pack_version)
-        # What decides the order first (days waiting), the case number last: on a narrow
-        # screen the columns that fit are the ones a reviewer reads.
         rows.append({
-            t("review.col_days"): e.days_waiting,
-            t("review.col_level"): widgets.level_label(pack, e.level) if pack else (e.level or "-"),
-            t("review.col_title"): e.title,
-            t("review.col_round"): word("concept", "resubmission" if e.resubmission
-                                        else "first_submission"),
-            t("review.col_submitter"): e.submitted_by,
-            t("review.col_department"): e.department,
-            t("review.col_submitted"): day_text(e.submitted_at),
-            t("review.col_case"): e.case_id,
+            "days": e.days_waiting,
+            "level": widgets.level_label(pack, e.level) if pack else (e.level or "-"),
+            "title": e.title,
+            "round": word("concept", "resubmission" if e.resubmission else "first_submission"),
+            "submitter": e.submitted_by,
+            "department": e.department,
+            "submitted": day_text(e.submitted_at),
+            "case": e.case_id,
+            "conflict": word("four_eyes", e.conflict) if e.conflict else "",
         })
-        if blocked:  # the column only when a case is blocked, so that the table fits the screen
-            rows[-1][t("review.col_conflict")] = (word("four_eyes", e.conflict) if e.conflict
-                                                  else "")
+    # The column only when a case is blocked, so that the table fits the screen.
+    names = INBOX_COLUMNS if blocked else tuple(n for n in INBOX_COLUMNS if n != "conflict")
+    headings = {name: t(f"review.col_{name}") for name in names}
+    widths = {name: widgets.column_width(headings[name], (row[name] for row in rows))
+              for name in names}
+    room = style.TABLE_WIDTH_AT_1024 - SELECT_WIDTH - sum(
+        widths[n] for n in ("days", "level", "conflict") if n in names)
+    widths["title"] = max(TITLE_AT_LEAST, min(widths["title"], room))
     st.session_state[ROWS_KEY] = [e.case_id for e in entries]
     # st.dataframe shows cells as text (no markup); a picked row opens its case.
-    # The title takes the room it needs; numbers and days stay narrow.
-    config = {t("review.col_case"): st.column_config.NumberColumn(width="small"),
-              t("review.col_days"): st.column_config.NumberColumn(width="small")}
-    st.dataframe(pd.DataFrame(rows), hide_index=True, key=TABLE_KEY, on_select=_row_selected,
+    config = {headings[name]: (st.column_config.NumberColumn(width=widths[name], format="%d")
+                               if name in ("days", "case")
+                               else st.column_config.TextColumn(width=widths[name]))
+              for name in names}
+    st.dataframe(pd.DataFrame([{headings[n]: row[n] for n in names} for row in rows]),
+                 hide_index=True, key=TABLE_KEY, on_select=_row_selected,
                  selection_mode="single-row", column_config=config, width="stretch")
     # Options render Markdown: the title goes through `plain`.
     labels = {e.case_id: f"#{e.case_id} {plain(e.title)}（{day_text(e.submitted_at)}）"
