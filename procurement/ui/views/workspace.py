@@ -27,7 +27,7 @@ from procurement.errors import ProcurementError
 from procurement.records import readiness
 from procurement.records.cases import CASE_DETAIL_FIELDS
 from procurement.records.policy import EDITABLE_STATUSES
-from procurement.ui import case_views, navigation, style, widgets
+from procurement.ui import case_views, navigation, widgets
 from procurement.ui.state import (
     CASE_KEY,
     current_actor,
@@ -69,7 +69,6 @@ from procurement.ui.views.workspace_steps import (
 
 def body(actor) -> None:
     svc = get_services()
-    style.apply()
     case_id = location()
     if case_id is None:
         st.title(t("nav.workspace"))
