@@ -9,6 +9,10 @@ end, to check what the screens said. Every step is photographed (full page) unde
 `test-artifacts/journey/`, in order, with the classification step and a checklist grid also at
 1024 px; when axe-core is installed (`PROCUREMENT_AXE_JS`, see tests/ui/test_browser_axe.py),
 each step is checked for serious accessibility violations as well.
+
+The second test pins down what made the journey fail once on a loaded machine: a draft that
+reaches the server in the same run as leaving the field overwrites the whole text with the
+older draft (expected to fail until the workspace is fixed).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from streamlit.proto.BackMsg_pb2 import BackMsg
 
 from procurement.db.models import BOARD_REPORT_FIELDS
 from tests.fixtures.services import TEST_PASSWORD
@@ -376,3 +381,108 @@ def test_a_planner_takes_a_high_risk_case_from_creation_to_submission(
             for name, found in journey.violations.items()}
     assert all(not found for found in ours.values()), json.dumps(ours, ensure_ascii=False,
                                                                  indent=1)
+
+
+class CoalescedDraft:
+    """Routes the page's websocket: the page's first draft (the helper's trigger, sent after a
+    pause in typing) is held and delivered together with the message that follows it, in one
+    message; the drafts after that are not delivered.
+
+    The first is what Streamlit itself does when both messages reach the server before the run
+    in progress has picked up the first (`_coalesce_widget_states` keeps the older request's
+    trigger beside the newer widget values): on a busy server it happens without any help. The
+    second is a reload within the second after the last keystroke (the next draft would only
+    go out then), made certain instead of raced."""
+
+    def __init__(self) -> None:
+        self.held: BackMsg | None = None
+        self.merged = 0
+        self.dropped = 0
+
+    @staticmethod
+    def _drafts(states) -> list:
+        return [w for w in states if w.WhichOneof("value") == "json_trigger_value"
+                and '"draft"' in w.json_trigger_value]
+
+    def route(self, route) -> None:
+        server = route.connect_to_server()
+
+        def from_page(message: bytes | str) -> None:
+            msg = BackMsg()
+            if isinstance(message, bytes):
+                msg.ParseFromString(message)
+            if msg.WhichOneof("type") != "rerun_script":
+                server.send(message)
+                return
+            states = msg.rerun_script.widget_states.widgets
+            if self._drafts(states):
+                if self.held is None and not self.merged:
+                    self.held = msg
+                else:
+                    self.dropped += 1
+                return
+            if self.held is not None:
+                # As _coalesce_widget_states: the held trigger, unless the newer message
+                # carries an active trigger of its own for that widget.
+                by_id = {w.id: w for w in states}
+                for old in self._drafts(self.held.rerun_script.widget_states.widgets):
+                    new = by_id.get(old.id)
+                    if new is None or (new.WhichOneof("value") == "json_trigger_value"
+                                       and not new.json_trigger_value):
+                        by_id[old.id] = old
+                del states[:]
+                states.extend(by_id.values())
+                self.held, self.merged = None, self.merged + 1
+                server.send(msg.SerializeToString())
+                return
+            server.send(message)
+
+        route.on_message(from_page)
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
+    "the draft's callback (a component trigger) runs after the field's on_change in the same "
+    "run, so a draft that reaches the server together with leaving the field overwrites the "
+    "text with the older draft"))
+def test_a_draft_delivered_with_leaving_the_field_keeps_the_whole_text(
+        chromium_path, server, ui_services, ui_actors):  # noqa: F811 - the fixtures
+    """Typed, a pause (a draft is sent), more typed, the field left with Tab, the page reloaded:
+    the whole text is stored (leaving a field saves it), also when the draft and the leaving
+    reach the server in one run. The journey above met this once in about fifteen runs on a
+    loaded machine: a report field came back cut after the reload."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from procurement.demo import HIGH
+
+    planner = ui_actors["a-planner"]
+    case = ui_services.create_case(planner, TITLE, DEPARTMENT, answers=HIGH)
+    first, rest = "問い合わせへの回答時間を", "半減し、案内の質をそろえる。"
+    coalesce = CoalescedDraft()
+    with sync_playwright() as p:
+        browser = launch_chromium(p)
+        try:
+            page = browser.new_page(viewport={"width": 1366, "height": 900}, locale="ja-JP")
+            page.set_default_timeout(30_000)
+            page.route_web_socket("**/_stcore/stream", coalesce.route)
+            runs = ScriptRuns(page)
+            page.goto(f"{server.url}/workspace?case={case.id}&step=board_report")
+            wait_idle(page)
+            sign_in_by_keyboard(page, runs, "a-planner")
+            area = page.locator(".st-key-board_objectives textarea")
+            area.click()
+            area.press_sequentially(first, delay=15)
+            page.wait_for_timeout(1600)  # the pause after which the page sends a draft
+            area.press_sequentially(rest, delay=15)
+            runs.after(lambda: page.keyboard.press("Tab"))
+            if coalesce.merged != 1:  # the set-up itself, not the finding
+                raise RuntimeError(f"expected one draft delivered with the leaving, got "
+                                   f"{coalesce.merged}")
+            if area.input_value() != first + rest:
+                raise RuntimeError(f"the field shows {area.input_value()!r}")
+            page.reload()
+            wait_idle(page)
+            # What the screen showed when the field was left is what was stored.
+            expect(page.locator(".st-key-board_objectives textarea")).to_have_value(first + rest)
+        finally:
+            browser.close()
+    assert ui_services.get_case(planner, case.id).board_report["objectives"] == first + rest
