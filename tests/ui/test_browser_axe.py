@@ -31,11 +31,19 @@ pytestmark = pytest.mark.browser
 STREAMLIT_OWN: dict[str, str] = {}
 
 
-@pytest.fixture
-def axe_js() -> str:
+def axe_source() -> str | None:
+    """axe-core's script as `PROCUREMENT_AXE_JS` names it, or None when it is not installed."""
     path = os.environ.get("PROCUREMENT_AXE_JS", "")
     if path and Path(path).is_file():
         return Path(path).read_text(encoding="utf-8")
+    return None
+
+
+@pytest.fixture
+def axe_js() -> str:
+    source = axe_source()
+    if source is not None:
+        return source
     pytest.skip("accessibility test skipped: axe-core not installed (npm install --prefix DIR "
                 "axe-core@4, then PROCUREMENT_AXE_JS=DIR/node_modules/axe-core/axe.min.js)")
 

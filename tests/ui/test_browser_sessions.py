@@ -40,9 +40,16 @@ def _sign_in(page, username: str) -> None:
     page.get_by_label("パスワード").fill(TEST_PASSWORD)
     page.get_by_role("button", name="サインイン").click()
     wait_idle(page)
-    deadline = time.monotonic() + 15
+    _wait_for_session_cookie(page)
+
+
+def _wait_for_session_cookie(page, timeout: float = 15.0):
+    """The session cookie, once the page has fetched it after signing in (None if it never
+    came)."""
+    deadline = time.monotonic() + timeout
     while _session_cookie(page.context) is None and time.monotonic() < deadline:
         page.wait_for_timeout(100)
+    return _session_cookie(page.context)
 
 
 def _session_cookie(context):
