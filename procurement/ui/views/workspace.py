@@ -47,6 +47,7 @@ from procurement.ui.views.workspace_core import (
     TAB_KEY,
     VIEW_KEY,
     VIEW_PARAM,
+    forget_left,
     go_to,
     load_case,
     location,
@@ -69,6 +70,7 @@ from procurement.ui.views.workspace_steps import (
 
 def body(actor) -> None:
     svc = get_services()
+    forget_left()  # the run's callbacks are over
     case_id = location()
     if case_id is None:
         st.title(t("nav.workspace"))
@@ -196,6 +198,7 @@ def render_work_area(case_id: int, editable: bool) -> None:
     this function alone, so what the user feels after each click is this part, not the whole
     page. When a change reaches beyond it (the level or status in the header...), the whole
     page is drawn again."""
+    forget_left()
     drawn = st.session_state.pop(DRAWN_KEY, None)
     if drawn is not None and drawn[0].id == case_id:
         case, pack = drawn  # drawn with the whole page in this run

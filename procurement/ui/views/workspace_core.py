@@ -37,6 +37,7 @@ GRID_PREFIX = "_grid_"  # grid snapshots, nonces, filters and pending rows, per 
 HELPER_KEY = "_ws_helper"
 SCROLL_KEY = "_ws_scroll"
 FRAME_KEY = "_ws_frame"  # what the last whole-page run drew around the work area (workspace.frame)
+LEFT_KEY = "_ws_left"  # text fields left in this run's callbacks (their drafts are older)
 DRAWN_KEY = "_ws_drawn"  # (case, pack) the whole-page run hands to the work area it draws
 WIDGET_PREFIXES = ("answer_", "board_", "intake_", "grid_", GRID_PREFIX, ERROR_PREFIX,
                    "bulk_")
@@ -157,8 +158,20 @@ def save_answer(case_id: int, qid: str) -> None:
            error_key=ERROR_PREFIX + f"answer_{qid}")
 
 
+def _left(key: str) -> None:
+    """Note that the field `key` was left (its whole text saved) in this run: a draft of it that
+    reached the server in the same run was sent before, so it is older (save_draft)."""
+    st.session_state.setdefault(LEFT_KEY, set()).add(key)
+
+
+def forget_left() -> None:
+    """After the run's callbacks: the next run's drafts are compared afresh."""
+    st.session_state.pop(LEFT_KEY, None)
+
+
 @callback
 def save_board_field(case_id: int, name: str) -> None:
+    _left(f"board_{name}")
     _save_board(case_id, name, st.session_state.get(f"board_{name}") or "")
 
 
@@ -169,6 +182,7 @@ def _save_board(case_id: int, name: str, value: str) -> None:
 
 @callback
 def save_detail(case_id: int, name: str) -> None:
+    _left(f"intake_{name}")
     _save_detail(case_id, name, st.session_state.get(f"intake_{name}") or "")
 
 
@@ -188,6 +202,10 @@ def save_draft() -> None:
     draft = (st.session_state.get(HELPER_KEY) or {}).get("draft") or {}
     key, value = draft.get("key"), draft.get("value")
     if not isinstance(key, str) or not isinstance(value, str):
+        return
+    if key in st.session_state.get(LEFT_KEY, ()):
+        # Sent before the field was left, and delivered with the leaving in one run: the text
+        # saved on leaving is the newer one.
         return
     if key.startswith("board_") and key[len("board_"):] in BOARD_REPORT_FIELDS:
         _save_board(case_id, key[len("board_"):], value)
