@@ -144,7 +144,8 @@ def render_step_nav(pack, step_ids: list[str], current: str, done: set[str]) -> 
             finished = step_id in done
             label = t("workspace.nav_item", number=number, title=widgets.step_title(pack, step_id))
             if finished:
-                label += t("workspace.nav_done")
+                # Never broken inside the word (「完 / 了」) when the label wraps.
+                label += "\u2060".join(t("workspace.nav_done"))
             st.button(label, key=f"nav_{step_id}", width="stretch",
                       type="primary" if step_id == current else "secondary",
                       icon=":material/check_circle:" if finished else
@@ -239,7 +240,7 @@ def render_step(pack, case, step_ids: list[str], current: str, editable: bool) -
         with content:
             render_step_content(pack, case, current, editable)
         with panel:
-            widgets.result_panel(pack, case.classification, case=case)
+            widgets.result_panel(pack, case.classification, live=editable, case=case)
     render_step_buttons(pack, step_ids, current)
 
 
@@ -277,7 +278,7 @@ def render_checklist_step(pack, case, step_id: str, checklists, editable: bool) 
     if step_id == readiness.submission_step(pack):
         render_submission(pack, case, editable)
     with st.expander(t("workspace.result_details"), icon=":material/shield:"):
-        widgets.result_panel(pack, result, case=case)
+        widgets.result_panel(pack, result, live=editable, case=case)
 
 
 def render_step_buttons(pack, step_ids: list[str], current: str) -> None:

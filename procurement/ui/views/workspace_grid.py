@@ -69,14 +69,15 @@ def _remount(cl_id: str, select: bool = False) -> None:
     st.session_state[keys["nonce"]] = st.session_state.get(keys["nonce"], 0) + 1
 
 
-def _grid_rows(pack, case, checklist) -> list[dict[str, Any]]:
-    """The grid's rows as stored now (filters applied), with the pending rows this page holds
-    (refused for want of evidence) in place of what is stored."""
+def _grid_rows(pack, case, checklist, filtered: bool = True) -> list[dict[str, Any]]:
+    """The grid's rows as stored now (with the filters the user chose, when `filtered`), with
+    the pending rows this page holds (refused for want of evidence) in place of what is
+    stored."""
     keys = _grid_keys(checklist.id)
     items, required, recommended = _grid_items(case, checklist)
-    pending = st.session_state.get(keys["pending"], {})
-    required_only = st.session_state.get(keys["required_only"], False)
-    open_only = st.session_state.get(keys["open_only"], False)
+    pending = st.session_state.get(keys["pending"], {}) if filtered else {}
+    required_only = filtered and st.session_state.get(keys["required_only"], False)
+    open_only = filtered and st.session_state.get(keys["open_only"], False)
     status_words = words("checklist_status")
     select = bool(st.session_state.get(keys["select"], False))
     rows = []
@@ -249,9 +250,12 @@ def render_checklist(pack, case, checklist, editable: bool) -> None:
     render_category_counts(case, checklist)
     status_words = words("checklist_status")
     if not editable:
-        st.dataframe(_grid_frame(_grid_rows(pack, case, checklist)).drop(columns=["sel"]),
-                     hide_index=True, column_config=_grid_columns(status_words, False),
-                     row_height=_ROW_HEIGHT, key=f"grid_view_{checklist.id}")
+        # Every item, all rows in view: the filters belong to editing (their switches are not
+        # shown here).
+        rows = _grid_rows(pack, case, checklist, filtered=False)
+        st.dataframe(_grid_frame(rows).drop(columns=["sel"]), hide_index=True,
+                     column_config=_grid_columns(status_words, False), row_height=_ROW_HEIGHT,
+                     height=_grid_height(len(rows)), key=f"grid_view_{checklist.id}")
         return
 
     with st.container(horizontal=True, vertical_alignment="bottom", key=f"bulkbar_{checklist.id}"):
@@ -270,7 +274,7 @@ def render_checklist(pack, case, checklist, editable: bool) -> None:
             _grid_frame(snapshot), key=_grid_widget_key(checklist.id), hide_index=True,
             column_config=_grid_columns(status_words, True),
             disabled=["id", "text", "why"], num_rows="fixed", row_height=_ROW_HEIGHT,
-            height=38 + _ROW_HEIGHT * len(snapshot) + 2,
+            height=_grid_height(len(snapshot)),
             on_change=save_grid, args=(case.id, checklist.id),
         )
     _grid_error(checklist.id)
@@ -299,19 +303,24 @@ def render_checklist(pack, case, checklist, editable: bool) -> None:
 _ROW_HEIGHT = 72
 
 
+def _grid_height(rows: int) -> int:
+    """Tall enough for every row (header 38 px, borders): the page scrolls, not the grid."""
+    return 38 + _ROW_HEIGHT * rows + 2
+
+
 def _grid_columns(status_words: dict[str, str], editable: bool) -> dict[str, Any]:
     cc = st.column_config
     columns: dict[str, Any] = {
-        "id": cc.TextColumn(t("checklist.col_no"), width=62),
-        "text": cc.TextColumn(t("checklist.col_item"), width=262),
-        "why": cc.TextColumn(t("checklist.col_why"), width=164, help=t("grid.why_help")),
+        "id": cc.TextColumn(t("checklist.col_no"), width=60),
+        "text": cc.TextColumn(t("checklist.col_item"), width=226),
+        "why": cc.TextColumn(t("checklist.col_why"), width=140, help=t("grid.why_help")),
         "status": cc.SelectboxColumn(t("checklist.col_status"), width=92, required=True,
                                      options=[status_words[s] for s in CHECKLIST_STATUSES],
                                      help=t("checklist.status_help")),
-        "evidence": cc.TextColumn(t("checklist.col_evidence"), width=180, max_chars=2000,
+        "evidence": cc.TextColumn(t("checklist.col_evidence"), width=156, max_chars=2000,
                                   help=t("grid.evidence_help")),
     }
     if editable:
-        columns["sel"] = cc.CheckboxColumn(t("grid.col_select"), width=64,
+        columns["sel"] = cc.CheckboxColumn(t("grid.col_select"), width=52,
                                            help=t("grid.select_help"))
     return columns

@@ -121,12 +121,13 @@ def gap_text(pack, gap: readiness.Gap) -> str:
     return t(f"gap.{gap.kind}", what=what, step=where)
 
 
-def render_gaps(pack, gaps, case_id: int | None = None) -> None:
-    """What is missing, one line each, with a button to each step where something is missing."""
+def render_gaps(pack, gaps, case_id: int | None = None, here: str | None = None) -> None:
+    """What is missing, one line each, with a button to each other step where something is
+    missing (none to the step shown, `here`)."""
     st.markdown("\n".join(f"- {plain(gap_text(pack, g))}" for g in gaps))
     if case_id is None:
         return
-    steps = list(dict.fromkeys(g.step for g in gaps))
+    steps = [s for s in dict.fromkeys(g.step for g in gaps) if s != here]
     with st.container(horizontal=True):
         for step_id in steps:
             st.button(t("submit.go_to", step=widgets.step_title(pack, step_id)),
@@ -143,7 +144,7 @@ def render_submission(pack, case, editable: bool) -> None:
         return
     if gaps:
         st.warning(t("submit.missing_count", count=len(gaps)))
-        render_gaps(pack, gaps, case.id)
+        render_gaps(pack, gaps, case.id, here=readiness.submission_step(pack))
     else:
         st.success(t("submit.ready"))
     comment = st.text_area(f"{t('submit.comment')} {widgets.need_markup(False)}",
