@@ -312,7 +312,7 @@ def _grid_columns(status_words: dict[str, str], editable: bool) -> dict[str, Any
     cc = st.column_config
     columns: dict[str, Any] = {
         "id": cc.TextColumn(t("checklist.col_no"), width=60),
-        "text": cc.TextColumn(t("checklist.col_item"), width=226),
+        "text": cc.TextColumn(t("checklist.col_item"), width=218),
         "why": cc.TextColumn(t("checklist.col_why"), width=140, help=t("grid.why_help")),
         "status": cc.SelectboxColumn(t("checklist.col_status"), width=92, required=True,
                                      options=[status_words[s] for s in CHECKLIST_STATUSES],
@@ -321,6 +321,6 @@ def _grid_columns(status_words: dict[str, str], editable: bool) -> dict[str, Any
                                   help=t("grid.evidence_help")),
     }
     if editable:
-        columns["sel"] = cc.CheckboxColumn(t("grid.col_select"), width=52,
+        columns["sel"] = cc.CheckboxColumn(t("grid.col_select"), width=60,
                                            help=t("grid.select_help"))
     return columns
