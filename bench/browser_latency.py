@@ -98,7 +98,9 @@ def click_to_settled(page, click, drawn: str) -> float:
 
 
 IDLE = "document.querySelector('[data-testid=stApp]').dataset.testScriptState === 'notRunning'"
-CHANGES = r"((document.body.innerText.match(/更新回数: (\d+)/) || [])[1] | 0)"
+#: textContent, not innerText: reading it on every frame must not lay the page out each time
+#: (which would make a large page look slower than it is).
+CHANGES = r"((document.body.textContent.match(/更新回数: (\d+)/) || [])[1] | 0)"
 
 
 def saved(page) -> str:
@@ -153,7 +155,7 @@ def main() -> None:
                     option = ("いいえ", "はい")[n % 2]  # "はい" is chosen at first
                     times["a"].append(click_to_settled(
                         radio, lambda option=option: radio.get_by_text(option, exact=True).click(),
-                        drawn=f"document.body.innerText.includes('選んだ回答: {option}') && {IDLE}"))
+                        drawn=f"document.body.textContent.includes('選んだ回答: {option}') && {IDLE}"))
 
                     work.bring_to_front()
                     work.goto(f"{app.url}/workspace?case={case_id}&step=classification")
