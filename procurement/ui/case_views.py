@@ -47,8 +47,16 @@ def person(username: str | None) -> str:
 
 
 def pack_name(pack) -> str:
-    """A pack as people name it: its title and edition date (the fingerprint is for details)."""
-    return t("case.pack_name", title=pick(pack.title), edition=widgets.when(pack.edition, False))
+    """A pack as people name it: its title and edition date (the fingerprint is for details).
+
+    Plain text (no markdown escaping): callers showing it as markdown pass it through `plain`.
+    A Japanese title that closes with a bracket takes the date inside it
+    (「…（国・第2.0版、2026年6月12日版）」), so brackets do not pile up one after another."""
+    title = pick(pack.title)
+    edition = widgets.when(pack.edition, False)
+    if title.endswith("）"):
+        return t("case.pack_name_inside", head=title[:-1], edition=edition)
+    return t("case.pack_name", title=title, edition=edition)
 
 
 def render_header(pack, case, saved_line: bool = True) -> None:

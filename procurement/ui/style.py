@@ -57,6 +57,10 @@ html, body, [data-testid="stApp"] {
 /* Headline figures (caio_widgets.render_figures): one row that wraps; a figure is never
    narrower than its label, so a label reads in full instead of ending in "…". */
 [class*="st-key-figures_"] > [data-testid="stElementContainer"] { min-width: fit-content !important; }
+/* The case list's table is exactly as tall as its rows (views/cases.py). Streamlit gives the
+   grid inside the 1 px border a minimum of one row's table height, border included, so a
+   one-row table would overflow its frame by 2 px (a sliver below the row). */
+.st-key-case_table_box .stDataFrameGlideDataEditor { min-height: 0 !important; }
 [data-testid="stMainBlockContainer"] {
   padding-left: 1.5rem !important; padding-right: 1.5rem !important;
   padding-top: 2.5rem !important; max-width: 100% !important;

@@ -8,6 +8,7 @@ HTML.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -78,12 +79,21 @@ def source_text(source: Any) -> str:
             return pick(source)
         # The note is free text in English (pack authors' remarks); showing it in a Japanese
         # screen would mix languages, so it appears in the English UI only.
-        parts = [source.get("document"), source.get("locator"),
+        parts = [_documents(source.get("document")), source.get("locator"),
                  source.get("note") if lang() == "en" else None]
         text = " / ".join(str(p) for p in parts if p)
         url = source.get("url")
         return f"{text} <{url}>" if url and text else (text or str(url or ""))
     return str(source)
+
+
+def _documents(document: Any) -> str:
+    """A source's `document`, which names several documents separated by `;` in the packs, as
+    Japanese writes a list (「、」) or as it is in English."""
+    if not document:
+        return ""
+    names = [name.strip() for name in str(document).split(";") if name.strip()]
+    return ("、" if lang() == "ja" else "; ").join(names)
 
 
 def provenance_label(provenance: Any) -> str:
@@ -529,10 +539,24 @@ def result_panel(pack, result, live: bool = True, *, case: Any = None,
         )
 
 
+#: A bracketed note closing a level's label (「要確認（本アプリ独自の区分）」 -> 「要確認」).
+_LABEL_NOTE = re.compile(r"\s*[（(][^（）()]*[）)]\s*$")
+
+
+def _names_level(message: str, label: str) -> bool:
+    """Whether a rule's message already names its level (the label without a closing note), so
+    that the level is not said twice."""
+    core = _LABEL_NOTE.sub("", label)
+    return bool(core) and core in message
+
+
 def _reason_markdown(pack, reason, with_level: bool = False) -> str:
-    head = f"- {plain(pick(reason.message))}"
-    if with_level:
-        head += " " + plain(t("result.reason_level", level=level_label(pack, reason.level)))
+    message = pick(reason.message)
+    head = f"- {plain(message)}"
+    label = level_label(pack, reason.level)
+    if with_level and not _names_level(message, label):
+        # A full-width bracket follows Japanese text without a space.
+        head += ("" if lang() == "ja" else " ") + plain(t("result.reason_level", level=label))
     head += f" {provenance_markup(reason.provenance)}"
     lines = [head]
     inputs = _inputs_text(pack, reason.inputs)
@@ -556,7 +580,12 @@ def _inputs_text(pack, inputs: Mapping[str, Any]) -> str:
         try:
             pack.question(qid)
         except NotFoundError:  # an item status read by a consistency rule
-            parts.append(f"{plain(item_title(pack, qid))}: {plain(word('checklist_status', value))}")
-            continue
-        parts.append(f"{plain(question_title(pack, qid))}: {plain(option_label(pack, qid, value))}")
-    return t("result.inputs", inputs="; ".join(parts))
+            title, answer = item_title(pack, qid), word("checklist_status", value)
+        else:
+            title, answer = question_title(pack, qid), option_label(pack, qid, value)
+        if lang() == "ja":
+            # 「HR-1 利用者の範囲・種別：だれが使いますか →「国民・住民・事業者（一般の人）」」:
+            # the sentence's 。 gives way to the arrow, the answer is quoted.
+            title = title.rstrip("。")
+        parts.append(t("result.input_pair", question=plain(title), answer=plain(answer)))
+    return t("result.inputs", inputs=t("result.input_sep").join(parts))

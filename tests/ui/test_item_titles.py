@@ -38,7 +38,8 @@ def test_the_result_panel_names_checklist_items_by_number_and_text(ui_actors, ui
     panel = "\n".join(str(el.value) for el in at.get("markdown") + at.get("warning")
                       if "根拠となった回答" in str(el.value)).replace("\\", "")
     for item in ("UR-4", "UR-5"):
-        assert f"{item} {pack.item(item).text['ja']}" in panel  # number and text, as listed
+        # Number and text, as listed (the sentence's 。 gives way to the 「→」 of the answer).
+        assert f"{item} {pack.item(item).text['ja'].rstrip('。')} →「" in panel
     # What the app writes (the pack's own messages may cite an item in brackets).
     ours = [line for line in panel.splitlines() if line.startswith("根拠となった回答")]
     assert ours and not [bare for line in ours

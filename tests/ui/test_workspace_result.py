@@ -93,7 +93,9 @@ def test_a_high_case_lists_only_the_high_rules_under_the_reasons(ui_actors, ui_s
     assert why < lower < review_reason  # the review rule stands apart, below the lower heading
     assert "一般の人が利用者または出力の受け手になるため" in panel[why:lower]
     assert "→ 要確認" not in panel
-    assert "（区分「要確認（本アプリ独自の区分）」）" in panel[lower:]  # its level, said once
+    # The rule's message names its level: it is not named again after it.
+    assert "要確認とします（本アプリ独自の区分）。" in panel[lower:]
+    assert "区分「要確認" not in panel[lower:]
     assert "この区分の意味" in panel
 
 

@@ -369,7 +369,8 @@ def _incident_row_picked() -> None:
 
 
 def _open_controls(key: str, labels: dict[int, str]) -> None:
-    """The keyboard way to open a row's case: the list of the register's cases and a button."""
+    """The keyboard way to open a row's case: the list of the register's cases and a button.
+    `labels` are plain text: a selectbox does not render markdown."""
     left, right = st.columns([4, 1], vertical_alignment="bottom")
     picked = left.selectbox(t("register.open_pick"), list(labels), key=f"{key}_pick",
                             format_func=labels.__getitem__)
@@ -397,7 +398,7 @@ def render_operation_register(svc, actor) -> None:
     st.dataframe(_register_frame(OPERATION_COLUMNS, rows, operation_cells), hide_index=True,
                  key=OPERATION_TABLE, on_select=_operation_row_picked,
                  selection_mode="single-row")
-    _open_controls(OPERATION_TABLE, {r.case_id: f"#{r.case_id} {plain(r.title)}" for r in rows})
+    _open_controls(OPERATION_TABLE, {r.case_id: f"#{r.case_id} {r.title}" for r in rows})
 
 
 def render_incident_register(svc, actor) -> None:
@@ -421,7 +422,7 @@ def render_incident_register(svc, actor) -> None:
                  key=INCIDENT_TABLE, on_select=_incident_row_picked, selection_mode="single-row")
     labels: dict[int, str] = {}
     for r in rows:
-        labels.setdefault(r.case_id, f"#{r.case_id} {plain(r.title)}")
+        labels.setdefault(r.case_id, f"#{r.case_id} {r.title}")
     _open_controls(INCIDENT_TABLE, labels)
 
 
@@ -450,10 +451,11 @@ def render_case(svc, actor) -> None:
     wanted = st.session_state.get(CASE_KEY)
     if st.session_state.get(PICK_KEY) not in by_id:
         st.session_state[PICK_KEY] = wanted if wanted in by_id else cases[0].id
+    # A selectbox shows its options as plain text (not markdown): no `plain` escaping.
     labels = {
-        i: t("operation.pick_item", id=i, title=plain(c.title),
+        i: t("operation.pick_item", id=i, title=c.title,
              status=word("case_status", c.status),
-             level=plain(case_level_text(svc, c)))
+             level=case_level_text(svc, c))
         for i, c in by_id.items()
     }
     st.selectbox(t("operation.pick"), list(by_id), key=PICK_KEY, format_func=labels.__getitem__)

@@ -83,8 +83,10 @@ def render_new_case(svc, actor) -> None:
     from procurement.ui.case_views import pack_name
 
     # Packs by title and edition date, as people name them (never the id or fingerprint).
-    names = {p.key: plain(pack_name(p)) for p in svc.registry.packs()}
-    labels = {r: (t("cases.pack_default", pack=plain(pack_name(default_pack))) if r is None
+    # A selectbox shows its options as plain text (not markdown): no `plain` escaping here,
+    # or its backslashes would show.
+    names = {p.key: pack_name(p) for p in svc.registry.packs()}
+    labels = {r: (t("cases.pack_default", pack=pack_name(default_pack)) if r is None
                   else names.get(r, r)) for r in refs}
     errors = _field_errors()
     with st.expander(t("cases.new"), icon=":material/add:", expanded=bool(errors),
@@ -237,12 +239,12 @@ def body(actor) -> None:
     # screen.
     order = [columns["open"][0]] + [label for name, (label, _c) in columns.items()
                                     if name != "open"]
-    st.dataframe(pd.DataFrame([{label: row[name] for name, (label, _c) in columns.items()}
-                               for row in rows]),
-                 hide_index=True, key="case_table",
-                 column_config={label: config for label, config in columns.values()},
-                 column_order=order, height=min(38 + 35 * len(rows) + 3, 38 + 35 * 15),
-                 on_select="ignore")
+    with st.container(key="case_table_box"):
+        st.dataframe(pd.DataFrame([{label: row[name] for name, (label, _c) in columns.items()}
+                                   for row in rows]),
+                     hide_index=True, key="case_table",
+                     column_config={label: config for label, config in columns.values()},
+                     column_order=order, height=table_height(len(rows)), on_select="ignore")
     # The same, for the keyboard: pick a case and open it.
     choices = {c.id: (f"#{c.id} {c.title}（{status_names[c.status]}）" if lang() == "ja"
                       else f"#{c.id} {c.title} ({status_names[c.status]})") for c in cases}
@@ -252,6 +254,21 @@ def body(actor) -> None:
     if right.button(t("cases.open"), key="open_case", type="primary", icon=":material/edit_note:",
                     width="stretch"):
         open_case(picked)
+
+
+#: Rows and header of Streamlit's grid (default theme), and its border, in pixels.
+TABLE_ROW_PX = 35
+TABLE_BORDER_PX = 1
+#: The most rows the case list shows before it scrolls inside the table.
+TABLE_ROWS_AT_MOST = 15
+
+
+def table_height(rows: int) -> int:
+    """The height of a table of `rows` rows that is exactly as tall as its header and rows
+    (Streamlit's own sum: rows and header of 35 px, a 1 px border above and below), so no empty
+    sliver of a further row shows; past `TABLE_ROWS_AT_MOST` rows the table scrolls."""
+    shown = max(1, min(rows, TABLE_ROWS_AT_MOST))
+    return TABLE_ROW_PX * (shown + 1) + 2 * TABLE_BORDER_PX
 
 
 #: The columns a reader needs first, in screen order: they fit the table of a 1024 px window

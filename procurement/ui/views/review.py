@@ -160,9 +160,9 @@ def render_inbox(svc, actor) -> None:
     st.dataframe(pd.DataFrame([{headings[n]: row[n] for n in names} for row in rows]),
                  hide_index=True, key=TABLE_KEY, on_select=_row_selected,
                  selection_mode="single-row", column_config=config, width="stretch")
-    # Options render Markdown: the title goes through `plain`.
-    labels = {e.case_id: f"#{e.case_id} {plain(e.title)}（{day_text(e.submitted_at)}）"
-              if lang() == "ja" else f"#{e.case_id} {plain(e.title)} ({day_text(e.submitted_at)})"
+    # A selectbox shows its options as plain text (not markdown): the title as typed.
+    labels = {e.case_id: f"#{e.case_id} {e.title}（{day_text(e.submitted_at)}）"
+              if lang() == "ja" else f"#{e.case_id} {e.title} ({day_text(e.submitted_at)})"
               for e in entries}
     left, right = st.columns([4, 1], vertical_alignment="bottom")
     picked = left.selectbox(t("review.open_pick"), list(labels), key="review_open_pick",
