@@ -93,3 +93,15 @@ def make_app(ui_db_url, ui_services):
         return at.run()
 
     return make
+
+
+@pytest.fixture
+def server(ui_actors, ui_db_url, tmp_path):
+    """The real app (`streamlit run app.py`) on a free 127.0.0.1 port, on the tests' database
+    with its users, for the browser tests."""
+    from tests.ui.browser import StreamlitServer
+
+    srv = StreamlitServer(ui_db_url, tmp_path / "streamlit.log")
+    srv.start()
+    yield srv
+    srv.stop()

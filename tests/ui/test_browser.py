@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.fixtures.services import TEST_PASSWORD
-from tests.ui.browser import CHROMIUM, ROOT, StreamlitServer, launch_chromium, wait_idle
+from tests.ui.browser import CHROMIUM, ROOT, launch_chromium, wait_idle
 
 pytestmark = pytest.mark.browser
 ARTIFACTS = ROOT / "test-artifacts"
@@ -26,14 +26,6 @@ def chromium_path() -> str:
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(f"{CHROMIUM} is missing but CI=true: .ci/run must install Debian's chromium")
     pytest.skip(f"browser test skipped: {CHROMIUM} not installed (apt-get install chromium fonts-noto-cjk)")
-
-
-@pytest.fixture
-def server(ui_actors, ui_db_url, tmp_path):
-    srv = StreamlitServer(ui_db_url, tmp_path / "streamlit.log")
-    srv.start()
-    yield srv
-    srv.stop()
 
 
 def test_sign_in_answer_and_see_the_result_change(chromium_path, server, ui_services, ui_actors):

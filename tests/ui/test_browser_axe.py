@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from procurement.demo import HIGH
-from tests.ui.browser import StreamlitServer, launch_chromium, wait_idle
+from tests.ui.browser import launch_chromium, wait_idle
 from tests.ui.test_browser import chromium_path  # noqa: F401 - fixture
 from tests.ui.test_browser_sessions import _sign_in
 from tests.ui.test_browser_workspace import SHOTS
@@ -46,14 +46,6 @@ def axe_js() -> str:
         return source
     pytest.skip("accessibility test skipped: axe-core not installed (npm install --prefix DIR "
                 "axe-core@4, then PROCUREMENT_AXE_JS=DIR/node_modules/axe-core/axe.min.js)")
-
-
-@pytest.fixture
-def server(ui_actors, ui_db_url, tmp_path):
-    srv = StreamlitServer(ui_db_url, tmp_path / "streamlit.log")
-    srv.start()
-    yield srv
-    srv.stop()
 
 
 def serious(page, axe: str) -> list[dict]:

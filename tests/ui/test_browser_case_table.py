@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.ui.browser import StreamlitServer, launch_chromium, wait_idle
+from tests.ui.browser import launch_chromium, wait_idle
 from tests.ui.test_browser import chromium_path  # noqa: F401 - fixture
 from tests.ui.test_browser_sessions import _sign_in
 
@@ -26,14 +26,6 @@ MEASURE = """() => {
             visible: scroller.clientHeight, content: scroller.scrollHeight,
             drawn: scroller.firstElementChild.getBoundingClientRect().height};
 }"""
-
-
-@pytest.fixture
-def server(ui_actors, ui_db_url, tmp_path):
-    srv = StreamlitServer(ui_db_url, tmp_path / "streamlit.log")
-    srv.start()
-    yield srv
-    srv.stop()
 
 
 def test_the_case_table_is_as_tall_as_its_rows(chromium_path, server, ui_actors, ui_services):

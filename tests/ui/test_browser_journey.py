@@ -30,7 +30,7 @@ from streamlit.proto.BackMsg_pb2 import BackMsg
 from procurement.db.models import BOARD_REPORT_FIELDS
 from tests.fixtures.services import TEST_PASSWORD
 from tests.ui.browser import ScriptRuns, launch_chromium, screenshot_whole, wait_idle
-from tests.ui.test_browser import ARTIFACTS, chromium_path, server  # noqa: F401 - fixtures
+from tests.ui.test_browser import ARTIFACTS, chromium_path  # noqa: F401 - fixture
 from tests.ui.test_browser_axe import STREAMLIT_OWN, axe_source, serious
 from tests.ui.test_browser_sessions import _wait_for_session_cookie
 

@@ -19,7 +19,7 @@ from procurement.demo.seed import REVIEW
 from procurement.ui import style
 from procurement.ui.widgets import text_width
 from tests.fixtures.services import submit_filled
-from tests.ui.browser import StreamlitServer, launch_chromium, wait_idle
+from tests.ui.browser import launch_chromium, wait_idle
 from tests.ui.test_browser import ARTIFACTS, chromium_path  # noqa: F401 - fixture
 from tests.ui.test_browser_sessions import _sign_in
 
@@ -27,14 +27,6 @@ pytestmark = pytest.mark.browser
 
 SHOTS = Path(os.environ.get("PROCUREMENT_SHOTS_DIR") or ARTIFACTS / "layout")
 WIDTHS = (1366, 1024)
-
-
-@pytest.fixture
-def server(ui_actors, ui_db_url, tmp_path):
-    srv = StreamlitServer(ui_db_url, tmp_path / "streamlit.log")
-    srv.start()
-    yield srv
-    srv.stop()
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ import pytest
 
 from procurement.demo import HIGH, LOW
 from tests.fixtures.services import TEST_PASSWORD, submit_filled
-from tests.ui.browser import CHROMIUM, ROOT, StreamlitServer, launch_chromium, wait_idle
+from tests.ui.browser import CHROMIUM, ROOT, launch_chromium, wait_idle
 
 pytestmark = pytest.mark.browser
 SHOTS = Path(os.environ.get("PROCUREMENT_SCREENSHOT_DIR") or ROOT / "test-artifacts")
@@ -28,14 +28,6 @@ def chromium_path() -> str:
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(f"{CHROMIUM} is missing but CI=true: .ci/run must install Debian's chromium")
     pytest.skip(f"browser test skipped: {CHROMIUM} not installed")
-
-
-@pytest.fixture
-def server(ui_actors, ui_db_url, tmp_path):
-    srv = StreamlitServer(ui_db_url, tmp_path / "streamlit.log")
-    srv.start()
-    yield srv
-    srv.stop()
 
 
 def drawn(page) -> None:

@@ -19,18 +19,10 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from websockets.sync.client import connect
 
 from tests.fixtures.services import TEST_PASSWORD
-from tests.ui.browser import StreamlitServer, launch_chromium, wait_idle
+from tests.ui.browser import launch_chromium, wait_idle
 from tests.ui.test_browser import ARTIFACTS, chromium_path  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def server(ui_actors, ui_db_url, tmp_path):
-    srv = StreamlitServer(ui_db_url, tmp_path / "streamlit.log")
-    srv.start()
-    yield srv
-    srv.stop()
 
 
 def _sign_in(page, username: str) -> None:

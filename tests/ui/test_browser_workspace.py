@@ -17,7 +17,7 @@ import pytest
 
 from procurement.demo import HIGH
 from procurement.packs.engine import classify
-from tests.ui.browser import StreamlitServer, launch_chromium, wait_idle
+from tests.ui.browser import launch_chromium, wait_idle
 from tests.ui.test_browser import ARTIFACTS, chromium_path  # noqa: F401 - fixture
 from tests.ui.test_browser_sessions import _sign_in
 
@@ -27,14 +27,6 @@ SHOTS = Path(os.environ.get("PROCUREMENT_SHOTS_DIR") or ARTIFACTS / "workspace")
 PURPOSE = "住民からの問い合わせに、公開情報を根拠とした回答案を示す。"
 #: The high case before its risk questions are answered: scope settled, nothing else.
 SCOPE_ONLY = {k: v for k, v in HIGH.items() if k.startswith("SC-")}
-
-
-@pytest.fixture
-def server(ui_actors, ui_db_url, tmp_path):
-    srv = StreamlitServer(ui_db_url, tmp_path / "streamlit.log")
-    srv.start()
-    yield srv
-    srv.stop()
 
 
 def where(page) -> dict[str, str]:
