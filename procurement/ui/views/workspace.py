@@ -22,10 +22,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from procurement.db.models import BOARD_REPORT_FIELDS
 from procurement.errors import ProcurementError
 from procurement.records import readiness
-from procurement.records.cases import CASE_DETAIL_FIELDS
 from procurement.records.policy import EDITABLE_STATUSES
 from procurement.ui import case_views, navigation, widgets
 from procurement.ui.state import (
@@ -45,6 +43,7 @@ from procurement.ui.views.workspace_core import (
     FRAME_KEY,
     STEP_PARAM,
     TAB_KEY,
+    TEXT_FIELDS,
     VIEW_KEY,
     VIEW_PARAM,
     forget_left,
@@ -213,8 +212,8 @@ def render_work_area(case_id: int, editable: bool) -> None:
     done = readiness.completed_steps(pack, case)
     current = _step_of(pack, step_ids, param(STEP_PARAM), done)
     if editable:
-        render_helper([f"board_{n}" for n in BOARD_REPORT_FIELDS]
-                      + [f"intake_{n}" for n in CASE_DETAIL_FIELDS])
+        render_helper([f"{prefix}_{name}" for prefix, (fields, _save) in TEXT_FIELDS.items()
+                       for name in fields])
     nav, main = st.columns([1, 4], gap="medium", wrap=False)
     with nav:
         render_step_nav(pack, step_ids, current, done)

@@ -169,26 +169,34 @@ def forget_left() -> None:
     st.session_state.pop(LEFT_KEY, None)
 
 
+#: The case's text fields by widget key prefix: which fields, and the service method that saves
+#: them (`svc.<method>(actor, case_id, {name: value}, version)`).
+TEXT_FIELDS = {"board": (BOARD_REPORT_FIELDS, "save_board_report"),
+               "intake": (CASE_DETAIL_FIELDS, "save_case_details")}
+
+
+def _text_field(key: str) -> tuple[str, str] | None:
+    """(field name, service method) of a text field's widget key (`board_objectives`), else
+    None."""
+    prefix, _, name = key.partition("_")
+    fields, method = TEXT_FIELDS.get(prefix, ((), ""))
+    return (name, method) if name in fields else None
+
+
+def _save_text(case_id: int, key: str, value: str) -> None:
+    field = _text_field(key)
+    if field is None:
+        return
+    name, method = field
+    write_case(case_id, lambda svc, actor, version: getattr(svc, method)(
+        actor, case_id, {name: value}, version), error_key=ERROR_PREFIX + key)
+
+
 @callback
-def save_board_field(case_id: int, name: str) -> None:
-    _left(f"board_{name}")
-    _save_board(case_id, name, st.session_state.get(f"board_{name}") or "")
-
-
-def _save_board(case_id: int, name: str, value: str) -> None:
-    write_case(case_id, lambda svc, actor, version: svc.save_board_report(
-        actor, case_id, {name: value}, version), error_key=ERROR_PREFIX + f"board_{name}")
-
-
-@callback
-def save_detail(case_id: int, name: str) -> None:
-    _left(f"intake_{name}")
-    _save_detail(case_id, name, st.session_state.get(f"intake_{name}") or "")
-
-
-def _save_detail(case_id: int, name: str, value: str) -> None:
-    write_case(case_id, lambda svc, actor, version: svc.save_case_details(
-        actor, case_id, {name: value}, version), error_key=ERROR_PREFIX + f"intake_{name}")
+def save_text_field(case_id: int, key: str) -> None:
+    """A text field left: its whole text saved (and its draft in this run ignored)."""
+    _left(key)
+    _save_text(case_id, key, st.session_state.get(key) or "")
 
 
 @callback
@@ -198,7 +206,6 @@ def save_draft() -> None:
     view = st.session_state.get(VIEW_KEY)
     if view is None:
         return
-    case_id = view.id
     draft = (st.session_state.get(HELPER_KEY) or {}).get("draft") or {}
     key, value = draft.get("key"), draft.get("value")
     if not isinstance(key, str) or not isinstance(value, str):
@@ -207,13 +214,9 @@ def save_draft() -> None:
         # Sent before the field was left, and delivered with the leaving in one run: the text
         # saved on leaving is the newer one.
         return
-    if key.startswith("board_") and key[len("board_"):] in BOARD_REPORT_FIELDS:
-        _save_board(case_id, key[len("board_"):], value)
-    elif key.startswith("intake_") and key[len("intake_"):] in CASE_DETAIL_FIELDS:
-        name = key[len("intake_"):]
-        if name != "purpose" and not value.strip():
-            return  # an empty title while retyping it is not a refusal worth showing yet
-        _save_detail(case_id, name, value)
+    if key in ("intake_title", "intake_department") and not value.strip():
+        return  # an empty title while retyping it is not a refusal worth showing yet
+    _save_text(view.id, key, value)
 
 
 def sync_widgets(case) -> bool:

@@ -28,8 +28,7 @@ from procurement.ui.views.workspace_core import (
     field_error,
     go_to,
     save_answer,
-    save_board_field,
-    save_detail,
+    save_text_field,
 )
 
 # --- steps: questions, intake, board report, submission ----------------------------------------
@@ -63,11 +62,11 @@ def render_intake(pack, case, editable: bool) -> None:
         if name == "purpose":
             st.text_area(label, key=key, max_chars=CASE_DETAIL_MAX_LENGTHS[name],
                          help=t("intake.purpose_help"), placeholder=t("intake.purpose_hint"),
-                         on_change=save_detail, args=(case.id, name))
+                         on_change=save_text_field, args=(case.id, key))
         else:
             st.text_input(label, key=key, max_chars=CASE_DETAIL_MAX_LENGTHS[name],
                           placeholder=t(f"intake.{name}_hint"),
-                          on_change=save_detail, args=(case.id, name))
+                          on_change=save_text_field, args=(case.id, key))
         field_error(key)
     if editable:
         # Descriptive details are not assessed, so they never void an approval (services).
@@ -99,7 +98,7 @@ def render_board_report(case, editable: bool) -> None:
         st.text_area(f"{word('board_field', name)} {widgets.need_markup(True)}", key=key,
                      help=t(f"board.{name}_help"), max_chars=10000,
                      placeholder=t(f"board.{name}_help"),
-                     on_change=save_board_field, args=(case.id, name))
+                     on_change=save_text_field, args=(case.id, key))
         field_error(key)
     if editable:
         st.caption(t("board.autosave"))
